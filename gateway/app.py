@@ -1,0 +1,50 @@
+"""The app factory: settings in, a FastAPI app with its stores, routes and error mapping out."""
+
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway.observability import RequestContextMiddleware
+from gateway.problems import install_problem_handlers
+from gateway.resolvers import EventResolver
+from gateway.routes import router
+from gateway.settings import Settings, get_settings
+from gateway.stores import Stores, open_stores
+
+
+def build_resolver(settings: Settings, stores: Stores) -> EventResolver:
+    return EventResolver(
+        stores.metadata,
+        stores.details,
+        limits=settings.limits,
+        cursor_secret=stores.cursor_secret,
+    )
+
+
+def create_app(settings: Settings | None = None, stores: Stores | None = None) -> FastAPI:
+    """Stores passed in belong to the caller (tests, `python -m gateway`, the Lambda handler);
+    otherwise the app opens them at start-up and closes them at shutdown."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with ExitStack() as cleanup:
+            if stores is None:
+                opened = cleanup.enter_context(open_stores(settings))
+                app.state.resolver = build_resolver(settings, opened)
+            yield
+
+    app = FastAPI(
+        title="Event Log API",
+        version="0.1.0",
+        description="Records user interaction events and returns a user's history.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if stores is not None:
+        app.state.resolver = build_resolver(settings, stores)
+    app.add_middleware(RequestContextMiddleware)
+    install_problem_handlers(app)
+    app.include_router(router)
+    return app

@@ -1,0 +1,142 @@
+"""The one mapping from errors to HTTP: RFC 9457 `application/problem+json` bodies.
+
+Domain errors carry no HTTP knowledge; this table gives each its status and title. Anything
+unexpected is logged with the request id and answered as a bare 500: no stack trace, SQL or AWS
+text ever reaches a client.
+"""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gateway.body import MalformedBody, PayloadTooLarge, UnsupportedMediaType
+from gateway.observability import current_request_id
+from gateway.responses import ProblemResponse
+from schema.errors import (
+    EventConflict,
+    EventLogError,
+    EventNotFound,
+    FieldError,
+    InvalidCursor,
+    InvalidInput,
+    StoreUnavailable,
+)
+from schema.events import dotted_path
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_TYPE_PREFIX = "urn:eventlog:problem:"
+
+# status, slug, title — by error class.
+_PROBLEMS: dict[type[Exception], tuple[HTTPStatus, str, str]] = {
+    InvalidInput: (HTTPStatus(422), "validation", "Request breaks the rules"),
+    EventConflict: (HTTPStatus.CONFLICT, "conflict", "Event already exists with other content"),
+    EventNotFound: (HTTPStatus.NOT_FOUND, "not-found", "No such event"),
+    InvalidCursor: (HTTPStatus.BAD_REQUEST, "invalid-cursor", "Invalid cursor"),
+    StoreUnavailable: (HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "Store unavailable"),
+    UnsupportedMediaType: (
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+        "Body must be application/json",
+    ),
+    PayloadTooLarge: (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too-large", "Body too large"),
+    MalformedBody: (HTTPStatus.BAD_REQUEST, "malformed-json", "Body is not valid JSON"),
+}
+
+_DETAILS = {
+    UnsupportedMediaType: "Send the body as JSON with `Content-Type: application/json`.",
+    MalformedBody: "The body could not be parsed as UTF-8 JSON.",
+}
+
+
+def problem(
+    status: HTTPStatus,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> ProblemResponse:
+    body = {
+        "type": PROBLEM_TYPE_PREFIX + slug,
+        "title": title,
+        "status": int(status),
+        "detail": detail,
+        "requestId": current_request_id(),
+        **extensions,
+    }
+    return ProblemResponse(body, status_code=int(status), headers=headers)
+
+
+def validation_problem(errors: list[FieldError]) -> ProblemResponse:
+    status, slug, title = _PROBLEMS[InvalidInput]
+    fields = ", ".join(sorted({error.field or "(body)" for error in errors}))
+    return problem(
+        status,
+        slug,
+        title,
+        f"{len(errors)} problem(s) in: {fields}",
+        errors=[asdict(error) for error in errors],
+    )
+
+
+async def _domain_error(request: Request, exc: Exception) -> ProblemResponse:
+    if isinstance(exc, InvalidInput):
+        return validation_problem(exc.errors)
+    status, slug, title = next(
+        mapping for kind, mapping in _PROBLEMS.items() if isinstance(exc, kind)
+    )
+    detail = _DETAILS.get(type(exc), str(exc))
+    extensions: dict[str, Any] = {}
+    headers = None
+    if isinstance(exc, StoreUnavailable):
+        retry_after = str(request.app.state.settings.retry_after_seconds)
+        headers = {"Retry-After": retry_after}
+        extensions["store"] = exc.store
+    return problem(status, slug, title, detail, headers=headers, **extensions)
+
+
+async def _request_validation_error(_request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        FieldError(
+            dotted_path(tuple(error["loc"][1:])) or str(error["loc"][0]),
+            str(error["msg"]).removeprefix("Value error, "),
+            str(error["type"]),
+        )
+        for error in exc.errors()
+    ]
+    return validation_problem(errors)
+
+
+async def _http_error(_request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = HTTPStatus(exc.status_code)
+    slug = status.phrase.lower().replace(" ", "-")
+    return problem(status, slug, status.phrase, str(exc.detail), headers=exc.headers)
+
+
+async def _unexpected_error(_request: Request, exc: Exception) -> ProblemResponse:
+    logger.error("unhandled error", exc_info=exc)
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
+    return problem(
+        status,
+        "internal",
+        status.phrase,
+        "Something went wrong on our side; quote the requestId when reporting it.",
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    for kind in (EventLogError, UnsupportedMediaType, PayloadTooLarge, MalformedBody):
+        app.add_exception_handler(kind, _domain_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

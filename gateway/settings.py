@@ -1,0 +1,83 @@
+"""Configuration from `EVENTLOG_*` environment variables, with defaults that run embedded."""
+
+from functools import lru_cache
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schema.limits import (
+    DEFAULT_MAX_DETAILS_BYTES,
+    DEFAULT_MAX_FUTURE_SECONDS,
+    MAX_DETAILS_BYTES_CEILING,
+    Limits,
+)
+
+EMBEDDED = "embedded"
+AWS_DEFAULT = "aws"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EVENTLOG_", env_ignore_empty=True, extra="ignore")
+
+    database_url: str = Field(
+        EMBEDDED,
+        description="SQLAlchemy URL of the metadata store, or `embedded` (a SQLite file in a "
+        "temporary folder, removed at exit).",
+    )
+    dynamodb_endpoint: str = Field(
+        EMBEDDED,
+        description="`embedded` (moto in this process), `aws` (the SDK's endpoint), or a URL "
+        "such as DynamoDB Local's.",
+    )
+    aws_region: str = "us-east-1"
+    details_table: str = "eventlog-details"
+    create_tables: bool = Field(
+        False,
+        description="Create the SQL table and DynamoDB table at start-up (always on embedded).",
+    )
+    sql_connect_timeout_seconds: int = Field(5, ge=1, le=60)
+    sql_query_timeout_seconds: int = Field(10, ge=1, le=300)
+    sql_pool_size: int = Field(5, ge=1, le=100)
+    dynamodb_connect_timeout_seconds: float = Field(2.0, gt=0, le=60)
+    dynamodb_read_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    dynamodb_max_attempts: int = Field(3, ge=1, le=10)
+    max_details_bytes: int = Field(DEFAULT_MAX_DETAILS_BYTES, ge=1024, le=MAX_DETAILS_BYTES_CEILING)
+    max_future_seconds: int = Field(DEFAULT_MAX_FUTURE_SECONDS, ge=0)
+    retry_after_seconds: int = Field(2, ge=1, le=3600)
+    cursor_secret: SecretStr | None = Field(
+        None, description="Signs pagination cursors; at least 32 characters. Random when embedded."
+    )
+    log_level: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url == EMBEDDED
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            max_details_bytes=self.max_details_bytes, max_future_seconds=self.max_future_seconds
+        )
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_combinations(self) -> Self:
+        if (self.database_url == EMBEDDED) != (self.dynamodb_endpoint == EMBEDDED):
+            raise ValueError(
+                "EVENTLOG_DATABASE_URL and EVENTLOG_DYNAMODB_ENDPOINT must both be `embedded` or "
+                "neither: the embedded stores are ephemeral, and pairing one with a lasting store "
+                "would leave metadata without details (or the reverse) after a restart"
+            )
+        if not self.embedded and self.cursor_secret is None:
+            raise ValueError(
+                "EVENTLOG_CURSOR_SECRET is required outside embedded mode: every instance must "
+                "sign cursors with the same key"
+            )
+        if self.cursor_secret is not None and len(self.cursor_secret.get_secret_value()) < 32:
+            raise ValueError("EVENTLOG_CURSOR_SECRET must be at least 32 characters")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

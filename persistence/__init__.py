@@ -1,0 +1,1 @@
+"""The two stores behind small protocols: SQL metadata (SQLModel) and DynamoDB details."""

@@ -1,0 +1,193 @@
+"""Event details in DynamoDB: one item per eventId, the details as a native map.
+
+Writes are claims: an item records which write attempts rely on it (`writers`), so an attempt
+that fails after writing can withdraw its own claim without deleting details that a concurrent,
+identical attempt is about to make visible. Reads are batched (100 keys a call) and retry
+`UnprocessedKeys` with backoff; a key is never dropped.
+"""
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from persistence.protocols import DetailsClaimedByOther
+from schema.errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+else:
+    DynamoDBClient = Any
+
+logger = logging.getLogger(__name__)
+
+BATCH_GET_MAX_KEYS = 100
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class DynamoDetailStore:
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient,
+        *,
+        unprocessed_retries: int = 8,
+        backoff_base_seconds: float = 0.05,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._table = table_name
+        self._client = client
+        self._unprocessed_retries = unprocessed_retries
+        self._backoff_base = backoff_base_seconds
+        self._sleep = sleep
+
+    def claim(
+        self,
+        event_id: str,
+        user_id: str,
+        details: dict[str, Any],
+        content_hash: str,
+        writer_id: str,
+    ) -> None:
+        try:
+            with self._translated_errors():
+                self._client.update_item(
+                    TableName=self._table,
+                    Key={"eventId": {"S": event_id}},
+                    UpdateExpression=(
+                        "SET userId = if_not_exists(userId, :user), "
+                        "details = if_not_exists(details, :details), "
+                        "contentHash = if_not_exists(contentHash, :hash) "
+                        "ADD writers :writer"
+                    ),
+                    ConditionExpression="attribute_not_exists(eventId) OR contentHash = :hash",
+                    ExpressionAttributeValues={
+                        ":user": {"S": user_id},
+                        ":details": _serializer.serialize(details),
+                        ":hash": {"S": content_hash},
+                        ":writer": {"SS": [writer_id]},
+                    },
+                )
+        except ClientError as exc:
+            if _error_code(exc) == _CONDITION_FAILED:
+                raise DetailsClaimedByOther(event_id) from exc
+            raise
+
+    def release(self, event_id: str, writer_id: str) -> None:
+        key = {"eventId": {"S": event_id}}
+        with self._translated_errors(ignore_condition_failure=True):
+            self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="DELETE writers :writer",
+                ConditionExpression="contains(writers, :id)",
+                ExpressionAttributeValues={":writer": {"SS": [writer_id]}, ":id": {"S": writer_id}},
+            )
+            # DynamoDB drops a set that becomes empty: no attribute, no writer left.
+            self._client.delete_item(
+                TableName=self._table,
+                Key=key,
+                ConditionExpression="attribute_exists(eventId) AND attribute_not_exists(writers)",
+            )
+
+    def get_many(self, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        unique_ids = list(dict.fromkeys(event_ids))
+        for start in range(0, len(unique_ids), BATCH_GET_MAX_KEYS):
+            found.update(self._get_chunk(unique_ids[start : start + BATCH_GET_MAX_KEYS]))
+        return found
+
+    def ping(self) -> None:
+        with self._translated_errors():
+            self._client.describe_table(TableName=self._table)
+
+    def _get_chunk(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+        request: dict[str, Any] = {
+            self._table: {
+                "Keys": [{"eventId": {"S": event_id}} for event_id in event_ids],
+                "ConsistentRead": True,
+                "ProjectionExpression": "eventId, details",
+            }
+        }
+        found: dict[str, dict[str, Any]] = {}
+        for attempt in range(self._unprocessed_retries + 1):
+            if attempt:
+                self._sleep(self._backoff(attempt))
+            with self._translated_errors():
+                response = self._client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table, []):
+                found[item["eventId"]["S"]] = _deserializer.deserialize(item["details"])
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+        logger.warning(
+            "BatchGetItem left keys unprocessed after %d retries", self._unprocessed_retries
+        )
+        raise StoreUnavailable("details")
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: spreads retries of many callers throttled at the same moment."""
+        return random.uniform(0, self._backoff_base * 2**attempt)
+
+    @contextmanager
+    def _translated_errors(self, *, ignore_condition_failure: bool = False) -> Iterator[None]:
+        try:
+            yield
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code == _CONDITION_FAILED:
+                if ignore_condition_failure:
+                    return
+                raise
+            if code in _STORE_PROBLEMS:
+                logger.warning("details store refused: %s", code)
+                raise StoreUnavailable("details") from exc
+            raise
+        except BotoCoreError as exc:
+            logger.warning("details store unreachable: %s", type(exc).__name__)
+            raise StoreUnavailable("details") from exc
+
+
+_STORE_PROBLEMS = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ResourceNotFoundException",
+        "LimitExceededException",
+        "TransactionConflictException",
+        "UnrecognizedClientException",
+        "AccessDeniedException",
+    }
+)
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def ensure_details_table(client: DynamoDBClient, table_name: str) -> None:
+    """Local modes only: in AWS the table belongs to the SAM template."""
+    try:
+        client.create_table(
+            TableName=table_name,
+            KeySchema=[{"AttributeName": "eventId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "eventId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    except ClientError as exc:
+        if _error_code(exc) != "ResourceInUseException":
+            raise
+    client.get_waiter("table_exists").wait(
+        TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )

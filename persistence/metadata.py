@@ -1,0 +1,160 @@
+"""Event metadata in SQL through SQLModel: the table, its index, and the queries the API runs.
+
+The table is the index of the event log: a user's history is one seek on
+(user_id, occurred_at DESC, event_id), and a committed row is the moment an event becomes
+visible. The same model compiles to NVARCHAR/DATETIMEOFFSET on SQL Server and runs on SQLite.
+"""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime as SaDateTime
+from sqlalchemy import Dialect, Index, Table, Unicode, and_, or_, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, Session, SQLModel
+
+from persistence.protocols import DuplicateEventId, EventRecord, PageRequest
+from schema.errors import StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes everywhere: DATETIMEOFFSET on SQL Server, naive UTC text on SQLite
+    (whose fixed-width text sorts like the instants it holds)."""
+
+    impl = SaDateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class EventRow(SQLModel, table=True):
+    __tablename__ = "events"
+
+    event_id: str = Field(sa_type=Unicode(36), primary_key=True)
+    user_id: str = Field(sa_type=Unicode(128), nullable=False)
+    event_type: str = Field(sa_type=Unicode(64), nullable=False)
+    occurred_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    received_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    content_hash: str = Field(sa_type=Unicode(64), nullable=False)
+
+
+EVENTS_TABLE: Table = EventRow.__table__  # type: ignore[attr-defined]
+USER_TIMELINE_INDEX = Index(
+    "ix_events_user_timeline",
+    EVENTS_TABLE.c.user_id,
+    EVENTS_TABLE.c.occurred_at.desc(),
+    EVENTS_TABLE.c.event_id,
+)
+
+
+class SqlMetadataStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def get(self, event_id: str) -> EventRecord | None:
+        with self._session() as session:
+            row = session.get(EventRow, event_id)
+            return None if row is None else _record(row)
+
+    def insert(self, record: EventRecord) -> None:
+        with Session(self._engine) as session:
+            session.add(_row(record))
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                raise DuplicateEventId(record.event_id) from exc
+            except (DBAPIError, PoolTimeout) as exc:
+                logger.warning("metadata insert failed before commit", exc_info=exc)
+                raise StoreUnavailable("metadata") from exc
+            try:
+                session.commit()
+            except IntegrityError as exc:
+                raise DuplicateEventId(record.event_id) from exc
+            except SQLAlchemyError as exc:
+                logger.error("metadata commit failed; outcome unknown", exc_info=exc)
+                raise StoreUnavailable("metadata", in_doubt=True) from exc
+
+    def list_page(self, request: PageRequest) -> list[EventRecord]:
+        row = EVENTS_TABLE.c
+        conditions = [row.user_id == request.user_id]
+        if request.event_type is not None:
+            conditions.append(row.event_type == request.event_type)
+        if request.start is not None:
+            conditions.append(row.occurred_at >= request.start)
+        if request.end is not None:
+            conditions.append(row.occurred_at < request.end)
+        if request.after is not None:
+            conditions.append(
+                or_(
+                    row.occurred_at < request.after.timestamp,
+                    and_(
+                        row.occurred_at == request.after.timestamp,
+                        row.event_id > request.after.event_id,
+                    ),
+                )
+            )
+        query = (
+            select(EventRow)
+            .where(*conditions)
+            .order_by(row.occurred_at.desc(), row.event_id.asc())
+            .limit(request.limit)
+        )
+        with self._session() as session:
+            return [_record(found) for found in session.scalars(query)]
+
+    def ping(self) -> None:
+        with self._session() as session:
+            session.connection().exec_driver_sql("SELECT 1")
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        try:
+            with Session(self._engine) as session:
+                yield session
+        except (DBAPIError, PoolTimeout) as exc:
+            logger.warning("metadata store unavailable", exc_info=exc)
+            raise StoreUnavailable("metadata") from exc
+
+
+def create_metadata_schema(engine: Engine) -> None:
+    """Local modes only: production schemas are owned by migrations."""
+    SQLModel.metadata.create_all(engine, tables=[EVENTS_TABLE])
+
+
+def _row(record: EventRecord) -> EventRow:
+    return EventRow(
+        event_id=record.event_id,
+        user_id=record.user_id,
+        event_type=record.event_type,
+        occurred_at=record.timestamp,
+        received_at=record.received_at,
+        content_hash=record.content_hash,
+    )
+
+
+def _record(row: Any) -> EventRecord:
+    return EventRecord(
+        event_id=row.event_id,
+        user_id=row.user_id,
+        event_type=row.event_type,
+        timestamp=row.occurred_at,
+        received_at=row.received_at,
+        content_hash=row.content_hash,
+    )

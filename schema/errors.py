@@ -1,0 +1,55 @@
+"""Domain errors: raised below the gateway, mapped to HTTP and GraphQL in one place each."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+StoreName = Literal["metadata", "details"]
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One offending field: a dotted path (`details.a[0].b`), a sentence, and a stable code."""
+
+    field: str
+    message: str
+    code: str
+
+
+class EventLogError(Exception):
+    """Base of every error the API answers on purpose."""
+
+
+class InvalidInput(EventLogError):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(f"{len(errors)} invalid field(s)")
+        self.errors = errors
+
+
+class EventConflict(EventLogError):
+    def __init__(self, event_id: str) -> None:
+        super().__init__(
+            f"Event {event_id} already exists with different content; nothing was changed."
+        )
+        self.event_id = event_id
+
+
+class EventNotFound(EventLogError):
+    def __init__(self, user_id: str, event_id: str) -> None:
+        super().__init__(f"User {user_id!r} has no event {event_id}.")
+
+
+class InvalidCursor(EventLogError):
+    def __init__(self) -> None:
+        super().__init__(
+            "The cursor is malformed, was altered, or belongs to a query with other filters; "
+            "start again without a cursor."
+        )
+
+
+class StoreUnavailable(EventLogError):
+    """A store refused, failed or timed out. `in_doubt`: a write may have committed anyway."""
+
+    def __init__(self, store: StoreName, *, in_doubt: bool = False) -> None:
+        super().__init__(f"The {store} store is unavailable; retry the same request later.")
+        self.store = store
+        self.in_doubt = in_doubt

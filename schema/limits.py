@@ -1,0 +1,51 @@
+"""Every fixed limit of the API, in one place, named with its unit.
+
+Limits an operator may tune (body size, clock skew) have their defaults here and live in
+`Limits`, which the rules receive instead of reading settings themselves.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+MAX_USER_ID_CHARS = 128
+MAX_EVENT_TYPE_CHARS = 64
+USER_ID_PATTERN = r"^[A-Za-z0-9._:@+|=-]{1,128}$"
+EVENT_TYPE_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$"
+
+# DynamoDB nests documents at most 32 levels deep; the details object itself is level 1.
+MAX_DETAILS_DEPTH = 32
+DEFAULT_MAX_DETAILS_BYTES = 64 * 1024
+MAX_DETAILS_BYTES_CEILING = 350 * 1024
+# AWS rejects items over 409,600 bytes and moto over 405,000; we stop well below both and keep
+# room for the item's other attributes (eventId, userId, hash, writer claims).
+MAX_DETAILS_ITEM_BYTES = 400_000 - 8 * 1024
+# DynamoDB numbers: 38 significant digits, magnitude in [1E-130, 1E+126).
+MAX_NUMBER_DIGITS = 38
+MIN_NUMBER_MAGNITUDE = Decimal("1E-130")
+MAX_NUMBER_MAGNITUDE = Decimal("9.9999999999999999999999999999999999999E+125")
+# A validation answer lists every offending field, up to this many (a bound on response size).
+MAX_REPORTED_ERRORS = 100
+
+EARLIEST_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
+DEFAULT_MAX_FUTURE_SECONDS = 24 * 60 * 60
+
+DEFAULT_PAGE_LIMIT = 100
+MAX_PAGE_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The tunable limits, handed to the rules by whoever owns the settings."""
+
+    max_details_bytes: int = DEFAULT_MAX_DETAILS_BYTES
+    max_future_seconds: int = DEFAULT_MAX_FUTURE_SECONDS
+
+    @property
+    def max_future_skew(self) -> timedelta:
+        return timedelta(seconds=self.max_future_seconds)
+
+    @property
+    def max_body_bytes(self) -> int:
+        """A request body may carry details in escaped form (\\uXXXX) and some whitespace."""
+        return 2 * self.max_details_bytes + 16 * 1024
