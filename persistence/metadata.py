@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime as SaDateTime
-from sqlalchemy import Dialect, Index, Table, Unicode, and_, or_, select
+from sqlalchemy import Dialect, Index, Select, Table, Unicode, and_, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -92,32 +92,8 @@ class SqlMetadataStore:
                 raise StoreUnavailable("metadata", in_doubt=True) from exc
 
     def list_page(self, request: PageRequest) -> list[EventRecord]:
-        row = EVENTS_TABLE.c
-        conditions = [row.user_id == request.user_id]
-        if request.event_type is not None:
-            conditions.append(row.event_type == request.event_type)
-        if request.start is not None:
-            conditions.append(row.occurred_at >= request.start)
-        if request.end is not None:
-            conditions.append(row.occurred_at < request.end)
-        if request.after is not None:
-            conditions.append(
-                or_(
-                    row.occurred_at < request.after.timestamp,
-                    and_(
-                        row.occurred_at == request.after.timestamp,
-                        row.event_id > request.after.event_id,
-                    ),
-                )
-            )
-        query = (
-            select(EventRow)
-            .where(*conditions)
-            .order_by(row.occurred_at.desc(), row.event_id.asc())
-            .limit(request.limit)
-        )
         with self._session() as session:
-            return [_record(found) for found in session.scalars(query)]
+            return [_record(found) for found in session.scalars(page_query(request))]
 
     def ping(self) -> None:
         with self._session() as session:
@@ -131,6 +107,34 @@ class SqlMetadataStore:
         except (DBAPIError, PoolTimeout) as exc:
             logger.warning("metadata store unavailable", exc_info=exc)
             raise StoreUnavailable("metadata") from exc
+
+
+def page_query(request: PageRequest) -> Select[tuple[EventRow]]:
+    """Keyset, never OFFSET: the page after a cursor is one seek however deep the client is."""
+    row = EVENTS_TABLE.c
+    conditions = [row.user_id == request.user_id]
+    if request.event_type is not None:
+        conditions.append(row.event_type == request.event_type)
+    if request.start is not None:
+        conditions.append(row.occurred_at >= request.start)
+    if request.end is not None:
+        conditions.append(row.occurred_at < request.end)
+    if request.after is not None:
+        conditions.append(
+            or_(
+                row.occurred_at < request.after.timestamp,
+                and_(
+                    row.occurred_at == request.after.timestamp,
+                    row.event_id > request.after.event_id,
+                ),
+            )
+        )
+    return (
+        select(EventRow)
+        .where(*conditions)
+        .order_by(row.occurred_at.desc(), row.event_id.asc())
+        .limit(request.limit)
+    )
 
 
 def create_metadata_schema(engine: Engine) -> None:

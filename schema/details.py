@@ -100,7 +100,7 @@ def _check_number(number: Decimal, path: str) -> Iterator[FieldError]:
             f"numbers keep at most {MAX_NUMBER_DIGITS} significant digits",
             "number_too_precise",
         )
-    elif not MIN_NUMBER_MAGNITUDE <= abs(number) <= MAX_NUMBER_MAGNITUDE:
+    elif not MIN_NUMBER_MAGNITUDE <= number.copy_abs() <= MAX_NUMBER_MAGNITUDE:  # exact, unrounded
         yield FieldError(
             path,
             "numbers must be 0 or have a magnitude between 1E-130 and 9.99…E+125",
@@ -110,9 +110,10 @@ def _check_number(number: Decimal, path: str) -> Iterator[FieldError]:
 
 def child_path(path: str, key: str) -> str:
     """`details.a` for plain keys; `details[""]`, `details["a.b"]` where a dot would mislead."""
-    if key and not _PATH_SYNTAX.intersection(key):
+    encodable = _is_encodable(key)
+    if key and encodable and not _PATH_SYNTAX.intersection(key):
         return f"{path}.{key}"
-    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+    return f"{path}[{json.dumps(key, ensure_ascii=not encodable)}]"
 
 
 def significant_digits(number: Decimal) -> int:

@@ -44,10 +44,17 @@ def parse_json(text: str | bytes) -> Any:
 
 
 def dump_json(value: Any) -> bytes:
-    """Compact UTF-8 JSON with Decimals written digit for digit."""
-    return simplejson.dumps(
-        value, use_decimal=True, ensure_ascii=False, separators=(",", ":")
-    ).encode("utf-8")
+    """Compact UTF-8 JSON with Decimals written digit for digit.
+
+    Text that cannot be UTF-8 (an unpaired surrogate echoed in an error) is written as JSON
+    escapes instead, so no response ever fails to encode.
+    """
+    try:
+        return simplejson.dumps(
+            value, use_decimal=True, ensure_ascii=False, separators=(",", ":")
+        ).encode("utf-8")
+    except UnicodeEncodeError:
+        return simplejson.dumps(value, use_decimal=True, separators=(",", ":")).encode("ascii")
 
 
 def canonical_number(number: Decimal) -> Decimal:

@@ -1,0 +1,86 @@
+"""Fixtures shared by every level: a real moto server, and settings pointing at real stores."""
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from gateway.settings import Settings
+
+TEST_CURSOR_SECRET = "test-cursor-secret-of-at-least-32-characters"
+
+
+def pytest_configure() -> None:
+    """Fake credentials for moto, and no chance of reaching a real AWS account from a test."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        os.environ[name] = value
+    for name in [name for name in os.environ if name.startswith("EVENTLOG_")]:
+        del os.environ[name]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """DynamoDB over real HTTP: botocore talks to moto's server as it would to AWS."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def details_table() -> str:
+    return f"details-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, moto_endpoint: str, details_table: str) -> Settings:
+    """A fresh SQLite file and a fresh DynamoDB table per test."""
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'events.db'}",
+        dynamodb_endpoint=moto_endpoint,
+        details_table=details_table,
+        create_tables=True,
+        cursor_secret=TEST_CURSOR_SECRET,
+        dynamodb_max_attempts=1,
+    )
+
+
+@pytest.fixture
+def dynamodb(moto_endpoint: str):  # type: ignore[no-untyped-def]
+    """A plain client to inspect what the details table holds."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (connections are refused at once)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A loopback port that accepts connections and never says a word."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield int(listener.getsockname()[1])

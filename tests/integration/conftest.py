@@ -1,0 +1,42 @@
+"""Real adapters: DynamoDB through botocore to moto's server, SQL through SQLAlchemy to SQLite."""
+
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from gateway.settings import Settings
+from gateway.stores import dynamodb_client
+from persistence.details import DynamoDetailStore, ensure_details_table
+from persistence.metadata import SqlMetadataStore, create_metadata_schema
+from persistence.sql_engine import build_engine
+
+
+@pytest.fixture
+def client(settings: Settings) -> Any:
+    client = dynamodb_client(settings, settings.dynamodb_endpoint)
+    ensure_details_table(client, settings.details_table)
+    return client
+
+
+@pytest.fixture
+def detail_store(client: Any, settings: Settings) -> DynamoDetailStore:
+    return DynamoDetailStore(settings.details_table, client)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Engine:
+    engine = build_engine(
+        settings.database_url,
+        connect_timeout_seconds=2,
+        query_timeout_seconds=2,
+        pool_size=2,
+        pool_timeout_seconds=2,
+    )
+    create_metadata_schema(engine)
+    return engine
+
+
+@pytest.fixture
+def metadata_store(engine: Engine) -> SqlMetadataStore:
+    return SqlMetadataStore(engine)

@@ -1,0 +1,161 @@
+"""The DynamoDB details store against moto's server, and botocore's Stubber for throttling."""
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from persistence.details import DynamoDetailStore
+from persistence.protocols import DetailsClaimedByOther
+from schema.errors import StoreUnavailable
+from schema.jsonvalue import parse_json
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def test_details_are_stored_as_a_native_map_beside_the_user(
+    detail_store: DynamoDetailStore, client: Any, details_table: str
+) -> None:
+    event_id = new_id()
+    detail_store.claim(event_id, "u1", {"a": {"b": [Decimal(1), "x"]}}, "h", "w1")
+    item = client.get_item(TableName=details_table, Key={"eventId": {"S": event_id}})["Item"]
+    assert item["details"] == {"M": {"a": {"M": {"b": {"L": [{"N": "1"}, {"S": "x"}]}}}}}
+    assert item["userId"] == {"S": "u1"}
+
+
+def test_numbers_and_unicode_round_trip_exactly(detail_store: DynamoDetailStore) -> None:
+    event_id = new_id()
+    details = parse_json(
+        '{"big": 12345678901234567890123456789012345678, "small": 1E-130, "neg": -0.5,'
+        ' "text": "żółw 🐢 \\u0000 end", "nested": [[{"x": 3.14159265358979323846264338327950288}]]}'
+    )
+    detail_store.claim(event_id, "u", details, "h", "w")
+    assert detail_store.get_many([event_id]) == {event_id: details}
+
+
+def test_an_identical_claim_joins_and_a_different_one_is_refused(
+    detail_store: DynamoDetailStore,
+) -> None:
+    event_id = new_id()
+    detail_store.claim(event_id, "u", {"v": Decimal(1)}, "same", "w1")
+    detail_store.claim(event_id, "u", {"v": Decimal(1)}, "same", "w2")
+    with pytest.raises(DetailsClaimedByOther):
+        detail_store.claim(event_id, "u", {"v": Decimal(2)}, "other", "w3")
+    assert detail_store.get_many([event_id]) == {event_id: {"v": Decimal(1)}}
+
+
+def test_the_item_goes_only_when_its_last_writer_withdraws(
+    detail_store: DynamoDetailStore,
+) -> None:
+    event_id = new_id()
+    detail_store.claim(event_id, "u", {}, "h", "w1")
+    detail_store.claim(event_id, "u", {}, "h", "w2")
+    detail_store.release(event_id, "w1")
+    assert event_id in detail_store.get_many([event_id])
+    detail_store.release(event_id, "stranger")
+    assert event_id in detail_store.get_many([event_id])
+    detail_store.release(event_id, "w2")
+    assert detail_store.get_many([event_id]) == {}
+
+
+def test_get_many_batches_100_keys_per_call(detail_store: DynamoDetailStore, client: Any) -> None:
+    ids = [new_id() for _ in range(250)]
+    for event_id in ids:
+        detail_store.claim(event_id, "u", {"i": Decimal(1)}, "h", "w")
+    calls: list[int] = []
+    client.meta.events.register(
+        "provide-client-params.dynamodb.BatchGetItem",
+        lambda params, **_: calls.append(len(next(iter(params["RequestItems"].values()))["Keys"])),
+    )
+    found = detail_store.get_many(ids)
+    assert set(found) == set(ids)
+    assert calls == [100, 100, 50]
+
+
+def stubbed(client: Any, table: str, **options: Any) -> tuple[DynamoDetailStore, Stubber]:
+    sleeps: list[float] = []
+    store = DynamoDetailStore(table, client, sleep=sleeps.append, **options)
+    return store, Stubber(client)
+
+
+def keys(*event_ids: str) -> list[dict[str, Any]]:
+    return [{"eventId": {"S": event_id}} for event_id in event_ids]
+
+
+def test_unprocessed_keys_are_retried_until_answered(client: Any, details_table: str) -> None:
+    store, stub = stubbed(client, details_table)
+    a, b = new_id(), new_id()
+    table_request = {"ConsistentRead": True, "ProjectionExpression": "eventId, details"}
+    stub.add_response(
+        "batch_get_item",
+        {
+            "Responses": {details_table: [{"eventId": {"S": a}, "details": {"M": {}}}]},
+            "UnprocessedKeys": {details_table: {"Keys": keys(b), **table_request}},
+        },
+        {"RequestItems": {details_table: {"Keys": keys(a, b), **table_request}}},
+    )
+    stub.add_response(
+        "batch_get_item",
+        {
+            "Responses": {
+                details_table: [{"eventId": {"S": b}, "details": {"M": {"k": {"S": "v"}}}}]
+            }
+        },
+        {"RequestItems": {details_table: {"Keys": keys(b), **table_request}}},
+    )
+    with stub:
+        assert store.get_many([a, b]) == {a: {}, b: {"k": "v"}}
+    stub.assert_no_pending_responses()
+
+
+def test_keys_never_processed_make_the_store_unavailable_not_a_short_page(
+    client: Any, details_table: str
+) -> None:
+    store, stub = stubbed(client, details_table, unprocessed_retries=2)
+    a = new_id()
+    unprocessed = {"UnprocessedKeys": {details_table: {"Keys": keys(a)}}, "Responses": {}}
+    for _ in range(3):
+        stub.add_response("batch_get_item", unprocessed)
+    with stub, pytest.raises(StoreUnavailable) as failure:
+        store.get_many([a])
+    assert failure.value.store == "details"
+    stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"]
+)
+def test_throttling_and_server_errors_make_the_store_unavailable(
+    client: Any, details_table: str, code: str
+) -> None:
+    store, stub = stubbed(client, details_table)
+    stub.add_client_error("batch_get_item", service_error_code=code, http_status_code=400)
+    stub.add_client_error("update_item", service_error_code=code, http_status_code=400)
+    with stub:
+        with pytest.raises(StoreUnavailable):
+            store.get_many([new_id()])
+        with pytest.raises(StoreUnavailable):
+            store.claim(new_id(), "u", {}, "h", "w")
+    stub.assert_no_pending_responses()
+
+
+def test_an_unreachable_endpoint_makes_the_store_unavailable(details_table: str) -> None:
+    from gateway.settings import Settings
+    from gateway.stores import dynamodb_client
+    from tests.conftest import TEST_CURSOR_SECRET, closed_port
+
+    settings = Settings(
+        database_url="sqlite://",
+        dynamodb_endpoint=f"http://127.0.0.1:{closed_port()}",
+        cursor_secret=TEST_CURSOR_SECRET,
+        dynamodb_max_attempts=1,
+    )
+    store = DynamoDetailStore(details_table, dynamodb_client(settings, settings.dynamodb_endpoint))
+    with pytest.raises(StoreUnavailable):
+        store.ping()
+    with pytest.raises(StoreUnavailable):
+        store.get_many([new_id()])

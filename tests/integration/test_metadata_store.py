@@ -1,0 +1,148 @@
+"""The SQL metadata store: SQLite for behaviour, the mssql dialect for SQL Server's DDL and SQL,
+and the real pyodbc driver over FreeTDS for SQL Server being down or silent."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects import mssql
+from sqlalchemy.dialects.mssql import pyodbc as mssql_pyodbc
+from sqlalchemy.engine import Engine
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from persistence.metadata import (
+    EVENTS_TABLE,
+    USER_TIMELINE_INDEX,
+    SqlMetadataStore,
+    page_query,
+)
+from persistence.protocols import DuplicateEventId, EventRecord, PageRequest
+from persistence.sql_engine import build_engine
+from schema.cursor import CursorPosition
+from schema.errors import StoreUnavailable
+from tests.conftest import closed_port
+
+T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def record(user_id: str = "u", at: datetime = T0, event_type: str = "view") -> EventRecord:
+    return EventRecord(str(uuid.uuid4()), user_id, event_type, at, T0, "h" * 64)
+
+
+def test_a_row_reads_back_with_utc_microseconds(metadata_store: SqlMetadataStore) -> None:
+    row = record(at=datetime(2026, 1, 2, 4, 4, 5, 123456, tzinfo=UTC))
+    metadata_store.insert(row)
+    assert metadata_store.get(row.event_id) == row
+
+
+def test_a_second_row_with_the_same_event_id_is_a_duplicate(
+    metadata_store: SqlMetadataStore,
+) -> None:
+    row = record()
+    metadata_store.insert(row)
+    with pytest.raises(DuplicateEventId):
+        metadata_store.insert(row)
+
+
+def test_pages_are_newest_first_with_ties_by_event_id_and_filters_apply(
+    metadata_store: SqlMetadataStore,
+) -> None:
+    rows = [
+        record(at=T0 - timedelta(seconds=i % 2), event_type="view" if i < 4 else "click")
+        for i in range(6)
+    ]
+    rows.append(record(user_id="other"))
+    for row in rows:
+        metadata_store.insert(row)
+    mine = sorted(rows[:6], key=lambda r: (-r.timestamp.timestamp(), r.event_id))
+    assert metadata_store.list_page(PageRequest("u", 10)) == mine
+    assert metadata_store.list_page(PageRequest("u", 10, event_type="click")) == [
+        r for r in mine if r.event_type == "click"
+    ]
+    window = PageRequest("u", 10, start=T0 - timedelta(seconds=1), end=T0)
+    assert metadata_store.list_page(window) == [r for r in mine if r.timestamp < T0]
+    after = CursorPosition(mine[2].timestamp, mine[2].event_id)
+    assert metadata_store.list_page(PageRequest("u", 2, after=after)) == mine[3:5]
+
+
+def test_the_timeline_query_is_served_by_the_index_without_sorting(
+    engine: Engine, metadata_store: SqlMetadataStore
+) -> None:
+    metadata_store.insert(record())
+    with engine.connect() as connection:
+        plan = connection.execute(
+            text(
+                "EXPLAIN QUERY PLAN SELECT * FROM events WHERE user_id = :u "
+                "ORDER BY occurred_at DESC, event_id ASC LIMIT 5"
+            ),
+            {"u": "u"},
+        ).all()
+    details = " ".join(str(step[-1]) for step in plan)
+    assert "ix_events_user_timeline" in details
+    assert "TEMP B-TREE" not in details
+
+
+def test_sql_server_ddl_uses_nvarchar_datetimeoffset_and_the_timeline_index() -> None:
+    ddl = str(CreateTable(EVENTS_TABLE).compile(dialect=mssql.dialect()))
+    for column in (
+        "event_id NVARCHAR(36) NOT NULL",
+        "user_id NVARCHAR(128) NOT NULL",
+        "event_type NVARCHAR(64) NOT NULL",
+        "occurred_at DATETIMEOFFSET NOT NULL",
+        "received_at DATETIMEOFFSET NOT NULL",
+        "content_hash NVARCHAR(64) NOT NULL",
+        "PRIMARY KEY (event_id)",
+    ):
+        assert column in ddl
+    index = str(CreateIndex(USER_TIMELINE_INDEX).compile(dialect=mssql.dialect()))
+    assert index == (
+        "CREATE INDEX ix_events_user_timeline ON events (user_id, occurred_at DESC, event_id)"
+    )
+
+
+def test_sql_server_page_query_is_parameterised_keyset_with_top() -> None:
+    hostile = "u'; DROP TABLE events; --"
+    after = CursorPosition(T0, str(uuid.uuid4()))
+    query = page_query(PageRequest(hostile, 3, event_type="view", start=T0, end=T0, after=after))
+    compiled = query.compile(dialect=mssql_pyodbc.dialect(paramstyle="qmark"))
+    sql = " ".join(str(compiled).split())
+    assert sql.startswith("SELECT TOP __[POSTCOMPILE_param_1] events.event_id,")
+    assert (
+        "WHERE events.user_id = ? AND events.event_type = ? AND events.occurred_at >= ? "
+        "AND events.occurred_at < ? AND (events.occurred_at < ? OR events.occurred_at = ? "
+        "AND events.event_id > ?) ORDER BY events.occurred_at DESC, events.event_id ASC"
+    ) in sql
+    assert hostile in compiled.params.values()
+    assert "DROP" not in sql and "OFFSET" not in sql
+
+
+def mssql_store(port: int, timeout_seconds: int = 2) -> SqlMetadataStore:
+    url = f"mssql+pyodbc://eventlog:not-a-secret@127.0.0.1:{port}/eventlog?driver=FreeTDS&TDS_Version=7.4"
+    engine = build_engine(
+        url,
+        connect_timeout_seconds=timeout_seconds,
+        query_timeout_seconds=timeout_seconds,
+        pool_size=1,
+        pool_timeout_seconds=timeout_seconds,
+    )
+    return SqlMetadataStore(engine)
+
+
+def test_sql_server_refusing_connections_makes_the_store_unavailable() -> None:
+    store = mssql_store(closed_port())
+    for action in (
+        store.ping,
+        lambda: store.get(str(uuid.uuid4())),
+        lambda: store.insert(record()),
+    ):
+        with pytest.raises(StoreUnavailable) as failure:
+            action()
+        assert failure.value.store == "metadata"
+        assert not failure.value.in_doubt
+
+
+def test_sql_server_that_never_answers_times_out_instead_of_hanging(silent_port: int) -> None:
+    store = mssql_store(silent_port, timeout_seconds=1)
+    with pytest.raises(StoreUnavailable):
+        store.ping()

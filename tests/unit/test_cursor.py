@@ -1,0 +1,60 @@
+"""Cursors round-trip, and refuse tampering and reuse against other filters."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from schema.cursor import CursorPosition, decode_cursor, encode_cursor, query_fingerprint
+from schema.errors import InvalidCursor
+
+SECRET = b"s" * 32
+POSITION = CursorPosition(
+    datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), "0b7e9f8c-7d1a-4c5e-9a51-2f1f0d8f3c11"
+)
+FINGERPRINT = query_fingerprint("user-1", None, None, None)
+
+
+def test_a_cursor_decodes_to_the_position_it_was_made_from() -> None:
+    token = encode_cursor(POSITION, FINGERPRINT, SECRET)
+    assert decode_cursor(token, FINGERPRINT, SECRET) == POSITION
+
+
+def test_a_cursor_is_url_safe() -> None:
+    token = encode_cursor(POSITION, FINGERPRINT, SECRET)
+    assert all(char.isalnum() or char in "-_." for char in token)
+
+
+@pytest.mark.parametrize("index", [0, 5, 20, -1])
+def test_a_cursor_with_any_character_changed_is_refused(index: int) -> None:
+    token = encode_cursor(POSITION, FINGERPRINT, SECRET)
+    swapped = "A" if token[index] != "A" else "B"
+    tampered = token[:index] + swapped + token[index + 1 :] if index != -1 else token[:-1] + swapped
+    with pytest.raises(InvalidCursor):
+        decode_cursor(tampered, FINGERPRINT, SECRET)
+
+
+@pytest.mark.parametrize("token", ["", "abc", "a.b.c", "!!!.???", "a" * 500])
+def test_malformed_cursors_are_refused(token: str) -> None:
+    with pytest.raises(InvalidCursor):
+        decode_cursor(token, FINGERPRINT, SECRET)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        query_fingerprint("user-2", None, None, None),
+        query_fingerprint("user-1", "click", None, None),
+        query_fingerprint("user-1", None, datetime(2026, 1, 1, tzinfo=UTC), None),
+        query_fingerprint("user-1", None, None, datetime(2026, 1, 1, tzinfo=UTC)),
+    ],
+)
+def test_a_cursor_is_refused_for_another_user_or_other_filters(other: bytes) -> None:
+    token = encode_cursor(POSITION, FINGERPRINT, SECRET)
+    with pytest.raises(InvalidCursor):
+        decode_cursor(token, other, SECRET)
+
+
+def test_a_cursor_signed_with_another_secret_is_refused() -> None:
+    token = encode_cursor(POSITION, FINGERPRINT, b"t" * 32)
+    with pytest.raises(InvalidCursor):
+        decode_cursor(token, FINGERPRINT, SECRET)
