@@ -109,7 +109,7 @@ class SqlMetadataStore:
             raise StoreUnavailable("metadata") from exc
 
 
-def page_query(request: PageRequest) -> Select[tuple[EventRow]]:
+def page_query(request: PageRequest) -> Select[EventRow]:
     """Keyset, never OFFSET: the page after a cursor is one seek however deep the client is."""
     row = EVENTS_TABLE.c
     conditions = [row.user_id == request.user_id]

@@ -31,7 +31,8 @@ def test_numbers_and_unicode_round_trip_exactly(detail_store: DynamoDetailStore)
     event_id = new_id()
     details = parse_json(
         '{"big": 12345678901234567890123456789012345678, "small": 1E-130, "neg": -0.5,'
-        ' "text": "żółw 🐢 \\u0000 end", "nested": [[{"x": 3.14159265358979323846264338327950288}]]}'
+        ' "text": "żółw 🐢 \\u0000 end",'
+        ' "nested": [[{"x": 3.14159265358979323846264338327950288}]]}'
     )
     detail_store.claim(event_id, "u", details, "h", "w")
     assert detail_store.get_many([event_id]) == {event_id: details}

@@ -163,7 +163,8 @@ def test_refuses_details_within_the_byte_limit_that_dynamodb_would_count_as_too_
 
 def test_accepts_numbers_with_38_significant_digits_and_the_extreme_magnitudes() -> None:
     details = parse_json(
-        '{"n38": 12345678901234567890123456789012345678, "trailing": 1000000000000000000000000000000000000000000,'
+        '{"n38": 12345678901234567890123456789012345678,'
+        ' "trailing": 1000000000000000000000000000000000000000000,'
         ' "tiny": 1E-130, "huge": -9.9999999999999999999999999999999999999E+125, "zero": 0.000}'
     )
     accepts(make_event(details=details))
