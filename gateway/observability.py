@@ -1,26 +1,18 @@
 """Request ids and structured logs: every response names its request, every log line too."""
 
 import logging
-import re
 import sys
 import time
-import uuid
-from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REQUEST_ID_HEADER = "X-Request-ID"
-_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@+=-]{1,128}$")
+from gateway.problems import internal_error_problem
+from gateway.request_id import REQUEST_ID_HEADER, adopt_request_id, request_id_var
 
-request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 access_logger = logging.getLogger("eventlog.access")
-
-
-def current_request_id() -> str:
-    request_id: str = request_id_var.get()
-    return request_id
+logger = logging.getLogger(__name__)
 
 
 class _RequestIdFilter(logging.Filter):
@@ -47,7 +39,11 @@ def configure_logging(level: str) -> None:
 
 class RequestContextMiddleware:
     """Adopts the client's X-Request-ID when it is sane (else makes one), echoes it on every
-    response, and writes one access log line per request."""
+    response, and writes one access log line per request.
+
+    It also answers unexpected errors: Starlette's own last-resort handler sits outside every
+    middleware, so its 500 would lose the request id in both the response and the log.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -56,20 +52,26 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _request_id(scope)
+        request_id = adopt_request_id(_sent_request_id(scope))
         token = request_id_var.set(request_id)
-        started = time.perf_counter()
+        began = time.perf_counter()
         status = 500
+        started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            logger.exception("unhandled error")
+            if started:
+                raise
+            await internal_error_problem()(scope, receive, send_with_id)
         finally:
             access_logger.info(
                 "request",
@@ -77,16 +79,15 @@ class RequestContextMiddleware:
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round((time.perf_counter() - began) * 1000, 2),
                 },
             )
             request_id_var.reset(token)
 
 
-def _request_id(scope: Scope) -> str:
+def _sent_request_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            candidate: str = value.decode("latin-1")
-            if _SANE_REQUEST_ID.match(candidate):
-                return candidate
-    return uuid.uuid4().hex
+            sent: str = value.decode("latin-1")
+            return sent
+    return None

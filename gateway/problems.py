@@ -1,11 +1,10 @@
 """The one mapping from errors to HTTP: RFC 9457 `application/problem+json` bodies.
 
 Domain errors carry no HTTP knowledge; this table gives each its status and title. Anything
-unexpected is logged with the request id and answered as a bare 500: no stack trace, SQL or AWS
-text ever reaches a client.
+unexpected is answered by `internal_error_problem`: no stack trace, SQL or AWS text ever reaches
+a client.
 """
 
-import logging
 from collections.abc import Mapping
 from dataclasses import asdict
 from http import HTTPStatus
@@ -16,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.body import MalformedBody, PayloadTooLarge, UnsupportedMediaType
-from gateway.observability import current_request_id
+from gateway.request_id import current_request_id
 from gateway.responses import ProblemResponse
 from schema.errors import (
     EventConflict,
@@ -28,8 +27,6 @@ from schema.errors import (
     StoreUnavailable,
 )
 from schema.events import dotted_path
-
-logger = logging.getLogger(__name__)
 
 PROBLEM_TYPE_PREFIX = "urn:eventlog:problem:"
 
@@ -123,8 +120,8 @@ async def _http_error(_request: Request, exc: Exception) -> ProblemResponse:
     return problem(status, slug, status.phrase, str(exc.detail), headers=exc.headers)
 
 
-async def _unexpected_error(_request: Request, exc: Exception) -> ProblemResponse:
-    logger.error("unhandled error", exc_info=exc)
+def internal_error_problem() -> ProblemResponse:
+    """The answer to anything unexpected: it says nothing of what went wrong inside."""
     status = HTTPStatus.INTERNAL_SERVER_ERROR
     return problem(
         status,
@@ -139,4 +136,4 @@ def install_problem_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    # Unexpected exceptions are answered by RequestContextMiddleware (see there why).

@@ -1,0 +1,97 @@
+"""The app over HTTP against real stores: moto's server for DynamoDB, a SQLite file for SQL."""
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.stores import Stores, dynamodb_client, open_stores
+from persistence.details import DynamoDetailStore
+from persistence.metadata import SqlMetadataStore
+from tests.conftest import TEST_CURSOR_SECRET
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """Runs the app's lifespan: the stores are opened (and tables made) as in production."""
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def app_with(settings: Settings, metadata: Any = None, details: Any = None) -> FastAPI:
+    """The real app over the real stores of `settings`, with one of them swapped for a double or
+    for a store pointing somewhere else: the boundary a failure test is about."""
+    with open_stores(settings) as real:
+        stores = Stores(
+            metadata=metadata or real.metadata,
+            details=details or real.details,
+            cursor_secret=TEST_CURSOR_SECRET.encode(),
+            description=real.description,
+        )
+    return create_app(settings, stores)
+
+
+def details_store_at(settings: Settings, endpoint: str) -> DynamoDetailStore:
+    return DynamoDetailStore(settings.details_table, dynamodb_client(settings, endpoint))
+
+
+def metadata_store_at(url: str, timeout_seconds: int = 1) -> SqlMetadataStore:
+    from persistence.sql_engine import build_engine
+
+    engine = build_engine(
+        url,
+        connect_timeout_seconds=timeout_seconds,
+        query_timeout_seconds=timeout_seconds,
+        pool_size=1,
+        pool_timeout_seconds=timeout_seconds,
+    )
+    return SqlMetadataStore(engine)
+
+
+class LiveServer:
+    """uvicorn serving the app in a thread, on a socket bound before it starts: clients may
+    connect at once (the kernel queues them until uvicorn accepts), so nobody polls or sleeps."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
+
+    def __enter__(self) -> str:
+        self.socket.listen(128)
+        self.thread.start()
+        host, port = self.socket.getsockname()
+        return f"http://{host}:{port}"
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.socket.close()
+
+
+@pytest.fixture
+def live_url(app: FastAPI) -> Iterator[str]:
+    with LiveServer(app) as url:
+        yield url
+
+
+@pytest.fixture
+def http(live_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_url, timeout=30) as client:
+        yield client

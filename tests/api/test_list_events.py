@@ -1,0 +1,183 @@
+"""GET /events/{userId} and /events/{userId}/{eventId}: order, filters, paging, errors."""
+
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+from tests.factories import make_event, unique_user
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def record(client: Any, user: str, at: datetime, event_type: str = "view") -> dict[str, Any]:
+    response = client.post(
+        "/events", json=make_event(userId=user, eventType=event_type, timestamp=at.isoformat())
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def walk(client: Any, user: str, **params: Any) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = params | ({"cursor": cursor} if cursor else {})
+        response = client.get(f"/events/{user}", params=query)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["events"]) <= params.get("limit", 100)
+        seen.extend(page["events"])
+        cursor = page["nextCursor"]
+        if cursor is None:
+            return seen
+
+
+def test_a_user_with_no_events_gets_an_empty_page(client: TestClient) -> None:
+    response = client.get("/events/nobody-here")
+    assert response.status_code == 200
+    assert response.json() == {"userId": "nobody-here", "events": [], "nextCursor": None}
+
+
+def test_events_come_newest_first_with_ties_broken_by_event_id(client: TestClient) -> None:
+    user = unique_user()
+    created = [record(client, user, T0 - timedelta(minutes=i % 3)) for i in range(7)]
+    record(client, unique_user(), T0)
+    listed = client.get(f"/events/{user}").json()["events"]
+    expected = sorted(created, key=lambda e: e["eventId"])
+    expected.sort(key=lambda e: e["timestamp"], reverse=True)
+    assert listed == expected
+
+
+def test_filters_by_event_type_and_a_half_open_time_window(client: TestClient) -> None:
+    user = unique_user()
+    clicks = [record(client, user, T0 - timedelta(hours=h), "click") for h in range(4)]
+    record(client, user, T0 - timedelta(hours=1), "view")
+    listed = client.get(
+        f"/events/{user}",
+        params={
+            "eventType": "click",
+            "from": (T0 - timedelta(hours=2)).isoformat(),
+            "to": (T0 + timedelta(hours=1)).replace(tzinfo=None).isoformat() + "+01:00",
+        },
+    ).json()["events"]
+    # `to` is exclusive: T0 + 1h at +01:00 is T0 itself.
+    assert [e["eventId"] for e in listed] == [clicks[1]["eventId"], clicks[2]["eventId"]]
+
+
+def test_walking_next_cursor_yields_every_event_once_while_events_keep_arriving(
+    http: httpx.Client,
+) -> None:
+    user = unique_user()
+    existing = {record(http, user, T0 - timedelta(seconds=i // 2))["eventId"] for i in range(260)}
+    arrived: list[str] = []
+    stop = threading.Event()
+
+    def keep_recording() -> None:
+        with httpx.Client(base_url=str(http.base_url), timeout=30) as writer:
+            minute = 0
+            while not stop.is_set() and minute < 200:
+                minute += 1
+                at = T0 - timedelta(seconds=30) if minute % 2 else datetime.now(UTC)
+                arrived.append(record(writer, user, at)["eventId"])
+
+    writer = threading.Thread(target=keep_recording)
+    writer.start()
+    try:
+        seen = walk(http, user, limit=40)
+    finally:
+        stop.set()
+        writer.join()
+    ids = [event["eventId"] for event in seen]
+    assert len(ids) == len(set(ids)), "an event was returned twice"
+    assert existing <= set(ids), "an event stored before the walk was skipped"
+    assert set(ids) <= existing | set(arrived)
+    keys = [(e["timestamp"], e["eventId"]) for e in seen]
+    assert keys == sorted(keys, key=lambda k: (_neg(k[0]), k[1]))
+
+
+def _neg(timestamp: str) -> float:
+    return -datetime.fromisoformat(timestamp).timestamp()
+
+
+def test_the_limit_bounds_each_page(client: TestClient) -> None:
+    user = unique_user()
+    for i in range(5):
+        record(client, user, T0 - timedelta(seconds=i))
+    first = client.get(f"/events/{user}", params={"limit": 2}).json()
+    assert len(first["events"]) == 2 and first["nextCursor"]
+    assert len(walk(client, user, limit=2)) == 5
+    assert client.get(f"/events/{user}", params={"limit": 5}).json()["nextCursor"] is None
+
+
+def test_a_tampered_or_foreign_cursor_is_400(client: TestClient) -> None:
+    user = unique_user()
+    for i in range(3):
+        record(client, user, T0 - timedelta(seconds=i))
+    cursor = client.get(f"/events/{user}", params={"limit": 1}).json()["nextCursor"]
+    tampered = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
+    for params in (
+        {"cursor": tampered},
+        {"cursor": "garbage"},
+        {"cursor": cursor, "eventType": "click"},
+    ):
+        response = client.get(f"/events/{user}", params=params)
+        assert response.status_code == 400
+        assert response.json()["type"] == "urn:eventlog:problem:invalid-cursor"
+    assert client.get(f"/events/{unique_user()}", params={"cursor": cursor}).status_code == 400
+
+
+def test_bad_limits_dates_and_user_ids_are_422_naming_the_parameter(client: TestClient) -> None:
+    cases = [
+        ({"limit": 0}, "limit"),
+        ({"limit": 1001}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"from": "2026-11-20T12:00:00"}, "from"),
+        ({"to": "not a date"}, "to"),
+        ({"eventType": "9x"}, "eventType"),
+    ]
+    for params, field in cases:
+        response = client.get("/events/someone", params=params)
+        assert response.status_code == 422, params
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+    window = client.get("/events/someone", params={"from": T0.isoformat(), "to": T0.isoformat()})
+    assert window.status_code == 422
+    too_long = client.get("/events/" + "u" * 129)
+    assert too_long.status_code == 422
+    assert [e["field"] for e in too_long.json()["errors"]] == ["userId"]
+    assert client.get("/events/bad%20user").status_code == 422
+    assert client.get("/events/ok", params={"limit": 1000}).status_code == 200
+
+
+def test_one_event_is_found_only_under_its_own_user(client: TestClient) -> None:
+    user = unique_user()
+    created = record(client, user, T0)
+    assert client.get(f"/events/{user}/{created['eventId']}").json() == created
+    for path in (
+        f"/events/{unique_user()}/{created['eventId']}",
+        f"/events/{user}/{uuid.uuid4()}",
+        f"/events/{user}/not-a-uuid",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:eventlog:problem:not-found"
+
+
+def test_health_and_readiness_answer_200_when_the_stores_do(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/health/ready").json() == {
+        "status": "ready",
+        "stores": {"metadata": "ok", "details": "ok"},
+    }
+
+
+def test_unknown_routes_and_methods_are_problems_too(client: TestClient) -> None:
+    missing = client.get("/nope")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert client.delete("/events/u").status_code == 405

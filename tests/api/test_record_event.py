@@ -1,0 +1,223 @@
+"""POST /events over HTTP: created, replayed, conflicting, and every way a body can be bad."""
+
+import uuid
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.factories import make_event, unique_user
+
+PROBLEM = "application/problem+json"
+
+
+def post(client: TestClient, body: Any, **headers: str) -> Any:
+    return client.post("/events", json=body, headers=headers)
+
+
+def test_records_an_event_and_says_where_it_lives(client: TestClient) -> None:
+    body = make_event(eventId=str(uuid.uuid4()), timestamp="2026-11-24T09:30:00.250+01:00")
+    response = post(client, body)
+    assert response.status_code == 201
+    assert response.headers["location"] == f"/events/{body['userId']}/{body['eventId']}"
+    created = response.json()
+    assert created == {
+        "eventId": body["eventId"],
+        "userId": body["userId"],
+        "eventType": "page_view",
+        "timestamp": "2026-11-24T08:30:00.250000Z",
+        "receivedAt": created["receivedAt"],
+        "details": {"page": "/pricing", "durationMs": 5120},
+    }
+    assert created["receivedAt"].endswith("Z")
+    assert client.get(response.headers["location"]).json() == created
+
+
+def test_defaults_the_event_id_timestamp_and_details(client: TestClient) -> None:
+    response = post(client, {"userId": "u:1@x|y+z=w", "eventType": "login"})
+    assert response.status_code == 201
+    created = response.json()
+    assert uuid.UUID(created["eventId"]).version == 4
+    assert created["timestamp"] == created["receivedAt"]
+    assert created["details"] == {}
+    assert response.headers["location"] == f"/events/u:1@x%7Cy+z=w/{created['eventId']}"
+    assert client.get(response.headers["location"]).status_code == 200
+
+
+def test_the_same_event_again_is_a_replay_answered_200_with_the_stored_event(
+    client: TestClient,
+) -> None:
+    body = make_event(eventId=str(uuid.uuid4()))
+    created = post(client, body).json()
+    replay = post(client, body)
+    assert replay.status_code == 200
+    assert replay.json() == created
+    assert "location" not in replay.headers
+    assert len(client.get(f"/events/{body['userId']}").json()["events"]) == 1
+
+
+def test_a_replay_may_spell_numbers_differently(client: TestClient) -> None:
+    body = make_event(eventId=str(uuid.uuid4()), details={"n": 1.5})
+    post(client, body)
+    replay = client.post(
+        "/events",
+        content=(
+            f'{{"eventId":"{body["eventId"]}","userId":"{body["userId"]}",'
+            '"eventType":"page_view","details":{"n":1.50}}'
+        ),
+        headers={"content-type": "application/json"},
+    )
+    assert replay.status_code == 200
+
+
+def test_a_reused_event_id_with_other_content_is_409_and_changes_nothing(
+    client: TestClient,
+) -> None:
+    body = make_event(eventId=str(uuid.uuid4()))
+    created = post(client, body).json()
+    response = post(client, body | {"details": {"page": "/elsewhere"}})
+    assert response.status_code == 409
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json() == {
+        "type": "urn:eventlog:problem:conflict",
+        "title": "Event already exists with other content",
+        "status": 409,
+        "detail": f"Event {body['eventId']} already exists with different content; "
+        "nothing was changed.",
+        "requestId": response.headers["x-request-id"],
+    }
+    assert client.get(f"/events/{body['userId']}/{body['eventId']}").json() == created
+
+
+def test_a_validation_error_lists_every_offending_field(client: TestClient) -> None:
+    response = post(
+        client,
+        {
+            "userId": "no spaces",
+            "eventType": "9lives",
+            "timestamp": "2026-01-01T00:00:00",
+            "details": {"a": {"": 1}},
+            "color": "red",
+        },
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["type"] == "urn:eventlog:problem:validation"
+    assert problem["status"] == 422
+    assert sorted((e["field"], e["code"]) for e in problem["errors"]) == [
+        ("color", "extra_forbidden"),
+        ('details.a[""]', "empty_key"),
+        ("eventType", "string_pattern_mismatch"),
+        ("timestamp", "timezone_aware"),
+        ("userId", "string_pattern_mismatch"),
+    ]
+    assert all(error["message"] for error in problem["errors"])
+
+
+def test_non_finite_numbers_are_422_naming_the_field(client: TestClient) -> None:
+    response = client.post(
+        "/events",
+        content='{"userId":"u","eventType":"e","details":{"x":[1,NaN],"y":Infinity}}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert sorted(e["field"] for e in response.json()["errors"]) == ["details.x[1]", "details.y"]
+
+
+def test_a_non_json_content_type_is_415(client: TestClient) -> None:
+    for headers in ({"content-type": "text/plain"}, {"content-type": "application/xml"}, {}):
+        response = client.post("/events", content=b'{"userId":"u"}', headers=headers)
+        assert response.status_code == 415
+        assert response.json()["type"] == "urn:eventlog:problem:unsupported-media-type"
+
+
+def test_a_json_content_type_with_charset_or_suffix_is_accepted(client: TestClient) -> None:
+    for content_type in ("application/json; charset=utf-8", "application/vnd.eventlog+json"):
+        response = client.post(
+            "/events",
+            content=b'{"userId":"u","eventType":"e"}',
+            headers={"content-type": content_type},
+        )
+        assert response.status_code == 201
+
+
+def test_malformed_json_is_400(client: TestClient) -> None:
+    for content in (b'{"userId": "u",', b"\xff\xfe{}", b""):
+        response = client.post(
+            "/events", content=content, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 400
+        assert response.json()["type"] == "urn:eventlog:problem:malformed-json"
+
+
+def test_a_body_that_is_not_an_object_is_422(client: TestClient) -> None:
+    response = post(client, ["userId"])
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "", "message": "the body must be a JSON object", "code": "object_type"}
+    ]
+
+
+def test_a_body_over_the_limit_is_413_by_its_declared_length(client: TestClient) -> None:
+    oversized = make_event(details={"pad": "x" * 200_000})
+    response = post(client, oversized)
+    assert response.status_code == 413
+    assert response.json()["detail"] == "The body exceeds 147456 bytes."
+
+
+def test_a_streamed_body_over_the_limit_is_413_without_a_length(client: TestClient) -> None:
+    def chunks() -> Any:
+        yield b'{"userId":"u","eventType":"e","details":{"pad":"'
+        for _ in range(40):
+            yield b"x" * 8192
+        yield b'"}}'
+
+    response = client.post(
+        "/events", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+
+
+def test_details_over_64_kib_are_422_even_when_the_body_fits(client: TestClient) -> None:
+    response = post(client, make_event(details={"pad": "x" * 70_000}))
+    assert response.status_code == 422
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("details", "too_large")
+    ]
+
+
+def test_absurdly_deep_json_is_422_not_a_crash(client: TestClient) -> None:
+    content = b'{"userId":"u","eventType":"e","details":' + b"[" * 60_000 + b"]" * 60_000 + b"}"
+    response = client.post("/events", content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "too_deep"
+
+
+def test_unicode_and_38_digit_numbers_round_trip_exactly(client: TestClient) -> None:
+    user = unique_user()
+    raw = (
+        f'{{"userId":"{user}","eventType":"e","details":'
+        '{"name":"Zoë 🐢 日本","big":12345678901234567890123456789012345678,'
+        '"tiny":1E-130,"pi":3.1415926535897932384626433832795028841,"neg":-0.5}}'
+    )
+    response = client.post("/events", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 201
+    listed = client.get(f"/events/{user}").text
+    for literal in (
+        '"name":"Zoë 🐢 日本"',
+        '"big":12345678901234567890123456789012345678',
+        '"tiny":1E-130',
+        '"pi":3.1415926535897932384626433832795028841',
+        '"neg":-0.5',
+    ):
+        assert literal in listed
+
+
+def test_every_response_carries_a_request_id_and_keeps_a_sane_one(client: TestClient) -> None:
+    kept = client.get("/health", headers={"x-request-id": "trace-123.abc"})
+    assert kept.headers["x-request-id"] == "trace-123.abc"
+    replaced = client.get("/health", headers={"x-request-id": "bad id\twith spaces"})
+    assert replaced.headers["x-request-id"] not in ("", "bad id\twith spaces")
+    failed = post(client, {"userId": ""}, **{"X-Request-ID": "req-42"})
+    assert failed.headers["x-request-id"] == failed.json()["requestId"] == "req-42"
