@@ -4,8 +4,8 @@ PYTHON ?= python3
 PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
-# unixODBC + FreeTDS: the real pyodbc driver for SQL Server failure tests.
-APT_PACKAGES := unixodbc tdsodbc
+# unixODBC + FreeTDS: the real pyodbc driver for SQL Server failure tests; curl runs the docs' examples.
+APT_PACKAGES := unixodbc tdsodbc curl
 
 .PHONY: run test lint format venv system-deps clean
 

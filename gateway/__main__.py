@@ -1,13 +1,19 @@
-"""`python -m gateway` (what `make run` starts): open the stores, say where they are, serve."""
+"""`python -m gateway` (what `make run` starts): open the stores, say where they are, serve.
+
+The port is bound before the banner is printed, so a client that reads the banner may connect at
+once, and a port already in use is reported before anything else starts.
+"""
 
 import argparse
+import socket
+import sys
 
 import uvicorn
 
 from gateway.app import create_app
 from gateway.observability import configure_logging
-from gateway.settings import get_settings
-from gateway.stores import open_stores
+from gateway.settings import Settings, get_settings
+from gateway.stores import Stores, open_stores
 
 
 def main() -> None:
@@ -17,20 +23,41 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     configure_logging(settings.log_level)
+    listener = _bind(args.host, args.port)
     with open_stores(settings) as stores:
-        base = f"http://{args.host}:{args.port}"
-        lasting = "temporary: removed when this process stops" if settings.embedded else "lasting"
-        print(  # noqa: T201 - the banner is this command's output
-            f"Event Log API on {base}\n"
-            f"  API docs (Swagger UI): {base}/docs   ReDoc: {base}/redoc\n"
-            f"  metadata: {stores.description['metadata']}\n"
-            f"  details:  {stores.description['details']}\n"
-            f"  data is {lasting}\n",
-            flush=True,
+        host, port = listener.getsockname()[:2]
+        print(banner(f"http://{host}:{port}", settings, stores), flush=True)  # noqa: T201
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings, stores), log_config=None, access_log=False)
         )
-        app = create_app(settings, stores)
-        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+        server.run(sockets=[listener])
+
+
+def banner(base_url: str, settings: Settings, stores: Stores) -> str:
+    lasting = "temporary: removed when this process stops" if settings.embedded else "lasting"
+    return (
+        f"Event Log API on {base_url}\n"
+        f"  API docs: {base_url}/docs (Swagger UI), {base_url}/redoc\n"
+        f"  metadata: {stores.description['metadata']}\n"
+        f"  details:  {stores.description['details']}\n"
+        f"  data is {lasting}. Stop with Ctrl+C.\n"
+    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        sys.exit(f"Cannot listen on {host}:{port} ({exc.strerror}); try: make run PORT={port + 1}")
+    listener.listen(2048)
+    return listener
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        # Ctrl+C before uvicorn took over the signals: the stores are already closed.
+        sys.exit(0)
