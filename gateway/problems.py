@@ -8,10 +8,11 @@ a client.
 from collections.abc import Mapping
 from dataclasses import asdict
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.body import MalformedBody, PayloadTooLarge, UnsupportedMediaType
@@ -132,8 +133,73 @@ def internal_error_problem() -> ProblemResponse:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    install_problem_openapi(app)
     for kind in (EventLogError, UnsupportedMediaType, PayloadTooLarge, MalformedBody):
         app.add_exception_handler(kind, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     # Unexpected exceptions are answered by RequestContextMiddleware (see there why).
+
+
+class ProblemBody(BaseModel):
+    """RFC 9457 problem details, as every error is answered."""
+
+    type: str = Field(examples=["urn:eventlog:problem:conflict"])
+    title: str
+    status: int
+    detail: str
+    request_id: str = Field(alias="requestId")
+
+
+class FieldErrorBody(BaseModel):
+    field: str = Field(examples=["details.items[2].price"])
+    message: str
+    code: str = Field(examples=["number_too_precise"])
+
+
+class ValidationProblemBody(ProblemBody):
+    errors: list[FieldErrorBody]
+
+
+class UnavailableProblemBody(ProblemBody):
+    store: Literal["metadata", "details"]
+
+
+_RESPONSE_DOCS: dict[int, tuple[type[BaseModel], str]] = {
+    400: (ProblemBody, "Malformed JSON, or a malformed, altered or foreign cursor."),
+    404: (ProblemBody, "No such event for this user."),
+    409: (ProblemBody, "The eventId exists with different content; nothing changed."),
+    413: (ProblemBody, "The body is over the size limit."),
+    415: (ProblemBody, "The body is not application/json."),
+    422: (ValidationProblemBody, "The request breaks a rule; `errors` lists every field."),
+    503: (UnavailableProblemBody, "A store is unavailable; retry after `Retry-After` seconds."),
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problems a route can answer."""
+    return {
+        status: {
+            "model": _RESPONSE_DOCS[status][0],
+            "description": _RESPONSE_DOCS[status][1],
+        }
+        for status in statuses
+    }
+
+
+def install_problem_openapi(app: FastAPI) -> None:
+    """FastAPI files every documented model under application/json; ours are problems."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = generate()
+            for operation in (op for ops in spec["paths"].values() for op in ops.values()):
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content[ProblemResponse.media_type] = content.pop("application/json")
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

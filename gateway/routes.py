@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from gateway.body import JsonBody
 from gateway.deps import ResolverDep
-from gateway.problems import problem
+from gateway.problems import problem, problem_responses
 from gateway.responses import ExactJSONResponse, ProblemResponse
 from schema.events import Event, EventCreate, EventListQuery, EventPage, UserId
 
@@ -28,7 +28,10 @@ PathUserId = Annotated[UserId, Path(alias="userId")]
             "content": {"application/json": {"schema": EventCreate.model_json_schema()}},
         }
     },
-    responses={200: {"model": Event, "description": "Replay: the event was already stored."}},
+    responses={
+        200: {"model": Event, "description": "Replay: the event was already stored."},
+        **problem_responses(400, 409, 413, 415, 422, 503),
+    },
 )
 async def record_event(body: JsonBody, resolver: ResolverDep) -> ExactJSONResponse:
     outcome = await run_in_threadpool(resolver.record_event, body)
@@ -41,14 +44,24 @@ async def record_event(body: JsonBody, resolver: ResolverDep) -> ExactJSONRespon
     )
 
 
-@router.get("/events/{userId}", response_model=EventPage, summary="List a user's events")
+@router.get(
+    "/events/{userId}",
+    response_model=EventPage,
+    summary="List a user's events",
+    responses=problem_responses(400, 422, 503),
+)
 def list_events(
     user_id: PathUserId, query: Annotated[EventListQuery, Query()], resolver: ResolverDep
 ) -> ExactJSONResponse:
     return ExactJSONResponse(resolver.list_events(user_id, query).to_json())
 
 
-@router.get("/events/{userId}/{eventId}", response_model=Event, summary="Get one event")
+@router.get(
+    "/events/{userId}/{eventId}",
+    response_model=Event,
+    summary="Get one event",
+    responses=problem_responses(404, 422, 503),
+)
 def get_event(
     user_id: PathUserId, event_id: Annotated[str, Path(alias="eventId")], resolver: ResolverDep
 ) -> ExactJSONResponse:
@@ -60,7 +73,11 @@ def health() -> dict[str, Any]:
     return {"status": "ok"}
 
 
-@router.get("/health/ready", summary="Readiness: both stores answer")
+@router.get(
+    "/health/ready",
+    summary="Readiness: both stores answer",
+    responses=problem_responses(503),
+)
 def ready(resolver: ResolverDep) -> Any:
     failing = resolver.unavailable_stores()
     if not failing:
