@@ -12,6 +12,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from gateway.settings import Settings
+from persistence.metadata import SqlMetadataStore
+from persistence.sql_engine import build_engine
 
 TEST_CURSOR_SECRET = "test-cursor-secret-of-at-least-32-characters"
 
@@ -84,3 +86,20 @@ def silent_port() -> Iterator[int]:
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)
         yield int(listener.getsockname()[1])
+
+
+FREETDS_URL = (
+    "mssql+pyodbc://eventlog:not-a-secret@127.0.0.1:{port}/eventlog?driver=FreeTDS&TDS_Version=7.4"
+)
+
+
+def sql_store(url: str, timeout_seconds: int = 1) -> SqlMetadataStore:
+    """The real SQL store on `url`, with every wait bounded by `timeout_seconds`."""
+    engine = build_engine(
+        url,
+        connect_timeout_seconds=timeout_seconds,
+        query_timeout_seconds=timeout_seconds,
+        pool_size=1,
+        pool_timeout_seconds=timeout_seconds,
+    )
+    return SqlMetadataStore(engine)

@@ -15,7 +15,6 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.stores import Stores, dynamodb_client, open_stores
 from persistence.details import DynamoDetailStore
-from persistence.metadata import SqlMetadataStore
 from tests.conftest import TEST_CURSOR_SECRET
 
 
@@ -46,19 +45,6 @@ def app_with(settings: Settings, metadata: Any = None, details: Any = None) -> F
 
 def details_store_at(settings: Settings, endpoint: str) -> DynamoDetailStore:
     return DynamoDetailStore(settings.details_table, dynamodb_client(settings, endpoint))
-
-
-def metadata_store_at(url: str, timeout_seconds: int = 1) -> SqlMetadataStore:
-    from persistence.sql_engine import build_engine
-
-    engine = build_engine(
-        url,
-        connect_timeout_seconds=timeout_seconds,
-        query_timeout_seconds=timeout_seconds,
-        pool_size=1,
-        pool_timeout_seconds=timeout_seconds,
-    )
-    return SqlMetadataStore(engine)
 
 
 class LiveServer:

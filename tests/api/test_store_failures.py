@@ -12,13 +12,9 @@ from gateway.settings import Settings
 from persistence.metadata import SqlMetadataStore
 from persistence.protocols import EventRecord
 from schema.errors import StoreUnavailable
-from tests.api.conftest import LiveServer, app_with, details_store_at, metadata_store_at
-from tests.conftest import closed_port
+from tests.api.conftest import LiveServer, app_with, details_store_at
+from tests.conftest import FREETDS_URL, closed_port, sql_store
 from tests.factories import make_event
-
-FREETDS = (
-    "mssql+pyodbc://eventlog:not-a-secret@127.0.0.1:{port}/eventlog?driver=FreeTDS&TDS_Version=7.4"
-)
 
 
 def assert_unavailable(response: httpx.Response, store: str) -> None:
@@ -67,7 +63,7 @@ def test_dynamodb_that_never_answers_times_out_within_the_configured_bound(
 def test_sql_server_refusing_connections_is_503_and_the_details_are_withdrawn(
     settings: Settings, dynamodb: Any
 ) -> None:
-    down = metadata_store_at(FREETDS.format(port=closed_port()))
+    down = sql_store(FREETDS_URL.format(port=closed_port()))
     with TestClient(app_with(settings, metadata=down)) as client:
         assert_unavailable(client.post("/events", json=make_event()), "metadata")
         assert_unavailable(client.get("/events/someone"), "metadata")
@@ -80,7 +76,7 @@ def test_sql_server_refusing_connections_is_503_and_the_details_are_withdrawn(
 def test_sql_server_that_never_answers_times_out_within_the_configured_bound(
     settings: Settings, silent_port: int
 ) -> None:
-    silent = metadata_store_at(FREETDS.format(port=silent_port), timeout_seconds=1)
+    silent = sql_store(FREETDS_URL.format(port=silent_port), timeout_seconds=1)
     with (
         LiveServer(app_with(settings, metadata=silent)) as url,
         httpx.Client(base_url=url, timeout=10) as http,
@@ -110,7 +106,7 @@ def test_a_row_write_failing_after_the_details_write_leaves_nothing_and_the_retr
     settings: Settings, dynamodb: Any
 ) -> None:
     app_with(settings)  # creates the tables
-    flaky = FailingInserts(metadata_store_at(settings.database_url), failures=1)
+    flaky = FailingInserts(sql_store(settings.database_url), failures=1)
     body = make_event(eventId=str(uuid.uuid4()))
     with TestClient(app_with(settings, metadata=flaky)) as client:
         assert_unavailable(client.post("/events", json=body), "metadata")

@@ -18,10 +18,9 @@ from persistence.metadata import (
     page_query,
 )
 from persistence.protocols import DuplicateEventId, EventRecord, PageRequest
-from persistence.sql_engine import build_engine
 from schema.cursor import CursorPosition
 from schema.errors import StoreUnavailable
-from tests.conftest import closed_port
+from tests.conftest import FREETDS_URL, closed_port, sql_store
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -118,15 +117,7 @@ def test_sql_server_page_query_is_parameterised_keyset_with_top() -> None:
 
 
 def mssql_store(port: int, timeout_seconds: int = 2) -> SqlMetadataStore:
-    url = f"mssql+pyodbc://eventlog:not-a-secret@127.0.0.1:{port}/eventlog?driver=FreeTDS&TDS_Version=7.4"
-    engine = build_engine(
-        url,
-        connect_timeout_seconds=timeout_seconds,
-        query_timeout_seconds=timeout_seconds,
-        pool_size=1,
-        pool_timeout_seconds=timeout_seconds,
-    )
-    return SqlMetadataStore(engine)
+    return sql_store(FREETDS_URL.format(port=port), timeout_seconds)
 
 
 def test_sql_server_refusing_connections_makes_the_store_unavailable() -> None:
