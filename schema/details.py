@@ -14,6 +14,7 @@ from schema.jsonvalue import NonFiniteNumber, dump_json
 from schema.limits import (
     MAX_DETAILS_DEPTH,
     MAX_DETAILS_ITEM_BYTES,
+    MAX_KEY_BYTES,
     MAX_NUMBER_DIGITS,
     MAX_NUMBER_MAGNITUDE,
     MAX_REPORTED_ERRORS,
@@ -86,6 +87,8 @@ def _walk_object(value: dict[str, Any], path: str, depth: int) -> Iterator[Field
             yield FieldError(here, "object keys must not be empty", "empty_key")
         elif not _is_encodable(key):
             yield FieldError(here, "the key is not valid Unicode", "invalid_unicode")
+        elif len(key.encode()) > MAX_KEY_BYTES:
+            yield FieldError(path, f"keys are at most {MAX_KEY_BYTES} bytes", "key_too_long")
         yield from _walk(item, here, depth + 1)
 
 

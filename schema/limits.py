@@ -20,6 +20,8 @@ MAX_DETAILS_BYTES_CEILING = 350 * 1024
 # AWS rejects items over 409,600 bytes and moto over 405,000; we stop well below both and keep
 # room for the item's other attributes (eventId, userId, hash, writer claims).
 MAX_DETAILS_ITEM_BYTES = 400_000 - 8 * 1024
+# DynamoDB attribute names, map keys included, are at most 64 KiB - 1 of UTF-8.
+MAX_KEY_BYTES = 65_535
 # DynamoDB numbers: 38 significant digits, magnitude in [1E-130, 1E+126).
 MAX_NUMBER_DIGITS = 38
 MIN_NUMBER_MAGNITUDE = Decimal("1E-130")

@@ -233,3 +233,10 @@ def test_numbers_parse_as_decimals_digit_for_digit() -> None:
         "a": Decimal("0.1"),
         "b": Decimal("12345678901234567890123456789012345678"),
     }
+
+
+def test_keys_may_be_as_long_as_dynamodb_attribute_names_and_no_longer() -> None:
+    roomy = Limits(max_details_bytes=350 * 1024)
+    accepts(make_event(details={"a": {"k" * 65_535: 1}}), roomy)
+    errors = errors_of(make_event(details={"a": {"k" * 65_536: 1}}), roomy)
+    assert [(e.field, e.code) for e in errors] == [("details.a", "key_too_long")]
