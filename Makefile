@@ -4,21 +4,30 @@ PYTHON ?= python3
 PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
-# unixODBC + FreeTDS: the real pyodbc driver for SQL Server failure tests; curl runs the docs' examples.
-APT_PACKAGES := unixodbc tdsodbc curl
+# unixODBC + FreeTDS: the real pyodbc driver for SQL Server failure tests; curl runs the docs'
+# examples; Chromium is the browser of the GraphiQL and Swagger UI tests.
+APT_PACKAGES := unixodbc tdsodbc curl chromium
 
-.PHONY: run test lint format venv system-deps clean
+.PHONY: run test lint format schema screenshots venv assets system-deps clean
 
-run: venv
+run: venv assets
 	$(BIN)/python -m gateway --port $(PORT)
 
-test: venv system-deps lint
+test: venv assets system-deps lint
 	$(BIN)/pytest
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Re-export docs/schema.graphql after changing the GraphQL types (a test fails until you do).
+schema: venv
+	$(BIN)/python scripts/export_schema.py
+
+# Retake docs/img/*.png (the README's pictures) from the browser tests.
+screenshots: venv assets system-deps
+	$(BIN)/pytest tests/e2e/test_browser.py --save-screenshots
 
 format: venv
 	$(BIN)/ruff check --fix .
@@ -33,6 +42,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# GraphiQL, Swagger UI and ReDoc files from the npm registry (never committed); without npm the
+# pages fall back to their CDN.
+assets: .assets/.installed
+
+.assets/.installed: $(VENV)/.installed scripts/install_assets.py
+	$(BIN)/python scripts/install_assets.py
+	@if [ -d .assets/node_modules ]; then touch $@; fi
+
 system-deps:
 	@missing=""; \
 	for package in $(APT_PACKAGES); do \
@@ -46,4 +63,4 @@ system-deps:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .assets .mypy_cache .pytest_cache .ruff_cache

@@ -5,6 +5,9 @@ from contextlib import ExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
+from gateway.assets import OfflineAssets
+from gateway.docs_pages import install_docs_pages
+from gateway.graphql.router import EventLogGraphQLRouter
 from gateway.observability import RequestContextMiddleware
 from gateway.problems import install_problem_handlers
 from gateway.resolvers import EventResolver
@@ -38,8 +41,11 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
     app = FastAPI(
         title="Event Log API",
         version="0.1.0",
-        description="Records user interaction events and returns a user's history.",
+        description="Records user interaction events and returns a user's history. "
+        "The same operations are offered as GraphQL at /graphql.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     if stores is not None:
@@ -47,4 +53,8 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
     app.include_router(router)
+    assets = OfflineAssets()
+    install_docs_pages(app, assets)
+    app.include_router(EventLogGraphQLRouter(assets), prefix="/graphql", include_in_schema=False)
+    assets.mount(app)
     return app

@@ -88,10 +88,15 @@ class EventResolver:
         )
         return self._write(record, create)
 
-    def get_event(self, user_id: str, event_id: str) -> Event:
+    def find_record(self, user_id: str, event_id: str) -> EventRecord | None:
+        """The metadata of one of the user's events (None for another user's or no event)."""
         user_id = parse_user_id(user_id)
         record = self._metadata.get(_canonical_uuid(event_id) or "")
-        if record is None or record.user_id != user_id:
+        return record if record is not None and record.user_id == user_id else None
+
+    def get_event(self, user_id: str, event_id: str) -> Event:
+        record = self.find_record(user_id, event_id)
+        if record is None:
             raise EventNotFound(user_id, event_id)
         events = self._join([record])
         if not events:
@@ -128,6 +133,10 @@ class EventResolver:
         fingerprint = query_fingerprint(user_id, query.event_type, query.start, query.end)
         position = CursorPosition(record.timestamp, record.event_id)
         return encode_cursor(position, fingerprint, self._cursor_secret)
+
+    def details_for(self, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Details of many events in ceil(n/100) calls (GraphQL's DataLoader batches here)."""
+        return self._details.get_many(event_ids)
 
     def unavailable_stores(self) -> list[StoreName]:
         """The stores that do not answer right now (readiness)."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from sqlalchemy.engine import Engine
 
 from gateway.settings import AWS_DEFAULT, Settings
 from persistence.details import DynamoDetailStore, ensure_details_table
@@ -29,6 +30,8 @@ class Stores:
     details: DynamoDetailStore
     cursor_secret: bytes
     description: dict[str, str]
+    engine: Engine
+    dynamodb: "DynamoDBClient"
 
 
 @contextmanager
@@ -59,6 +62,8 @@ def open_stores(settings: Settings) -> Iterator[Stores]:
                 "metadata": engine.url.render_as_string(hide_password=True),
                 "details": f"{endpoint} table {settings.details_table}",
             },
+            engine=engine,
+            dynamodb=client,
         )
 
 

@@ -76,6 +76,9 @@ def _walk(value: Any, path: str, depth: int) -> Iterator[FieldError]:
             yield FieldError(path, "text holds an unpaired surrogate", "invalid_unicode")
     elif isinstance(value, NonFiniteNumber):
         yield FieldError(path, f"{value.literal} is not a number JSON allows", "not_finite")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        # GraphQL variables keep integers as int: the same rules apply.
+        yield from _check_number(Decimal(value), path)
     elif isinstance(value, Decimal):
         yield from _check_number(value, path)
 
@@ -134,8 +137,8 @@ def dynamodb_size(value: Any) -> int:
         return _CONTAINER_BYTES + sum(_ELEMENT_BYTES + dynamodb_size(item) for item in value)
     if isinstance(value, str):
         return len(value.encode())
-    if isinstance(value, Decimal):
-        return (significant_digits(value) + 1) // 2 + 2
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return (significant_digits(Decimal(value)) + 1) // 2 + 2
     return 1
 
 

@@ -21,7 +21,8 @@ class EventLogError(Exception):
 
 class InvalidInput(EventLogError):
     def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__(f"{len(errors)} invalid field(s)")
+        fields = ", ".join(sorted({error.field or "(body)" for error in errors}))
+        super().__init__(f"Invalid input: {fields}")
         self.errors = errors
 
 

@@ -185,11 +185,20 @@ def parse_event_create(raw: Any, limits: Limits, now: datetime) -> EventCreate:
     return event
 
 
-def parse_list_query(raw: dict[str, Any]) -> EventListQuery:
+def parse_listing(user_id: str, raw: dict[str, Any]) -> EventListQuery:
+    """Validate a listing's userId and filters together, naming every offending one."""
+    errors: list[FieldError] = []
     try:
-        return EventListQuery.model_validate(raw)
+        parse_user_id(user_id)
+    except InvalidInput as exc:
+        errors.extend(exc.errors)
+    try:
+        query = EventListQuery.model_validate(raw)
     except ValidationError as exc:
-        raise InvalidInput(field_errors(exc)) from exc
+        errors.extend(field_errors(exc))
+    if errors:
+        raise InvalidInput(errors)
+    return query
 
 
 def parse_user_id(user_id: str) -> str:

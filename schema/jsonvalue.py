@@ -29,12 +29,13 @@ class JsonTooDeep(ValueError):
     """The document nests deeper than the parser's recursion allows (always past our limit)."""
 
 
-def parse_json(text: str | bytes) -> Any:
+def parse_json(text: str | bytes, *, decimal_integers: bool = True) -> Any:
+    """`decimal_integers=False` keeps integers as int, as GraphQL's Int arguments need."""
     try:
         return simplejson.loads(
             text,
             parse_float=Decimal,
-            parse_int=Decimal,
+            parse_int=Decimal if decimal_integers else int,
             parse_constant=NonFiniteNumber,
         )
     except RecursionError as exc:

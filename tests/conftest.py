@@ -18,6 +18,14 @@ from persistence.sql_engine import build_engine
 TEST_CURSOR_SECRET = "test-cursor-secret-of-at-least-32-characters"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--save-screenshots",
+        action="store_true",
+        help="keep the browser tests' screenshots in docs/img/ (for the README)",
+    )
+
+
 def pytest_configure() -> None:
     """Fake credentials for moto, and no chance of reaching a real AWS account from a test."""
     for name, value in {

@@ -3,6 +3,7 @@
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from gateway.stores import Stores, dynamodb_client, open_stores
+from gateway.stores import dynamodb_client, open_stores
 from persistence.details import DynamoDetailStore
 from tests.conftest import TEST_CURSOR_SECRET
 
@@ -34,11 +35,11 @@ def app_with(settings: Settings, metadata: Any = None, details: Any = None) -> F
     """The real app over the real stores of `settings`, with one of them swapped for a double or
     for a store pointing somewhere else: the boundary a failure test is about."""
     with open_stores(settings) as real:
-        stores = Stores(
+        stores = replace(
+            real,
             metadata=metadata or real.metadata,
             details=details or real.details,
             cursor_secret=TEST_CURSOR_SECRET.encode(),
-            description=real.description,
         )
     return create_app(settings, stores)
 

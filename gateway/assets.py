@@ -1,0 +1,78 @@
+"""Browser assets of GraphiQL, Swagger UI and ReDoc, served by this app when installed.
+
+Those pages load React, GraphiQL and the rest from a CDN, which a firewalled machine cannot reach.
+`scripts/install_assets.py` installs the very packages and versions the pages name, from the npm
+registry, into `.assets/`; here each CDN address whose file is installed becomes a local one (the
+bytes are the same, so the pages' SRI hashes still match). An address whose file is absent is
+left as it was: the page then falls back to the CDN.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+ASSETS_PATH = "/assets"
+DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[1] / ".assets" / "node_modules"
+
+# Any CDN address of the form https://host/[npm/]package@version/path (no host is named here).
+PACKAGE_URL = re.compile(
+    r"https://[^/\"'\s]+/(?:npm/)?"
+    r"(?P<package>(?:@[^/@\"'\s]+/)?[^/@\"'\s]+)@(?P<version>[^/\"'\s]+)/(?P<path>[^\"'\s?#]+)"
+)
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    package: str
+    version: str
+    path: str
+
+    @property
+    def spec(self) -> str:
+        return f"{self.package}@{self.version}"
+
+
+def package_files(html: str) -> list[PackageFile]:
+    return [PackageFile(**match.groupdict()) for match in PACKAGE_URL.finditer(html)]
+
+
+class OfflineAssets:
+    def __init__(self, root: Path = DEFAULT_ASSETS_DIR) -> None:
+        self.root = root
+
+    def localize(self, html: str) -> str:
+        return PACKAGE_URL.sub(self._address, html)
+
+    def local_file(self, wanted: PackageFile) -> Path | None:
+        """The installed copy of a CDN file, when the installed version is the one asked for."""
+        candidate = self.root / wanted.package / wanted.path
+        installed = self._installed_version(wanted.package)
+        if installed is None or not _satisfies(installed, wanted.version):
+            return None
+        return candidate if candidate.is_file() else None
+
+    def mount(self, app: FastAPI) -> None:
+        if self.root.is_dir():
+            app.mount(ASSETS_PATH, StaticFiles(directory=self.root), name="assets")
+
+    def _address(self, match: re.Match[str]) -> str:
+        wanted = PackageFile(**match.groupdict())
+        if self.local_file(wanted) is None:
+            return match.group(0)
+        return f"{ASSETS_PATH}/{wanted.package}/{wanted.path}"
+
+    def _installed_version(self, package: str) -> str | None:
+        manifest = self.root / package / "package.json"
+        if not manifest.is_file():
+            return None
+        version = json.loads(manifest.read_text()).get("version")
+        return version if isinstance(version, str) else None
+
+
+def _satisfies(installed: str, wanted: str) -> bool:
+    """`18.2.0` wants exactly that; `5` (jsDelivr's major-only form) any 5.x.y."""
+    return installed == wanted or installed.startswith(f"{wanted}.")

@@ -1,0 +1,32 @@
+"""`/docs` (Swagger UI) and `/redoc`, with their scripts served locally when installed."""
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+
+from gateway.assets import OfflineAssets
+
+# No favicon from the internet: a page that works offline should not ask for one.
+_NO_FAVICON = "data:,"
+
+
+def install_docs_pages(app: FastAPI, assets: OfflineAssets) -> None:
+    openapi_url = app.openapi_url or "/openapi.json"
+    title = app.title
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        page = get_swagger_ui_html(
+            openapi_url=openapi_url, title=f"{title} - Swagger UI", swagger_favicon_url=_NO_FAVICON
+        )
+        return HTMLResponse(assets.localize(bytes(page.body).decode()))
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        page = get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{title} - ReDoc",
+            redoc_favicon_url=_NO_FAVICON,
+            with_google_fonts=False,
+        )
+        return HTMLResponse(assets.localize(bytes(page.body).decode()))

@@ -1,0 +1,1 @@
+"""GraphQL transport (Strawberry): types, resolvers that call the one resolver layer, errors."""

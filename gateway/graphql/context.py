@@ -1,0 +1,35 @@
+"""Per-request GraphQL context: the resolver layer and a details DataLoader of its own.
+
+The loader is made for each request (never at module level): it caches what it loaded, and a
+shared one would serve one request's data to another.
+"""
+
+from typing import Any
+
+from fastapi.concurrency import run_in_threadpool
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from gateway.deps import ResolverDep
+from gateway.resolvers import EventResolver
+
+
+class DetailsMissing(Exception):
+    """A metadata row without a details item: outside damage, never made by our writes."""
+
+
+class GraphQLContext(BaseContext):
+    def __init__(self, resolver: EventResolver) -> None:
+        super().__init__()
+        self.resolver = resolver
+        self.details_loader: DataLoader[str, dict[str, Any]] = DataLoader(
+            load_fn=self._load_details
+        )
+
+    async def _load_details(self, event_ids: list[str]) -> list[dict[str, Any] | BaseException]:
+        found = await run_in_threadpool(self.resolver.details_for, event_ids)
+        return [found.get(event_id) or DetailsMissing(event_id) for event_id in event_ids]
+
+
+async def get_context(resolver: ResolverDep) -> GraphQLContext:
+    return GraphQLContext(resolver)

@@ -1,0 +1,31 @@
+"""The GraphQL endpoint: Strawberry's FastAPI router, exact JSON numbers, offline GraphiQL."""
+
+import json
+
+from fastapi.responses import HTMLResponse
+from starlette.requests import Request
+from strawberry.fastapi import GraphQLRouter
+
+from gateway.assets import OfflineAssets
+from gateway.graphql.context import GraphQLContext, get_context
+from gateway.graphql.schema import build_schema
+from schema.jsonvalue import JsonTooDeep, MalformedJson, dump_json, parse_json
+
+
+class EventLogGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
+    def __init__(self, assets: OfflineAssets) -> None:
+        super().__init__(build_schema(), context_getter=get_context, graphql_ide="graphiql")
+        self._assets = assets
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Numbers become Decimals, as in REST bodies (floats would round and DynamoDB refuses)."""
+        try:
+            return parse_json(data, decimal_integers=False)
+        except (MalformedJson, JsonTooDeep) as exc:
+            raise json.JSONDecodeError("not JSON", "", 0) from exc
+
+    def encode_json(self, data: object) -> bytes:
+        return dump_json(data)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(self._assets.localize(self.graphql_ide_html))

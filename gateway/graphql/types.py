@@ -1,0 +1,115 @@
+"""GraphQL types: the Event, its Relay connection, and the recordEvent input and payload."""
+
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.graphql.scalars import JSON, DateTime
+from persistence.protocols import EventRecord
+from schema.events import Event as StoredEvent
+
+if TYPE_CHECKING:
+    from gateway.graphql.context import GraphQLContext
+
+
+@strawberry.type(description="One recorded event.")
+class Event:
+    event_id: strawberry.ID
+    user_id: str
+    event_type: str
+    timestamp: DateTime
+    received_at: DateTime = strawberry.field(description="Server time of the first store.")
+    known_details: strawberry.Private[dict[str, Any] | None] = None
+
+    @strawberry.field(description="The event's JSON details, as recorded.")
+    async def details(self, info: Info["GraphQLContext", None]) -> JSON:
+        if self.known_details is not None:
+            return JSON(self.known_details)
+        return JSON(await info.context.details_loader.load(str(self.event_id)))
+
+    @classmethod
+    def from_record(cls, record: EventRecord) -> "Event":
+        """Metadata now; details only if the query selects them (through the DataLoader)."""
+        return cls(
+            event_id=strawberry.ID(record.event_id),
+            user_id=record.user_id,
+            event_type=record.event_type,
+            timestamp=DateTime(record.timestamp),
+            received_at=DateTime(record.received_at),
+        )
+
+    @classmethod
+    def from_event(cls, event: StoredEvent) -> "Event":
+        """An event the resolver layer already joined (what recordEvent answers)."""
+        return cls(
+            event_id=strawberry.ID(str(event.event_id)),
+            user_id=event.user_id,
+            event_type=event.event_type,
+            timestamp=DateTime(event.timestamp),
+            received_at=DateTime(event.received_at),
+            known_details=event.details,
+        )
+
+
+@strawberry.type
+class EventEdge:
+    cursor: str
+    node: Event
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool = strawberry.field(
+        description="Always false: pages are walked forward with `after`."
+    )
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="A page of a user's events, newest first (Relay connection).")
+class EventConnection:
+    edges: list[EventEdge]
+    page_info: PageInfo
+
+    @strawberry.field
+    def nodes(self) -> list[Event]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.input(description="The fields of `POST /events`, with the same rules.")
+class RecordEventInput:
+    user_id: str
+    event_type: str
+    event_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Your idempotency key (a UUID)."
+    )
+    timestamp: DateTime | None = strawberry.UNSET
+    details: JSON | None = strawberry.UNSET
+
+    def as_body(self) -> dict[str, Any]:
+        """The REST body this input stands for: absent fields stay absent."""
+        fields = {
+            "eventId": self.event_id,
+            "userId": self.user_id,
+            "eventType": self.event_type,
+            "timestamp": self.timestamp,
+            "details": self.details,
+        }
+        return {name: value for name, value in fields.items() if value is not strawberry.UNSET}
+
+
+@strawberry.enum
+class RecordOutcome(Enum):
+    CREATED = "CREATED"
+    REPLAYED = "REPLAYED"
+
+
+@strawberry.type
+class RecordEventPayload:
+    outcome: RecordOutcome = strawberry.field(
+        description="CREATED, or REPLAYED when this eventId was already stored with this content."
+    )
+    event: Event

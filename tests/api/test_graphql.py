@@ -1,0 +1,223 @@
+"""GraphQL at /graphql: the same rules, idempotency, paging and errors as REST."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from graphql import GraphQLObjectType, get_named_type
+
+from gateway.graphql.schema import build_schema
+from gateway.settings import Settings
+from scripts.export_schema import SCHEMA_FILE, exported_schema
+from tests.api.conftest import app_with, details_store_at
+from tests.api.graphql_client import EVENTS, RECORD, error_codes, graphql
+from tests.conftest import closed_port
+from tests.factories import make_event, unique_user
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def record_input(**overrides: Any) -> dict[str, Any]:
+    return (
+        make_event(eventId=str(uuid.uuid4()), timestamp="2026-11-24T09:30:00.250+01:00") | overrides
+    )
+
+
+def test_record_event_creates_then_replays_like_rest(client: TestClient) -> None:
+    body = record_input()
+    created = graphql(client, RECORD, input=body)["data"]["recordEvent"]
+    assert created["outcome"] == "CREATED"
+    rest_view = client.get(f"/events/{body['userId']}/{body['eventId']}").json()
+    assert created["event"] == rest_view
+    assert created["event"]["timestamp"] == "2026-11-24T08:30:00.250000Z"
+    replayed = graphql(client, RECORD, input=body)["data"]["recordEvent"]
+    assert replayed == {"outcome": "REPLAYED", "event": created["event"]}
+    assert client.post("/events", json=body).status_code == 200
+
+
+def test_a_conflicting_event_is_a_conflict_error(client: TestClient) -> None:
+    body = record_input()
+    graphql(client, RECORD, input=body)
+    result = graphql(client, RECORD, input=body | {"details": {"other": True}})
+    assert result["data"] is None
+    assert result["errors"][0]["extensions"] == {"code": "CONFLICT"}
+    assert result["errors"][0]["path"] == ["recordEvent"]
+
+
+def test_rule_violations_are_bad_user_input_listing_every_field(client: TestClient) -> None:
+    result = client.post(
+        "/graphql",
+        content=(
+            '{"query": "mutation($i: RecordEventInput!) { recordEvent(input: $i) { outcome } }",'
+            ' "variables": {"i": {"userId": "no spaces", "eventType": "9", '
+            '"timestamp": "2026-01-01T00:00:00", "details": {"x": [NaN], "": 1}}}}'
+        ),
+        headers={"content-type": "application/json"},
+    ).json()
+    error = result["errors"][0]
+    assert (
+        error["message"] == 'Invalid input: details.x[0], details[""], eventType, timestamp, userId'
+    )
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert sorted((e["field"], e["code"]) for e in error["extensions"]["errors"]) == [
+        ("details.x[0]", "not_finite"),
+        ('details[""]', "empty_key"),
+        ("eventType", "string_pattern_mismatch"),
+        ("timestamp", "timezone_aware"),
+        ("userId", "string_pattern_mismatch"),
+    ]
+
+
+def test_listing_arguments_are_checked_together_with_graphql_names(client: TestClient) -> None:
+    result = graphql(client, EVENTS, userId="bad user", first=1001, to="2026-01-01T00:00:00")
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+    fields = sorted(e["field"] for e in result["errors"][0]["extensions"]["errors"])
+    assert fields == ["first", "to", "userId"]
+
+
+def test_a_bad_cursor_is_an_invalid_cursor_error(client: TestClient) -> None:
+    result = graphql(client, EVENTS, userId="someone", after="garbage")
+    assert error_codes(result) == ["INVALID_CURSOR"]
+
+
+def test_an_absent_event_is_null(client: TestClient) -> None:
+    query = "query($u: String!, $e: ID!) { event(userId: $u, eventId: $e) { eventId } }"
+    created = client.post("/events", json=make_event()).json()
+    assert graphql(client, query, u=created["userId"], e=created["eventId"])["data"] == {
+        "event": {"eventId": created["eventId"]}
+    }
+    assert graphql(client, query, u="someone-else", e=created["eventId"])["data"] == {"event": None}
+    assert graphql(client, query, u=created["userId"], e="not-a-uuid")["data"] == {"event": None}
+
+
+def test_numbers_keep_every_digit_from_variables_and_literals(client: TestClient) -> None:
+    user = unique_user()
+    details = (
+        "{pi: 3.1415926535897932384626433832795028841, "
+        'big: 12345678901234567890123456789012345678, list: [1, -0.5, true, null, "ü"]}'
+    )
+    literal = (
+        f'mutation {{ recordEvent(input: {{userId: "{user}", eventType: "e", details: {details}}})'
+        " { event { details } } }"
+    )
+    response = client.post("/graphql", json={"query": literal})
+    assert '"pi":3.1415926535897932384626433832795028841' in response.text
+    assert '"big":12345678901234567890123456789012345678' in response.text
+    assert '"list":[1,-0.5,true,null,"ü"]' in response.text
+    listed = client.get(f"/events/{user}").text
+    assert '"pi":3.1415926535897932384626433832795028841' in listed
+
+
+def test_no_query_can_nest_deeper_than_four_levels_because_the_types_are_acyclic() -> None:
+    schema = build_schema()._schema
+
+    def depth(type_: Any, seen: frozenset[str]) -> int:
+        named = get_named_type(type_)
+        if not isinstance(named, GraphQLObjectType):
+            return 0
+        assert named.name not in seen, f"cycle through {named.name}: add a depth limiter"
+        fields = named.fields.values()
+        return 1 + max(depth(field.type, seen | {named.name}) for field in fields)
+
+    deepest = max(
+        depth(field.type, frozenset())
+        for root in (schema.query_type, schema.mutation_type)
+        for field in root.fields.values()
+    )
+    assert deepest == 3  # + the root field itself: events > edges > node > field
+
+
+def test_too_many_aliases_or_tokens_are_refused_before_running(client: TestClient) -> None:
+    aliases = " ".join(f'a{i}: event(userId: "u", eventId: "x") {{ eventId }}' for i in range(11))
+    result = graphql(client, "{ " + aliases + " }")
+    assert result["errors"][0]["message"] == "11 aliases found. Allowed: 10"
+    assert error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
+    padded = '{ event(userId: "u", eventId: "x") { ' + "eventId " * 2000 + "} }"
+    result = graphql(client, padded)
+    assert error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert result["errors"][0]["message"] == (
+        "Syntax Error: Document contains more than 2000 tokens. Parsing aborted."
+    )
+
+
+def test_a_variable_of_the_wrong_type_is_bad_user_input(client: TestClient) -> None:
+    result = graphql(client, EVENTS, userId="u", first="ten")
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+    assert "Int cannot represent" in result["errors"][0]["message"]
+
+
+def test_an_unavailable_store_is_service_unavailable_naming_it(settings: Settings) -> None:
+    down = details_store_at(settings, f"http://127.0.0.1:{closed_port()}")
+    with TestClient(app_with(settings, details=down)) as client:
+        result = graphql(client, RECORD, input=record_input())
+    assert result["errors"][0]["extensions"] == {"code": "SERVICE_UNAVAILABLE", "store": "details"}
+
+
+def test_an_unexpected_error_is_masked(settings: Settings) -> None:
+    class Broken:
+        def list_page(self, request: object) -> None:
+            raise RuntimeError("SELECT secret FROM internals")
+
+        def __getattr__(self, name: str) -> Any:
+            raise AttributeError(name)
+
+    with TestClient(app_with(settings, metadata=Broken())) as client:
+        result = graphql(client, EVENTS, userId="u")
+    error = result["errors"][0]
+    assert error["message"] == (
+        "Something went wrong on our side; quote the requestId when reporting it."
+    )
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "SELECT" not in str(result)
+
+
+def test_rest_and_graphql_return_the_same_events_in_the_same_order_with_the_same_cursors(
+    client: TestClient,
+) -> None:
+    user = unique_user()
+    for i in range(7):
+        client.post(
+            "/events",
+            json=make_event(userId=user, timestamp=(T0 - timedelta(minutes=i % 3)).isoformat()),
+        )
+    rest_events, graphql_events, cursor = [], [], None
+    while True:
+        params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        page = client.get(f"/events/{user}", params=params).json()
+        connection = graphql(client, EVENTS, userId=user, first=3, after=cursor)["data"]["events"]
+        assert [edge["node"] for edge in connection["edges"]] == page["events"]
+        assert connection["pageInfo"]["hasNextPage"] == (page["nextCursor"] is not None)
+        if page["nextCursor"]:
+            assert connection["pageInfo"]["endCursor"] == page["nextCursor"]
+        rest_events += page["events"]
+        graphql_events += [edge["node"] for edge in connection["edges"]]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    assert rest_events == graphql_events and len(rest_events) == 7
+
+
+def test_filters_mean_the_same_in_both(client: TestClient) -> None:
+    user = unique_user()
+    for hours in range(4):
+        client.post(
+            "/events",
+            json=make_event(
+                userId=user,
+                eventType="click" if hours % 2 else "view",
+                timestamp=(T0 - timedelta(hours=hours)).isoformat(),
+            ),
+        )
+    window = {
+        "eventType": "click",
+        "from": (T0 - timedelta(hours=3)).isoformat(),
+        "to": T0.isoformat(),
+    }
+    rest = client.get(f"/events/{user}", params=window).json()["events"]
+    nodes = graphql(client, EVENTS, userId=user, **window)["data"]["events"]["edges"]
+    assert [edge["node"] for edge in nodes] == rest and len(rest) == 2
+
+
+def test_the_checked_in_schema_is_the_one_the_code_serves() -> None:
+    assert SCHEMA_FILE.read_text() == exported_schema(), "run `make schema` and commit the result"
