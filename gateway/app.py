@@ -6,6 +6,7 @@ from contextlib import ExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.assets import OfflineAssets
+from gateway.body import BodyLimitMiddleware
 from gateway.docs_pages import install_docs_pages
 from gateway.graphql.router import EventLogGraphQLRouter
 from gateway.observability import RequestContextMiddleware
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
     app.state.settings = settings
     if stores is not None:
         app.state.resolver = build_resolver(settings, stores)
+    # Added first, so it runs inside RequestContextMiddleware: its 413s carry the request id.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
     app.include_router(router)

@@ -1,14 +1,15 @@
-"""Reading a JSON request body safely: media type first, then a bounded read, then parsing.
+"""Request bodies, safely: a size bound for every route, then media type and parsing for JSON.
 
-The size bound is enforced while the body streams in, so an oversized upload is refused before
-it is held in memory whole.
+The size bound is enforced while the body streams in (and from Content-Length before that), so an
+oversized upload is refused before it is held in memory whole, for REST and GraphQL alike.
 """
 
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.deps import ResolverDep
 from schema.errors import FieldError, InvalidInput
 from schema.jsonvalue import JsonTooDeep, MalformedJson, parse_json
 
@@ -34,20 +35,42 @@ def is_json_media_type(content_type: str | None) -> bool:
     )
 
 
-async def read_json_body(request: Request, resolver: ResolverDep) -> Any:
+class BodyLimitMiddleware:
+    """Refuses a body over `max_bytes` as soon as that is known: the declared length, or the
+    bytes received so far. The error surfaces where the route reads the body, and the problem
+    handlers answer it (413)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        received = 0
+
+        async def bounded_receive() -> Message:
+            nonlocal received
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise PayloadTooLarge(self.max_bytes)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise PayloadTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, bounded_receive, send)
+
+
+async def read_json_body(request: Request) -> Any:
     if not is_json_media_type(request.headers.get("content-type")):
         raise UnsupportedMediaType
-    limit = resolver.limits.max_body_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(limit)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(limit)
+    body = await request.body()
     try:
-        return parse_json(bytes(body).decode("utf-8"))
+        return parse_json(body.decode("utf-8"))
     except (MalformedJson, UnicodeDecodeError) as exc:
         raise MalformedBody from exc
     except JsonTooDeep as exc:

@@ -221,3 +221,24 @@ def test_filters_mean_the_same_in_both(client: TestClient) -> None:
 
 def test_the_checked_in_schema_is_the_one_the_code_serves() -> None:
     assert SCHEMA_FILE.read_text() == exported_schema(), "run `make schema` and commit the result"
+
+
+def test_a_graphql_body_over_the_limit_is_413_like_rest(client: TestClient) -> None:
+    padding = "x" * 200_000
+    response = client.post(
+        "/graphql", json={"query": "{ __typename }", "variables": {"p": padding}}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "The body exceeds 147456 bytes."
+
+    def chunks() -> Any:
+        yield b'{"query": "{ __typename }", "variables": {"p": "'
+        for _ in range(40):
+            yield b"x" * 8192
+        yield b'"}}'
+
+    streamed = client.post(
+        "/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
