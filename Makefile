@@ -21,9 +21,11 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# Re-export docs/schema.graphql after changing the GraphQL types (a test fails until you do).
+# Re-export docs/schema.graphql and db/schema.sql (the migrations as T-SQL, for DBAs) after
+# changing the GraphQL types or adding a migration; tests fail until you do.
 schema: venv
 	$(BIN)/python scripts/export_schema.py
+	$(BIN)/alembic -x url=mssql+pyodbc:// upgrade head --sql > db/schema.sql
 
 # Retake docs/img/*.png (the README's pictures) from the browser tests.
 screenshots: venv assets system-deps

@@ -9,10 +9,23 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import DateTime as SaDateTime
-from sqlalchemy import Dialect, Index, Select, Table, Unicode, and_, or_, select
+from sqlalchemy import (
+    Dialect,
+    Index,
+    PrimaryKeyConstraint,
+    Select,
+    Table,
+    Unicode,
+    and_,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -23,6 +36,8 @@ from persistence.protocols import DuplicateEventId, EventRecord, PageRequest
 from schema.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
+
+ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -46,6 +61,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class EventRow(SQLModel, table=True):
     __tablename__ = "events"
+    # Clustered by the timeline index below (SQL Server), not by random UUIDs.
+    __table_args__ = (PrimaryKeyConstraint("event_id", name="pk_events", mssql_clustered=False),)
 
     event_id: str = Field(sa_type=Unicode(36), primary_key=True)
     user_id: str = Field(sa_type=Unicode(128), nullable=False)
@@ -61,6 +78,7 @@ USER_TIMELINE_INDEX = Index(
     EVENTS_TABLE.c.user_id,
     EVENTS_TABLE.c.occurred_at.desc(),
     EVENTS_TABLE.c.event_id,
+    mssql_clustered=True,
 )
 
 
@@ -138,8 +156,11 @@ def page_query(request: PageRequest) -> Select[EventRow]:
 
 
 def create_metadata_schema(engine: Engine) -> None:
-    """Local modes only: production schemas are owned by migrations."""
-    SQLModel.metadata.create_all(engine, tables=[EVENTS_TABLE])
+    """Local modes: run the Alembic migrations (the same ones a DBA runs on SQL Server)."""
+    config = Config(str(ALEMBIC_INI))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
 
 
 def _row(record: EventRecord) -> EventRow:

@@ -91,12 +91,13 @@ def test_sql_server_ddl_uses_nvarchar_datetimeoffset_and_the_timeline_index() ->
         "occurred_at DATETIMEOFFSET NOT NULL",
         "received_at DATETIMEOFFSET NOT NULL",
         "content_hash NVARCHAR(64) NOT NULL",
-        "PRIMARY KEY (event_id)",
+        "CONSTRAINT pk_events PRIMARY KEY NONCLUSTERED (event_id)",
     ):
         assert column in ddl
     index = str(CreateIndex(USER_TIMELINE_INDEX).compile(dialect=mssql.dialect()))
     assert index == (
-        "CREATE INDEX ix_events_user_timeline ON events (user_id, occurred_at DESC, event_id)"
+        "CREATE CLUSTERED INDEX ix_events_user_timeline "
+        "ON events (user_id, occurred_at DESC, event_id)"
     )
 
 

@@ -1,0 +1,45 @@
+"""Alembic environment: online against the configured database, offline (`--sql`) as a script."""
+
+import os
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from persistence.metadata import EVENTS_TABLE
+
+target_metadata = EVENTS_TABLE.metadata
+
+
+def database_url() -> str:
+    url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get(
+        "EVENTLOG_DATABASE_URL", ""
+    )
+    if not url or url == "embedded":
+        raise SystemExit("Give the database: EVENTLOG_DATABASE_URL=... or alembic -x url=...")
+    return url
+
+
+def run_offline() -> None:
+    context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = create_engine(database_url())
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()
