@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     cursor_secret: SecretStr | None = Field(
         None, description="Signs pagination cursors; at least 32 characters. Random when embedded."
     )
+    database_secret_arn: str | None = Field(
+        None,
+        description="Secrets Manager secret with the SQL Server connection (username, password, "
+        "host, port, dbname) and `cursorSecret`; read once at start-up. Replaces DATABASE_URL's "
+        "credentials and CURSOR_SECRET.",
+    )
+    api_base_path: str = Field(
+        "/",
+        description="Path prefix API Gateway puts before every route (a custom domain's "
+        "base path), stripped before routing.",
+    )
     log_level: str = "INFO"
 
     @property
@@ -68,7 +79,7 @@ class Settings(BaseSettings):
                 "neither: the embedded stores are ephemeral, and pairing one with a lasting store "
                 "would leave metadata without details (or the reverse) after a restart"
             )
-        if not self.embedded and self.cursor_secret is None:
+        if not self.embedded and self.cursor_secret is None and self.database_secret_arn is None:
             raise ValueError(
                 "EVENTLOG_CURSOR_SECRET is required outside embedded mode: every instance must "
                 "sign cursors with the same key"

@@ -1,5 +1,6 @@
 """Building the stores from settings, and tearing them down: the one place that wires I/O."""
 
+import json
 import logging
 import secrets
 import tempfile
@@ -11,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from sqlalchemy.engine import Engine
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine, make_url
 
 from gateway.settings import AWS_DEFAULT, Settings
 from persistence.details import DynamoDetailStore, ensure_details_table
@@ -90,6 +92,30 @@ def _start_embedded_dynamodb(cleanup: ExitStack) -> str:
     endpoint = emulator.start()
     cleanup.callback(emulator.stop)
     return endpoint
+
+
+def with_secret(settings: Settings) -> Settings:
+    """Settings completed from the Secrets Manager secret, when one is named: on Lambda the
+    password and the cursor key live there, never in a parameter or an environment variable."""
+    if settings.database_secret_arn is None:
+        return settings
+    client = boto3.client("secretsmanager", region_name=settings.aws_region)
+    secret = json.loads(
+        client.get_secret_value(SecretId=settings.database_secret_arn)["SecretString"]
+    )
+    url = make_url(settings.database_url).set(
+        username=secret["username"],
+        password=secret["password"],
+        host=secret["host"],
+        port=int(secret.get("port", 1433)),
+        database=secret.get("dbname", "eventlog"),
+    )
+    return settings.model_copy(
+        update={
+            "database_url": url.render_as_string(hide_password=False),
+            "cursor_secret": SecretStr(secret["cursorSecret"]),
+        }
+    )
 
 
 def _cursor_secret(settings: Settings) -> bytes:
