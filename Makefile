@@ -4,11 +4,13 @@ PYTHON ?= python3
 PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
+SAM_VENV := .venv-sam
 # unixODBC + FreeTDS: the real pyodbc driver for SQL Server failure tests; curl runs the docs'
-# examples; Chromium is the browser of the GraphiQL and Swagger UI tests.
-APT_PACKAGES := unixodbc tdsodbc curl chromium
+# examples; Chromium is the browser of the GraphiQL and Swagger UI tests; docker-compose (1.29)
+# validates docker-compose.yml offline (no engine needed).
+APT_PACKAGES := unixodbc tdsodbc curl chromium docker-compose
 
-.PHONY: run test lint format schema screenshots venv assets system-deps clean
+.PHONY: run test lint lint-deploy bench format schema screenshots venv assets system-deps clean
 
 run: venv assets
 	$(BIN)/python -m gateway --port $(PORT)
@@ -16,10 +18,27 @@ run: venv assets
 test: venv assets system-deps lint
 	$(BIN)/pytest
 
-lint: venv
+lint: venv lint-deploy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# The SAM template and the compose file, checked offline. SAM CLI and cfn-lint pin older
+# boto3/pydantic than the app, so they live in a venv of their own.
+lint-deploy: $(SAM_VENV)/.installed system-deps
+	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+	docker-compose -f docker-compose.yml --env-file .env.example config -q
+
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli cfn-lint
+	touch $@
+
+# Cold-start figures of the Lambda handler (import, then building the app).
+bench: venv
+	$(BIN)/python bench/cold_start.py
 
 # Re-export docs/schema.graphql and db/schema.sql (the migrations as T-SQL, for DBAs) after
 # changing the GraphQL types or adding a migration; tests fail until you do.
@@ -65,4 +84,12 @@ system-deps:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null
 
 clean:
-	rm -rf $(VENV) .assets .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .assets .aws-sam .mypy_cache .pytest_cache .ruff_cache
+
+# `sam build` (template.yaml, BuildMethod: makefile): only the runtime code, and wheels for
+# Lambda's Python 3.12 on x86_64 whatever Python runs the build.
+build-ApiFunction:
+	cp -r gateway schema persistence migrations alembic.ini "$(ARTIFACTS_DIR)/"
+	find "$(ARTIFACTS_DIR)" -name __pycache__ -type d -prune -exec rm -rf {} +
+	python3 -m pip install --quiet --target "$(ARTIFACTS_DIR)" --platform manylinux2014_x86_64 \
+	  --implementation cp --python-version 3.12 --only-binary=:all: -r requirements-lambda.txt

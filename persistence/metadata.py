@@ -12,8 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import DateTime as SaDateTime
 from sqlalchemy import (
     Dialect,
@@ -156,7 +154,13 @@ def page_query(request: PageRequest) -> Select[EventRow]:
 
 
 def create_metadata_schema(engine: Engine) -> None:
-    """Local modes: run the Alembic migrations (the same ones a DBA runs on SQL Server)."""
+    """Local modes: run the Alembic migrations (the same ones a DBA runs on SQL Server).
+
+    Alembic is imported here, not at the top: Lambda never migrates and skips its import cost.
+    """
+    from alembic import command
+    from alembic.config import Config
+
     config = Config(str(ALEMBIC_INI))
     with engine.begin() as connection:
         config.attributes["connection"] = connection

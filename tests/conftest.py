@@ -16,6 +16,10 @@ from persistence.metadata import SqlMetadataStore
 from persistence.sql_engine import build_engine
 
 TEST_CURSOR_SECRET = "test-cursor-secret-of-at-least-32-characters"
+# Opt-in live stores (tests/live), kept before the EVENTLOG_* variables are cleared below.
+LIVE_SETTINGS = {
+    name: value for name, value in os.environ.items() if name.startswith("EVENTLOG_TEST_")
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
