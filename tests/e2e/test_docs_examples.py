@@ -67,3 +67,10 @@ def test_documented_commands_answer_what_the_docs_print(
 
 def test_the_readme_tour_is_covered() -> None:
     assert len(examples("README.md")) == 5
+
+
+def test_the_readme_configuration_table_lists_every_setting() -> None:
+    from gateway.settings import Settings
+
+    documented = set(re.findall(r"^\| `EVENTLOG_(\w+)` \|", (ROOT / "README.md").read_text(), re.M))
+    assert documented == {name.upper() for name in Settings.model_fields}
