@@ -82,3 +82,20 @@ def live_url(app: FastAPI) -> Iterator[str]:
 def http(live_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=live_url, timeout=30) as client:
         yield client
+
+
+class BrokenMetadataStore:
+    """A metadata store that fails in a way nobody planned for, with SQL in its message."""
+
+    def _fail(self, *_: object) -> None:
+        raise RuntimeError("SELECT secret FROM internals -- stack detail")
+
+    get = list_page = insert = ping = _fail
+
+
+def oversized_stream(prefix: bytes, suffix: bytes, size: int = 40 * 8192) -> Iterator[bytes]:
+    """A body sent in chunks, with no Content-Length, larger than any limit we set."""
+    yield prefix
+    for _ in range(size // 8192):
+        yield b"x" * 8192
+    yield suffix

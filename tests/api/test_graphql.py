@@ -10,7 +10,12 @@ from graphql import GraphQLObjectType, get_named_type
 from gateway.graphql.schema import build_schema
 from gateway.settings import Settings
 from scripts.export_schema import SCHEMA_FILE, exported_schema
-from tests.api.conftest import app_with, details_store_at
+from tests.api.conftest import (
+    BrokenMetadataStore,
+    app_with,
+    details_store_at,
+    oversized_stream,
+)
 from tests.api.graphql_client import EVENTS, RECORD, error_codes, graphql
 from tests.conftest import closed_port
 from tests.factories import make_event, unique_user
@@ -155,14 +160,7 @@ def test_an_unavailable_store_is_service_unavailable_naming_it(settings: Setting
 
 
 def test_an_unexpected_error_is_masked(settings: Settings) -> None:
-    class Broken:
-        def list_page(self, request: object) -> None:
-            raise RuntimeError("SELECT secret FROM internals")
-
-        def __getattr__(self, name: str) -> Any:
-            raise AttributeError(name)
-
-    with TestClient(app_with(settings, metadata=Broken())) as client:
+    with TestClient(app_with(settings, metadata=BrokenMetadataStore())) as client:
         result = graphql(client, EVENTS, userId="u")
     error = result["errors"][0]
     assert error["message"] == (
@@ -232,13 +230,6 @@ def test_a_graphql_body_over_the_limit_is_413_like_rest(client: TestClient) -> N
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == "The body exceeds 147456 bytes."
 
-    def chunks() -> Any:
-        yield b'{"query": "{ __typename }", "variables": {"p": "'
-        for _ in range(40):
-            yield b"x" * 8192
-        yield b'"}}'
-
-    streamed = client.post(
-        "/graphql", content=chunks(), headers={"content-type": "application/json"}
-    )
+    chunks = oversized_stream(b'{"query": "{ __typename }", "variables": {"p": "', b'"}}')
+    streamed = client.post("/graphql", content=chunks, headers={"content-type": "application/json"})
     assert streamed.status_code == 413

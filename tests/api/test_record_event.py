@@ -5,6 +5,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.api.conftest import oversized_stream
 from tests.factories import make_event, unique_user
 
 PROBLEM = "application/problem+json"
@@ -166,15 +167,8 @@ def test_a_body_over_the_limit_is_413_by_its_declared_length(client: TestClient)
 
 
 def test_a_streamed_body_over_the_limit_is_413_without_a_length(client: TestClient) -> None:
-    def chunks() -> Any:
-        yield b'{"userId":"u","eventType":"e","details":{"pad":"'
-        for _ in range(40):
-            yield b"x" * 8192
-        yield b'"}}'
-
-    response = client.post(
-        "/events", content=chunks(), headers={"content-type": "application/json"}
-    )
+    chunks = oversized_stream(b'{"userId":"u","eventType":"e","details":{"pad":"', b'"}}')
+    response = client.post("/events", content=chunks, headers={"content-type": "application/json"})
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
 

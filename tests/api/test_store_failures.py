@@ -12,7 +12,7 @@ from gateway.settings import Settings
 from persistence.metadata import SqlMetadataStore
 from persistence.protocols import EventRecord
 from schema.errors import StoreUnavailable
-from tests.api.conftest import LiveServer, app_with, details_store_at
+from tests.api.conftest import BrokenMetadataStore, LiveServer, app_with, details_store_at
 from tests.conftest import FREETDS_URL, closed_port, sql_store
 from tests.factories import make_event
 
@@ -123,14 +123,8 @@ def test_a_row_write_failing_after_the_details_write_leaves_nothing_and_the_retr
 
 
 def test_an_unexpected_error_is_a_bare_500_problem(settings: Settings) -> None:
-    class Broken:
-        def get(self, event_id: str) -> None:
-            raise RuntimeError("SELECT secret FROM internals -- stack detail")
-
-        def __getattr__(self, name: str) -> Any:
-            raise AttributeError(name)
-
-    with TestClient(app_with(settings, metadata=Broken()), raise_server_exceptions=False) as client:
+    broken = app_with(settings, metadata=BrokenMetadataStore())
+    with TestClient(broken, raise_server_exceptions=False) as client:
         response = client.get(f"/events/u/{uuid.uuid4()}")
     assert response.status_code == 500
     assert response.json() == {
