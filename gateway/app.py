@@ -47,7 +47,6 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        root_path="" if settings.api_base_path == "/" else settings.api_base_path.rstrip("/"),
     )
     app.state.settings = settings
     if stores is not None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.app import create_app
 from gateway.observability import configure_logging
@@ -27,13 +28,26 @@ _container_resources = ExitStack()
 def build_handler(settings: Settings) -> Mangum:
     settings = with_secret(settings)
     stores = _container_resources.enter_context(open_stores(settings))
+    app = ServedUnder(create_app(settings, stores), settings.api_base_path.rstrip("/"))
     return Mangum(
-        create_app(settings, stores),
+        app,
         lifespan="off",
         api_gateway_base_path=settings.api_base_path,
         # Problems are text too: without this Mangum would base64 them.
         text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, ProblemResponse.media_type],
     )
+
+
+class ServedUnder:
+    """Mangum strips the base path from each route; the app still learns it as the ASGI root
+    path, so /docs points the browser at <base path>/openapi.json."""
+
+    def __init__(self, app: ASGIApp, root_path: str) -> None:
+        self.app = app
+        self.root_path = root_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app({**scope, "root_path": self.root_path}, receive, send)
 
 
 @lru_cache(maxsize=1)
