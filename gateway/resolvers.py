@@ -65,10 +65,6 @@ class EventResolver:
         self._cursor_secret = cursor_secret
         self._clock = clock
 
-    @property
-    def limits(self) -> Limits:
-        return self._limits
-
     def record_event(self, raw: Any) -> RecordOutcome:
         """Validate and store an event; replay an identical one; refuse a conflicting one."""
         now = self._clock()
