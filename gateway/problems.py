@@ -26,8 +26,9 @@ from schema.errors import (
     InvalidCursor,
     InvalidInput,
     StoreUnavailable,
+    offending_fields,
 )
-from schema.events import dotted_path
+from schema.events import field_error
 
 PROBLEM_TYPE_PREFIX = "urn:eventlog:problem:"
 
@@ -75,12 +76,11 @@ def problem(
 
 def validation_problem(errors: list[FieldError]) -> ProblemResponse:
     status, slug, title = _PROBLEMS[InvalidInput]
-    fields = ", ".join(sorted({error.field or "(body)" for error in errors}))
     return problem(
         status,
         slug,
         title,
-        f"{len(errors)} problem(s) in: {fields}",
+        f"{len(errors)} problem(s) in: {offending_fields(errors)}",
         errors=[asdict(error) for error in errors],
     )
 
@@ -103,14 +103,8 @@ async def _domain_error(request: Request, exc: Exception) -> ProblemResponse:
 
 async def _request_validation_error(_request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        FieldError(
-            dotted_path(tuple(error["loc"][1:])) or str(error["loc"][0]),
-            str(error["msg"]).removeprefix("Value error, "),
-            str(error["type"]),
-        )
-        for error in exc.errors()
-    ]
+    # FastAPI's locations start with where the value came from ("query", "path"): drop it.
+    errors = [field_error(error, error["loc"][1:] or error["loc"][:1]) for error in exc.errors()]
     return validation_problem(errors)
 
 

@@ -111,9 +111,10 @@ class EventResolver:
     def list_records(self, user_id: str, query: EventListQuery) -> list[EventRecord]:
         """Metadata only, one row more than the limit (it tells whether a next page exists)."""
         user_id = parse_user_id(user_id)
-        fingerprint = query_fingerprint(user_id, query.event_type, query.start, query.end)
         after = (
-            decode_cursor(query.cursor, fingerprint, self._cursor_secret) if query.cursor else None
+            decode_cursor(query.cursor, _fingerprint(user_id, query), self._cursor_secret)
+            if query.cursor
+            else None
         )
         request = PageRequest(
             user_id=user_id,
@@ -126,9 +127,8 @@ class EventResolver:
         return self._metadata.list_page(request)
 
     def cursor_for(self, user_id: str, query: EventListQuery, record: EventRecord) -> str:
-        fingerprint = query_fingerprint(user_id, query.event_type, query.start, query.end)
         position = CursorPosition(record.timestamp, record.event_id)
-        return encode_cursor(position, fingerprint, self._cursor_secret)
+        return encode_cursor(position, _fingerprint(user_id, query), self._cursor_secret)
 
     def details_for(self, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Details of many events in ceil(n/100) calls (GraphQL's DataLoader batches here)."""
@@ -209,6 +209,10 @@ def _event(record: EventRecord, details: dict[str, Any]) -> Event:
         received_at=record.received_at,
         details=details,
     )
+
+
+def _fingerprint(user_id: str, query: EventListQuery) -> bytes:
+    return query_fingerprint(user_id, query.event_type, query.start, query.end)
 
 
 def _canonical_uuid(text: str) -> str | None:

@@ -19,10 +19,14 @@ class EventLogError(Exception):
     """Base of every error the API answers on purpose."""
 
 
+def offending_fields(errors: list[FieldError]) -> str:
+    """The fields named by `errors`, once each, sorted: for one-line summaries."""
+    return ", ".join(sorted({error.field or "(body)" for error in errors}))
+
+
 class InvalidInput(EventLogError):
     def __init__(self, errors: list[FieldError]) -> None:
-        fields = ", ".join(sorted({error.field or "(body)" for error in errors}))
-        super().__init__(f"Invalid input: {fields}")
+        super().__init__(f"Invalid input: {offending_fields(errors)}")
         self.errors = errors
 
 

@@ -6,6 +6,7 @@ offending field.
 """
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 from uuid import UUID
@@ -216,13 +217,16 @@ _USER_ID: TypeAdapter[str] = TypeAdapter(UserId)
 
 def field_errors(exc: ValidationError) -> list[FieldError]:
     """Pydantic's errors in the API's shape: dotted camelCase paths, message, code."""
-    return [
-        FieldError(dotted_path(error["loc"]), _message(error), error["type"])
-        for error in exc.errors(include_url=False)
-    ]
+    return [field_error(error, error["loc"]) for error in exc.errors(include_url=False)]
 
 
-def dotted_path(location: tuple[int | str, ...] | list[int | str]) -> str:
+def field_error(error: Mapping[str, Any], location: Sequence[int | str]) -> FieldError:
+    """One pydantic-style error (ours, or FastAPI's for query and path) at `location`."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return FieldError(dotted_path(location), message, str(error["type"]))
+
+
+def dotted_path(location: Sequence[int | str]) -> str:
     path = ""
     for part in location:
         if isinstance(part, int):
@@ -230,11 +234,6 @@ def dotted_path(location: tuple[int | str, ...] | list[int | str]) -> str:
         else:
             path += f".{part}" if path else part
     return path
-
-
-def _message(error: Any) -> str:
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ")
 
 
 def _unique(errors: list[FieldError]) -> list[FieldError]:
