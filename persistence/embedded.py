@@ -2,23 +2,57 @@
 
 It keeps items in memory, so the embedded SQL store must not outlive it (the settings refuse
 that pairing). Imported only in embedded mode: moto is heavy and has no place on Lambda.
+
+DynamoDB applies each request to an item atomically; moto does not (an UpdateItem that creates
+an item first stores the bare key, then the attributes), so concurrent conditional writes to one
+item could see half of another. The server here answers one request at a time, which restores
+the atomicity the write protocol relies on.
 """
 
 import logging
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+
+class _OneRequestAtATime:
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(
+        self, environ: "WSGIEnvironment", start_response: "StartResponse"
+    ) -> Iterable[bytes]:
+        with self._lock:
+            return list(self._app(environ, start_response))
 
 
 class EmbeddedDynamoDB:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+        self._server: BaseWSGIServer = make_server(
+            "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self) -> str:
         """Start serving and return the endpoint URL."""
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        return f"http://{host}:{port}"
+        self._thread.start()
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
 
     def stop(self) -> None:
-        self._server.stop()
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()

@@ -1,6 +1,5 @@
 """Fixtures shared by every level: a real moto server, and settings pointing at real stores."""
 
-import logging
 import os
 import socket
 import uuid
@@ -9,9 +8,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from gateway.settings import Settings
+from persistence.embedded import EmbeddedDynamoDB
 from persistence.metadata import SqlMetadataStore
 from persistence.sql_engine import build_engine
 
@@ -45,12 +44,10 @@ def pytest_configure() -> None:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """DynamoDB over real HTTP: botocore talks to moto's server as it would to AWS."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    """DynamoDB over real HTTP: botocore talks to moto's server as it would to AWS (the same
+    emulator `make run` embeds)."""
+    server = EmbeddedDynamoDB()
+    yield server.start()
     server.stop()
 
 

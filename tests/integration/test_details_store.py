@@ -1,11 +1,14 @@
 """The DynamoDB details store against moto's server, and botocore's Stubber for throttling."""
 
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from botocore.stub import Stubber
+from moto.dynamodb.models.table import Table
 
 from persistence.details import DynamoDetailStore
 from persistence.protocols import DetailsClaimedByOther
@@ -47,6 +50,33 @@ def test_an_identical_claim_joins_and_a_different_one_is_refused(
     with pytest.raises(DetailsClaimedByOther):
         detail_store.claim(event_id, "u", {"v": Decimal(2)}, "other", "w3")
     assert detail_store.get_many([event_id]) == {event_id: {"v": Decimal(1)}}
+
+
+def test_concurrent_identical_claims_all_join_the_one_item(
+    detail_store: DynamoDetailStore, client: Any, details_table: str, monkeypatch: Any
+) -> None:
+    """DynamoDB applies each write to an item atomically; the embedded emulator must too.
+    moto's UpdateItem stores the bare key before the attributes: widened here by a pause, that
+    gap would make a concurrent claim see a half-made item and refuse it, or overwrite it."""
+    put_item = Table.put_item
+
+    def slow_put_item(self: Table, *args: Any, **kwargs: Any) -> Any:
+        stored = put_item(self, *args, **kwargs)
+        time.sleep(0.05)
+        return stored
+
+    monkeypatch.setattr(Table, "put_item", slow_put_item)
+    event_id = new_id()
+    writers = [f"w{number}" for number in range(8)]
+    with ThreadPoolExecutor(len(writers)) as pool:
+        claims = [
+            pool.submit(detail_store.claim, event_id, "u", {"v": Decimal(1)}, "same", writer)
+            for writer in writers
+        ]
+        for claim in claims:
+            claim.result()
+    item = client.get_item(TableName=details_table, Key={"eventId": {"S": event_id}})["Item"]
+    assert sorted(item["writers"]["SS"]) == sorted(writers)
 
 
 def test_the_item_goes_only_when_its_last_writer_withdraws(
