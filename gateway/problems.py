@@ -5,7 +5,7 @@ unexpected is answered by `internal_error_problem`: no stack trace, SQL or AWS t
 a client.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from http import HTTPStatus
 from typing import Any, Literal
@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.body import MalformedBody, PayloadTooLarge, UnsupportedMediaType
-from gateway.request_id import current_request_id
+from gateway.request_id import current_request_id, request_id_var
 from gateway.responses import ProblemResponse
 from schema.errors import (
     EventConflict,
@@ -63,7 +63,14 @@ def problem(
     headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> ProblemResponse:
-    body = {
+    body = problem_body(status, slug, title, detail, **extensions)
+    return ProblemResponse(body, status_code=int(status), headers=headers)
+
+
+def problem_body(
+    status: HTTPStatus, slug: str, title: str, detail: str, **extensions: Any
+) -> dict[str, Any]:
+    return {
         "type": PROBLEM_TYPE_PREFIX + slug,
         "title": title,
         "status": int(status),
@@ -71,34 +78,33 @@ def problem(
         "requestId": current_request_id(),
         **extensions,
     }
-    return ProblemResponse(body, status_code=int(status), headers=headers)
 
 
-def validation_problem(errors: list[FieldError]) -> ProblemResponse:
-    status, slug, title = _PROBLEMS[InvalidInput]
-    return problem(
-        status,
-        slug,
-        title,
-        f"{len(errors)} problem(s) in: {offending_fields(errors)}",
-        errors=[asdict(error) for error in errors],
-    )
-
-
-async def _domain_error(request: Request, exc: Exception) -> ProblemResponse:
-    if isinstance(exc, InvalidInput):
-        return validation_problem(exc.errors)
+def domain_problem(exc: Exception) -> tuple[HTTPStatus, dict[str, Any]]:
+    """The status and body that answer one of our errors (the handler adds headers)."""
     status, slug, title = next(
         mapping for kind, mapping in _PROBLEMS.items() if isinstance(exc, kind)
     )
+    if isinstance(exc, InvalidInput):
+        detail = f"{len(exc.errors)} problem(s) in: {offending_fields(exc.errors)}"
+        errors = [asdict(error) for error in exc.errors]
+        return status, problem_body(status, slug, title, detail, errors=errors)
+    extensions = {"store": exc.store} if isinstance(exc, StoreUnavailable) else {}
     detail = _DETAILS.get(type(exc), str(exc))
-    extensions: dict[str, Any] = {}
+    return status, problem_body(status, slug, title, detail, **extensions)
+
+
+def validation_problem(errors: list[FieldError]) -> ProblemResponse:
+    status, body = domain_problem(InvalidInput(errors))
+    return ProblemResponse(body, status_code=int(status))
+
+
+async def _domain_error(request: Request, exc: Exception) -> ProblemResponse:
+    status, body = domain_problem(exc)
     headers = None
     if isinstance(exc, StoreUnavailable):
-        retry_after = str(request.app.state.settings.retry_after_seconds)
-        headers = {"Retry-After": retry_after}
-        extensions["store"] = exc.store
-    return problem(status, slug, title, detail, headers=headers, **extensions)
+        headers = {"Retry-After": str(request.app.state.settings.retry_after_seconds)}
+    return ProblemResponse(body, status_code=int(status), headers=headers)
 
 
 async def _request_validation_error(_request: Request, exc: Exception) -> ProblemResponse:
@@ -117,8 +123,12 @@ async def _http_error(_request: Request, exc: Exception) -> ProblemResponse:
 
 def internal_error_problem() -> ProblemResponse:
     """The answer to anything unexpected: it says nothing of what went wrong inside."""
+    return ProblemResponse(_internal(), status_code=HTTPStatus.INTERNAL_SERVER_ERROR)
+
+
+def _internal() -> dict[str, Any]:
     status = HTTPStatus.INTERNAL_SERVER_ERROR
-    return problem(
+    return problem_body(
         status,
         "internal",
         status.phrase,
@@ -142,7 +152,7 @@ class ProblemBody(BaseModel):
     title: str
     status: int
     detail: str
-    request_id: str = Field(alias="requestId")
+    request_id: str = Field(alias="requestId", description="Quote it when reporting a problem.")
 
 
 class FieldErrorBody(BaseModel):
@@ -159,26 +169,52 @@ class UnavailableProblemBody(ProblemBody):
     store: Literal["metadata", "details"]
 
 
-_RESPONSE_DOCS: dict[int, tuple[type[BaseModel], str]] = {
-    400: (ProblemBody, "Malformed JSON, or a malformed, altered or foreign cursor."),
-    404: (ProblemBody, "No such event for this user."),
-    409: (ProblemBody, "The eventId exists with different content; nothing changed."),
-    413: (ProblemBody, "The body is over the size limit."),
-    415: (ProblemBody, "The body is not application/json."),
-    422: (ValidationProblemBody, "The request breaks a rule; `errors` lists every field."),
-    503: (UnavailableProblemBody, "A store is unavailable; retry after `Retry-After` seconds."),
-}
+class NotReadyProblemBody(ProblemBody):
+    stores: dict[Literal["metadata", "details"], Literal["ok", "unavailable"]]
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problems a route can answer."""
-    return {
-        status: {
-            "model": _RESPONSE_DOCS[status][0],
-            "description": _RESPONSE_DOCS[status][1],
+STORE_NAMES: tuple[Literal["metadata", "details"], ...] = ("metadata", "details")
+
+
+def not_ready_body(failing: Sequence[str]) -> dict[str, Any]:
+    """The readiness probe's 503: which store does not answer."""
+    status, slug, title = _PROBLEMS[StoreUnavailable]
+    stores = {name: ("unavailable" if name in failing else "ok") for name in STORE_NAMES}
+    detail = f"Not answering: {', '.join(failing)}."
+    return problem_body(status, slug, title, detail, stores=stores)
+
+
+EXAMPLE_REQUEST_ID = "5b0c0f3e9d8e4f7c8a1b2c3d4e5f6a7b"
+_INTERNAL = "An unexpected error (`internal`); it is logged with the `requestId`, never shown."
+
+ProblemExample = Exception | Callable[[], dict[str, Any]]
+
+
+def problem_responses(
+    answers: Mapping[int, tuple[str, ProblemExample]],
+    models: Mapping[int, type[BaseModel]] | None = None,
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problems a route can answer, each with its description and an
+    example rendered by the same code that answers it; every route may also answer 500."""
+    entries: dict[int | str, dict[str, Any]] = {}
+    for status, (description, example) in {**answers, 500: (_INTERNAL, _internal)}.items():
+        entries[status] = {
+            "model": {**_MODELS, **(models or {})}.get(status, ProblemBody),
+            "description": description,
+            "content": {"application/json": {"example": _rendered(example)}},
         }
-        for status in statuses
-    }
+    return entries
+
+
+_MODELS: dict[int, type[BaseModel]] = {422: ValidationProblemBody, 503: UnavailableProblemBody}
+
+
+def _rendered(example: ProblemExample) -> dict[str, Any]:
+    token = request_id_var.set(EXAMPLE_REQUEST_ID)
+    try:
+        return domain_problem(example)[1] if isinstance(example, Exception) else example()
+    finally:
+        request_id_var.reset(token)
 
 
 def install_problem_openapi(app: FastAPI) -> None:

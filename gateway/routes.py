@@ -1,20 +1,51 @@
 """REST routes: parse the transport, call the resolver, shape the response. Nothing else."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, status
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
-from gateway.body import JsonBody
+from gateway.body import JsonBody, MalformedBody, PayloadTooLarge, UnsupportedMediaType
 from gateway.deps import ResolverDep
-from gateway.problems import problem, problem_responses
+from gateway.examples import RECORD_EXAMPLES, invalid_event_errors, rejection
+from gateway.problems import NotReadyProblemBody, not_ready_body, problem_responses
 from gateway.responses import ExactJSONResponse, ProblemResponse
-from schema.events import Event, EventCreate, EventListQuery, EventPage, UserId
+from schema.errors import EventConflict, EventNotFound, InvalidCursor, StoreUnavailable
+from schema.events import (
+    EXAMPLE_EVENT_ID,
+    EXAMPLE_USER_ID,
+    Event,
+    EventCreate,
+    EventListQuery,
+    EventPage,
+    UserId,
+    parse_listing,
+    parse_user_id,
+)
+from schema.limits import Limits
 
 router = APIRouter()
 
+
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"]
+    stores: dict[Literal["metadata", "details"], Literal["ok"]]
+
+
 PathUserId = Annotated[UserId, Path(alias="userId")]
+PathEventId = Annotated[
+    str, Path(alias="eventId", description="The event's UUID.", examples=[EXAMPLE_EVENT_ID])
+]
+
+# The texts below are docs/rest.md's, word for word: tests/api/test_openapi.py compares them.
+_UNAVAILABLE = StoreUnavailable("metadata")
+_UNAVAILABLE_TEXT = "A store is unavailable (`unavailable`); retry after `Retry-After` seconds."
 
 
 @router.post(
@@ -22,15 +53,62 @@ PathUserId = Annotated[UserId, Path(alias="userId")]
     status_code=status.HTTP_201_CREATED,
     response_model=Event,
     summary="Record an event",
+    description=(
+        "Records one event: its metadata in SQL, its `details` in DynamoDB. Give an `eventId` "
+        "to make retries safe: the same request again answers `200` with the stored event, the "
+        "same `eventId` with other content `409`. Everything the stores would refuse is "
+        "refused here first, before anything is written."
+    ),
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": EventCreate.model_json_schema()}},
+            "content": {
+                "application/json": {
+                    "schema": EventCreate.model_json_schema(),
+                    "examples": RECORD_EXAMPLES,
+                }
+            },
         }
     },
+    response_description="Stored. `Location` names the new event; the body is the Event.",
     responses={
-        200: {"model": Event, "description": "Replay: the event was already stored."},
-        **problem_responses(400, 409, 413, 415, 422, 503),
+        200: {
+            "model": Event,
+            "description": (
+                "A replay: this `eventId` is already stored with the same content. "
+                "The body is the stored Event; nothing was written."
+            ),
+        },
+        **problem_responses(
+            {
+                400: ("The body is not UTF-8 JSON (`malformed-json`).", MalformedBody()),
+                409: (
+                    "The `eventId` is already stored with other content (`conflict`); "
+                    "nothing changed.",
+                    EventConflict(EXAMPLE_EVENT_ID),
+                ),
+                413: (
+                    "The body is over twice the details limit + 16 KiB, 147,456 bytes by default "
+                    "(`too-large`), judged before it is parsed.",
+                    PayloadTooLarge(Limits().max_body_bytes),
+                ),
+                415: (
+                    "`Content-Type` is not `application/json` or `application/*+json` "
+                    "(`unsupported-media-type`).",
+                    UnsupportedMediaType(),
+                ),
+                422: (
+                    "The body breaks a rule (`validation`); `errors` lists every offending field.",
+                    invalid_event_errors(),
+                ),
+                503: (
+                    "A store is down, throttled or too slow (`unavailable`); `Retry-After` says "
+                    "when to retry. Nothing became visible: repeat the same request (same "
+                    "`eventId`) and it is stored exactly once.",
+                    StoreUnavailable("details"),
+                ),
+            }
+        ),
     },
 )
 async def record_event(body: JsonBody, resolver: ResolverDep) -> ExactJSONResponse:
@@ -48,7 +126,27 @@ async def record_event(body: JsonBody, resolver: ResolverDep) -> ExactJSONRespon
     "/events/{userId}",
     response_model=EventPage,
     summary="List a user's events",
-    responses=problem_responses(400, 422, 503),
+    description=(
+        "A page of the user's events with their details, newest first by `timestamp` (ties in "
+        "ascending `eventId` order). Walk `nextCursor` until it is `null` to read every "
+        "matching event exactly once, even while new ones arrive."
+    ),
+    response_description="A page; `events` is empty for a user with none.",
+    responses=problem_responses(
+        {
+            400: (
+                "The cursor is malformed, altered, or from another user or other filters "
+                "(`invalid-cursor`).",
+                InvalidCursor(),
+            ),
+            422: (
+                "A bad `userId`, `limit`, `eventType`, `from` or `to` (`validation`); "
+                "`errors` lists each.",
+                rejection(lambda: parse_listing(EXAMPLE_USER_ID, {"limit": "0"})),
+            ),
+            503: (_UNAVAILABLE_TEXT, _UNAVAILABLE),
+        }
+    ),
 )
 def list_events(
     user_id: PathUserId, query: Annotated[EventListQuery, Query()], resolver: ResolverDep
@@ -60,35 +158,58 @@ def list_events(
     "/events/{userId}/{eventId}",
     response_model=Event,
     summary="Get one event",
-    responses=problem_responses(404, 422, 503),
+    description="One event of the user, with its details.",
+    response_description="The Event.",
+    responses=problem_responses(
+        {
+            404: (
+                "This user has no such event (`not-found`), also when it belongs to another "
+                "user or the `eventId` is not a UUID.",
+                EventNotFound(EXAMPLE_USER_ID, EXAMPLE_EVENT_ID),
+            ),
+            422: (
+                "A malformed `userId` (`validation`).",
+                rejection(lambda: parse_user_id("user 42")),
+            ),
+            503: (_UNAVAILABLE_TEXT, _UNAVAILABLE),
+        }
+    ),
 )
 def get_event(
-    user_id: PathUserId, event_id: Annotated[str, Path(alias="eventId")], resolver: ResolverDep
+    user_id: PathUserId, event_id: PathEventId, resolver: ResolverDep
 ) -> ExactJSONResponse:
     return ExactJSONResponse(resolver.get_event(user_id, event_id).to_json())
 
 
-@router.get("/health", summary="Liveness: the process answers")
+@router.get(
+    "/health",
+    summary="Liveness",
+    description="`200` while the process answers; it does not touch the stores.",
+    response_description="The process answers.",
+    response_model=Liveness,
+)
 def health() -> dict[str, Any]:
     return {"status": "ok"}
 
 
 @router.get(
     "/health/ready",
-    summary="Readiness: both stores answer",
-    responses=problem_responses(503),
+    summary="Readiness",
+    description="`200` when both stores answer, else `503` naming the one that does not.",
+    response_description="Both stores answer.",
+    response_model=Readiness,
+    responses=problem_responses(
+        {
+            503: (
+                "A store does not answer (`unavailable`); `stores` says which.",
+                lambda: not_ready_body(["details"]),
+            )
+        },
+        models={503: NotReadyProblemBody},
+    ),
 )
 def ready(resolver: ResolverDep) -> Any:
     failing = resolver.unavailable_stores()
     if not failing:
         return {"status": "ready", "stores": {"metadata": "ok", "details": "ok"}}
-    response: ProblemResponse = problem(
-        status.HTTP_503_SERVICE_UNAVAILABLE,  # type: ignore[arg-type]
-        "unavailable",
-        "Store unavailable",
-        f"Not answering: {', '.join(failing)}.",
-        stores={
-            name: ("unavailable" if name in failing else "ok") for name in ("metadata", "details")
-        },
-    )
-    return response
+    return ProblemResponse(not_ready_body(failing), status_code=status.HTTP_503_SERVICE_UNAVAILABLE)

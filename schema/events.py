@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
 
 from schema.details import check_details
 from schema.errors import FieldError, InvalidInput
@@ -38,16 +39,23 @@ from schema.limits import (
     Limits,
 )
 
+# The one example event the models, the OpenAPI description and docs/rest.md all show.
+EXAMPLE_EVENT_ID = "3f2b8a4e-5c1d-4e8f-9a7b-1c2d3e4f5a6b"
+EXAMPLE_USER_ID = "user-42"
+
 UserId = Annotated[
     str,
     StringConstraints(pattern=USER_ID_PATTERN),
-    Field(description="1-128 characters from A-Z a-z 0-9 . _ : @ + | = -", examples=["user-42"]),
+    Field(
+        description="1-128 characters from `A-Z a-z 0-9 . _ : @ + | = -`.",
+        examples=[EXAMPLE_USER_ID],
+    ),
 ]
 EventType = Annotated[
     str,
     StringConstraints(pattern=EVENT_TYPE_PATTERN),
     Field(
-        description="1-64 characters: a letter, then letters, digits, _ . : -",
+        description="1-64 characters: a letter, then letters, digits, `_ . : -`.",
         examples=["page_view"],
     ),
 ]
@@ -68,18 +76,30 @@ class EventCreate(_CamelModel):
     model_config = ConfigDict(extra="forbid")
 
     event_id: UUID | None = Field(
-        None, description="Your idempotency key; the server makes one when absent."
+        None,
+        description=(
+            "A UUID, your idempotency key (any case, braces allowed; answered in canonical "
+            "lowercase). Default: one the server makes."
+        ),
+        examples=[EXAMPLE_EVENT_ID],
     )
     user_id: UserId
     event_type: EventType
     timestamp: AwareDatetime | None = Field(
         None,
-        description="When it happened, with an explicit offset; default: when it was received.",
+        description=(
+            "When it happened: RFC 3339 with an explicit offset (`Z` or `+01:00`), from "
+            "1970-01-01T00:00:00Z to 24 h ahead of the server's clock. Default: when it was "
+            "received."
+        ),
         examples=["2026-11-24T09:30:00.250+01:00"],
     )
     details: dict[str, Any] = Field(
         default_factory=dict,
-        description="Any JSON object: at most 64 KiB as compact JSON, 32 levels deep.",
+        description=(
+            "Any JSON object, stored and returned as sent. At most 64 KiB as compact UTF-8 JSON "
+            "and 32 levels deep; see Limits. Default: `{}`."
+        ),
         examples=[{"page": "/pricing", "durationMs": 5120}],
     )
 
@@ -111,17 +131,33 @@ class EventCreate(_CamelModel):
         return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
+# `format_timestamp` serializes to str, which would leave the format out of the schema.
+_SERIALIZED_AS_DATE_TIME: JsonDict = {"format": "date-time"}
+
+
 class Event(_CamelModel):
     """An event as clients read it."""
 
-    event_id: UUID
-    user_id: str
-    event_type: str
-    timestamp: datetime = Field(examples=["2026-11-24T08:30:00.250000Z"])
-    received_at: datetime = Field(
-        description="Server time of the first store.", examples=["2026-11-24T08:30:01.004117Z"]
+    event_id: UUID = Field(
+        description="The event's id: the one you gave, or one the server made.",
+        examples=[EXAMPLE_EVENT_ID],
     )
-    details: dict[str, Any]
+    user_id: str = Field(description="Whose event it is.", examples=[EXAMPLE_USER_ID])
+    event_type: str = Field(description="What happened.", examples=["page_view"])
+    timestamp: datetime = Field(
+        description="When it happened, in UTC with microseconds.",
+        examples=["2026-11-24T08:30:00.250000Z"],
+        json_schema_extra=_SERIALIZED_AS_DATE_TIME,
+    )
+    received_at: datetime = Field(
+        description="When the server first stored it, in UTC; a replay does not change it.",
+        examples=["2026-11-24T08:30:01.004117Z"],
+        json_schema_extra=_SERIALIZED_AS_DATE_TIME,
+    )
+    details: dict[str, Any] = Field(
+        description="The JSON object as it was sent; numbers keep every digit.",
+        examples=[{"page": "/pricing", "durationMs": 5120, "price": 19.90}],
+    )
 
     @field_serializer("timestamp", "received_at")
     def _utc(self, moment: datetime) -> str:
@@ -133,10 +169,10 @@ class Event(_CamelModel):
 
 
 class EventPage(_CamelModel):
-    user_id: str
-    events: list[Event]
+    user_id: str = Field(description="The user whose events these are.", examples=[EXAMPLE_USER_ID])
+    events: list[Event] = Field(description="Newest first; empty for a user with none.")
     next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page."
+        description="Pass as `cursor` for the next page; `null` on the last page."
     )
 
     def to_json(self) -> dict[str, Any]:
@@ -150,11 +186,36 @@ class EventPage(_CamelModel):
 class EventListQuery(_CamelModel):
     """Filters and paging of a user's history (`GET /events/{userId}`, `Query.events`)."""
 
-    limit: int = Field(DEFAULT_PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT)
-    cursor: str | None = Field(None, description="`nextCursor` of the previous page.")
-    event_type: EventType | None = None
-    start: AwareDatetime | None = Field(None, alias="from", description="Inclusive lower bound.")
-    end: AwareDatetime | None = Field(None, alias="to", description="Exclusive upper bound.")
+    limit: int = Field(
+        DEFAULT_PAGE_LIMIT,
+        ge=1,
+        le=MAX_PAGE_LIMIT,
+        description=f"Events per page: 1 to {MAX_PAGE_LIMIT}.",
+        examples=[20],
+    )
+    cursor: str | None = Field(
+        None,
+        description=(
+            "The previous page's `nextCursor`, unchanged, with the same `userId` and filters."
+        ),
+    )
+    event_type: EventType | None = Field(
+        None, description="Only events of this type (exact match).", examples=["page_view"]
+    )
+    start: AwareDatetime | None = Field(
+        None,
+        alias="from",
+        description="Only events at or after this date-time (RFC 3339 with an offset).",
+        examples=["2026-11-01T00:00:00Z"],
+    )
+    end: AwareDatetime | None = Field(
+        None,
+        alias="to",
+        description=(
+            "Only events before this date-time (RFC 3339 with an offset); must be after `from`."
+        ),
+        examples=["2026-12-01T00:00:00Z"],
+    )
 
     @model_validator(mode="after")
     def _window_is_ordered(self) -> Self:

@@ -14,6 +14,7 @@ from persistence.protocols import EventRecord
 from schema.errors import StoreUnavailable
 from tests.api.conftest import BrokenMetadataStore, LiveServer, app_with, details_store_at
 from tests.conftest import FREETDS_URL, closed_port, sql_store
+from tests.docs import answer_checked_by, http_answer, same_json
 from tests.factories import make_event
 
 
@@ -43,6 +44,18 @@ def test_dynamodb_refusing_connections_is_503_and_no_row_is_written(settings: Se
     with TestClient(app_with(settings)) as client:
         assert client.get(f"/events/{body['userId']}").json()["events"] == []
         assert client.post("/events", json=body).status_code == 201
+
+
+def test_the_503_docs_rest_md_prints_is_the_answer_of_a_details_store_down(
+    settings: Settings,
+) -> None:
+    down = details_store_at(settings, f"http://127.0.0.1:{closed_port()}")
+    with TestClient(app_with(settings, details=down)) as client:
+        response = client.post("/events", json=make_event())
+    status, headers, body = http_answer(answer_checked_by("tests/api/test_store_failures.py"))
+    assert status == f"HTTP/1.1 {response.status_code} {response.reason_phrase}"
+    assert {name: response.headers[name] for name in headers} == headers
+    assert same_json(response.text, body)
 
 
 def test_dynamodb_that_never_answers_times_out_within_the_configured_bound(
@@ -153,6 +166,6 @@ def test_concurrent_identical_posts_store_exactly_one_event(
     with ThreadPoolExecutor(copies) as pool:
         responses = list(pool.map(send, range(copies)))
     statuses = sorted(response.status_code for response in responses)
-    assert statuses == [200] * (copies - 1) + [201]
+    assert statuses == [200] * (copies - 1) + [201], [response.text for response in responses]
     assert len({response.text for response in responses}) == 1
     assert len(http.get(f"/events/{body['userId']}").json()["events"]) == 1

@@ -1,72 +1,73 @@
 """Every command in README.md and docs/rest.md, run as printed against a fresh server; its
 output must equal the block printed under it (ignoring generated times and request ids)."""
 
-import itertools
-import json
 import re
 import subprocess
-from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.docs import (
+    DOCUMENTED_URL,
+    GENERATED_HEADERS,
+    ROOT,
+    Example,
+    examples,
+    http_answer,
+    same_json,
+)
 from tests.e2e.conftest import RunningServer
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTED_URL = "http://127.0.0.1:8000"
-GENERATED = {"receivedAt", "requestId", "endCursor", "startCursor", "cursor", "nextCursor"}
-FENCE = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
 
-
-def examples(document: str) -> list[tuple[str, str, str]]:
-    """(command, language of the expected block, expected text) for each `sh` block followed
-    directly by another fenced block."""
-    text = (ROOT / document).read_text()
-    blocks = [
-        (match.group(1), match.group(2), match.start(), match.end())
-        for match in FENCE.finditer(text)
-    ]
-    pairs = []
-    for (lang, body, _, end), (next_lang, next_body, next_start, _) in itertools.pairwise(blocks):
-        if lang == "sh" and body.startswith("curl") and text[end:next_start].strip() == "":
-            pairs.append((body.strip(), next_lang, next_body))
-    return pairs
-
-
-def scrub(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            key: "<generated>" if key in GENERATED else scrub(item) for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [scrub(item) for item in value]
-    return value
+def assert_answers_as_printed(example: Example, output: str) -> None:
+    if example.language == "json":
+        assert same_json(output, example.answer), f"{example.command}\n{output}"
+    elif example.language == "http":
+        status, headers, body = http_answer(output)
+        printed_status, printed_headers, printed_body = http_answer(example.answer)
+        assert status == printed_status, example.command
+        shown = {name: value for name, value in headers.items() if name in printed_headers}
+        assert shown == printed_headers, example.command
+        assert same_json(body, printed_body), f"{example.command}\n{body}"
+    else:
+        assert output.strip() == example.answer.strip(), example.command
 
 
 @pytest.mark.parametrize("document", ["README.md", "docs/rest.md"])
 def test_documented_commands_answer_what_the_docs_print(
     embedded_server: RunningServer, document: str
 ) -> None:
-    pairs = examples(document)
-    assert pairs, f"{document} has no examples"
-    for command, language, expected in pairs:
+    found = examples(document)
+    assert any(example.language for example in found), f"{document} has no examples"
+    for example in found:
         result = subprocess.run(
-            ["bash", "-c", command.replace(DOCUMENTED_URL, embedded_server.url)],
+            [
+                "bash",
+                "-o",
+                "pipefail",
+                "-c",
+                example.command.replace(DOCUMENTED_URL, embedded_server.url),
+            ],
             capture_output=True,
             text=True,
             timeout=30,
             check=True,
         )
-        if language == "json":
-            got = json.loads(result.stdout, parse_float=Decimal)
-            assert scrub(got) == scrub(json.loads(expected, parse_float=Decimal)), command
-        else:
-            assert result.stdout.strip() == expected.strip(), command
+        if example.language is not None:
+            assert_answers_as_printed(example, result.stdout)
+
+
+def test_printed_http_answers_leave_out_only_generated_headers() -> None:
+    """A printed `http` answer may omit headers, but never one a client needs to see."""
+    for document in ("README.md", "docs/rest.md"):
+        for example in examples(document):
+            if example.language == "http":
+                _, printed, _ = http_answer(example.answer)
+                assert "content-type" in printed, example.command
+                assert not GENERATED_HEADERS & set(printed), example.command
 
 
 def test_the_readme_tour_is_covered() -> None:
-    assert len(examples("README.md")) == 5
+    assert len([example for example in examples("README.md") if example.language]) == 5
 
 
 def test_the_readme_configuration_table_lists_every_setting() -> None:
