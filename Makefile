@@ -5,18 +5,31 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
-# unixODBC + FreeTDS: the real pyodbc driver for SQL Server failure tests; curl runs the docs'
-# examples; Chromium is the browser of the GraphiQL and Swagger UI tests; docker-compose (1.29)
-# validates docker-compose.yml offline (no engine needed).
-APT_PACKAGES := unixodbc tdsodbc curl chromium docker-compose
+# unixODBC + FreeTDS: the real pyodbc driver for SQL Server failure tests; curl and jq run the
+# docs' examples and the demo; Chromium is the browser of the GraphiQL and Swagger UI tests;
+# docker-compose (1.29) validates docker-compose.yml offline (no engine needed).
+APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose
 
-.PHONY: run test lint lint-deploy bench format schema screenshots venv assets system-deps clean
+.PHONY: run test demo demo-cast lint lint-deploy bench format schema screenshots venv assets \
+	system-deps clean
 
 run: venv assets
 	$(BIN)/python -m gateway --port $(PORT)
 
 test: venv assets system-deps lint
 	$(BIN)/pytest
+
+# A narrated walk through the product on its own stack (DEMO_PAUSE=0 for no pauses).
+demo: venv system-deps
+	PYTHON=$(BIN)/python bash scripts/demo.sh
+
+# Re-record docs/demo.cast (asciinema) and its animated picture docs/demo.svg (svg-term-cli).
+demo-cast: venv system-deps
+	$(BIN)/python -m pip install --quiet asciinema
+	DEMO_PAUSE=1.5 PYTHON=$(BIN)/python $(BIN)/asciinema rec --overwrite --quiet --cols 120 \
+	  --rows 40 --title 'Event Log API: make demo' --command 'bash scripts/demo.sh' docs/demo.cast
+	npx --yes svg-term-cli@2.1.1 --in docs/demo.cast --out docs/demo.svg --window \
+	  --width 120 --height 40
 
 lint: venv lint-deploy
 	$(BIN)/ruff check .
@@ -40,8 +53,8 @@ $(SAM_VENV)/.installed:
 bench: venv
 	$(BIN)/python bench/cold_start.py
 
-# Re-export docs/schema.graphql and db/schema.sql (the migrations as T-SQL, for DBAs) after
-# changing the GraphQL types or adding a migration; tests fail until you do.
+# Re-export docs/schema.graphql, docs/openapi.json and db/schema.sql (the migrations as T-SQL,
+# for DBAs) after changing the API or adding a migration; tests fail until you do.
 schema: venv
 	$(BIN)/python scripts/export_schema.py
 	$(BIN)/alembic -x url=mssql+pyodbc:// upgrade head --sql > db/schema.sql

@@ -9,7 +9,9 @@ item could see half of another. The server here answers one request at a time, w
 the atomicity the write protocol relies on.
 """
 
+import argparse
 import logging
+import sys
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -56,3 +58,23 @@ class EmbeddedDynamoDB:
         self._server.shutdown()
         self._thread.join()
         self._server.server_close()
+
+
+def main() -> None:
+    """Serve on its own until killed: `python -m persistence.embedded --port 8001` (the demo
+    runs DynamoDB this way so it can pause it). Each request is logged on stderr."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8001)
+    port = parser.parse_args().port
+    server = EmbeddedDynamoDB(port)
+    logging.getLogger("werkzeug").setLevel(logging.INFO)
+    sys.stdout.write(server.start() + "\n")
+    sys.stdout.flush()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
