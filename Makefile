@@ -10,7 +10,7 @@ SAM_VENV := .venv-sam
 # docker-compose (1.29) validates docker-compose.yml offline (no engine needed).
 APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose
 
-.PHONY: run test demo demo-cast lint lint-deploy bench format schema screenshots venv assets \
+.PHONY: run test demo demo-cast lint lint-deploy bench bench-load format schema screenshots venv assets \
 	system-deps clean
 
 run: venv assets
@@ -52,6 +52,10 @@ $(SAM_VENV)/.installed:
 # Cold-start figures of the Lambda handler (import, then building the app).
 bench: venv
 	$(BIN)/python bench/cold_start.py
+
+# Store calls per request, and wrk against the embedded server on 127.0.0.1 (needs `wrk`).
+bench-load: venv
+	$(BIN)/python bench/load.py
 
 # Re-export docs/schema.graphql, docs/openapi.json and db/schema.sql (the migrations as T-SQL,
 # for DBAs) after changing the API or adding a migration; tests fail until you do.

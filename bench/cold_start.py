@@ -49,12 +49,12 @@ def main() -> None:
         total, heaviest = import_profile()
         totals.append(total)
         builds.append(float(python(BUILD_APP).stdout))
-    print(f"python {sys.version.split()[0]}, median of {RUNS} fresh interpreters")  # noqa: T201
-    print(f"import gateway.lambda_handler: {statistics.median(totals) * 1000:.0f} ms")  # noqa: T201
-    print(f"import + create_app(): {statistics.median(builds) * 1000:.0f} ms")  # noqa: T201
-    print("import time by package (last run, own time):")  # noqa: T201
+    print(f"python {sys.version.split()[0]}, median of {RUNS} fresh interpreters")
+    print(f"import gateway.lambda_handler: {statistics.median(totals) * 1000:.0f} ms")
+    print(f"import + create_app(): {statistics.median(builds) * 1000:.0f} ms")
+    print("import time by package (last run, own time):")
     for seconds, name in heaviest:
-        print(f"  {seconds * 1000:7.0f} ms  {name}")  # noqa: T201
+        print(f"  {seconds * 1000:7.0f} ms  {name}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,192 @@
+"""Throughput and latency of the embedded server under wrk (`make bench-load`), on 127.0.0.1.
+
+What it measures is this process on this machine with the embedded stores (SQLite and the
+moto emulator, which answers one request at a time): a floor for comparing changes, not a
+forecast for SQL Server and DynamoDB. It also counts what each request costs the stores, which
+does carry over: SQL statements and DynamoDB calls per request.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+SEEDED_EVENTS = 300
+USER = "bench-user"
+
+POST_SCRIPT = """
+local counter = 0
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("prefix", string.format("%08x", threads))
+end
+function init(args)
+  math.randomseed(os.time() + tonumber(prefix, 16))
+end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+function request()
+  counter = counter + 1
+  local id = string.format("%s-%04x-4000-8000-%012x", prefix, math.random(0, 65535), counter)
+  local body = '{"eventId": "' .. id .. '", "userId": "load-' .. (counter % 1000) ..
+    '", "eventType": "click", "details": {"button": "buy", "n": ' .. counter .. '}}'
+  return wrk.format(nil, "/events", nil, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def post(url: str, body: dict[str, object]) -> None:
+    request = urllib.request.Request(
+        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 201
+
+
+def wrk(url: str, *options: str) -> dict[str, str]:
+    result = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", *options, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = result.stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "requests/s": figure(r"Requests/sec:\s+([\d.]+)", out),
+        "p50": figure(r"^\s+50%\s+(\S+)", out),
+        "p99": figure(r"^\s+99%\s+(\S+)", out),
+        "non-2xx": errors[1] if errors else "0",
+    }
+
+
+def figure(pattern: str, text: str) -> str:
+    found = re.search(pattern, text, re.M)
+    if found is None:
+        raise RuntimeError(f"wrk printed no {pattern!r}:\n{text}")
+    return found[1]
+
+
+def store_calls_per_request() -> None:
+    """SQL statements and DynamoDB operations behind each kind of request, counted at the
+    drivers (SQLAlchemy's and botocore's event hooks) in this process."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    from gateway.app import create_app
+    from gateway.settings import Settings
+    from gateway.stores import open_stores
+
+    calls: list[str] = []
+    with open_stores(Settings()) as stores:
+        event.listen(
+            stores.engine,
+            "before_cursor_execute",
+            lambda _c, _cur, statement, *_: calls.append(statement.split()[0]),
+        )
+        stores.dynamodb.meta.events.register(
+            "before-call.dynamodb", lambda model, **_: calls.append(model.name)
+        )
+        client = TestClient(create_app(Settings(), stores))
+        body = {"eventId": str(uuid.uuid4()), "userId": USER, "eventType": "click"}
+        for number in range(250):
+            client.post(
+                "/events", json={"userId": USER, "eventType": "view", "details": {"n": number}}
+            )
+        requests = {
+            "POST /events (new)": lambda: client.post("/events", json=body),
+            "POST /events (replay)": lambda: client.post("/events", json=body),
+            "GET /events/{userId}?limit=100": lambda: client.get(f"/events/{USER}?limit=100"),
+            "GET /events/{userId}?limit=250": lambda: client.get(f"/events/{USER}?limit=250"),
+            "GET /events/{userId}/{eventId}": lambda: client.get(
+                f"/events/{USER}/{body['eventId']}"
+            ),
+        }
+        print("store calls per request (SQL statements; DynamoDB operations):")
+        for name, send in requests.items():
+            calls.clear()
+            assert send().status_code < 300
+            sql = [call for call in calls if call.isupper()]
+            dynamodb = [call for call in calls if not call.isupper()]
+            shown = {"SQL": sql, "DynamoDB": dynamodb}
+            print(
+                f"  {name:34} " + "; ".join(f"{k} {' + '.join(v) or '-'}" for k, v in shown.items())
+            )
+        listed = client.get(f"/events/{USER}?limit=100").json()["events"]
+        event_ids = [event["eventId"] for event in listed]
+        print("the embedded DynamoDB emulator alone, mean of 20 calls:")
+        for keys in (20, 100):
+            started = time.perf_counter()
+            for _ in range(20):
+                stores.details.get_many(event_ids[:keys])
+            mean_ms = (time.perf_counter() - started) / 20 * 1000
+            print(f"  BatchGetItem of {keys:3} small items      {mean_ms:.1f} ms")
+
+
+def main() -> None:
+    store_calls_per_request()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: sudo apt-get install wrk")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("EVENTLOG_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env | {"EVENTLOG_LOG_LEVEL": "WARNING"},
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()  # the banner is printed once the port is bound
+        for number in range(SEEDED_EVENTS):
+            post(
+                f"{base}/events",
+                {
+                    "eventId": str(uuid.uuid4()),
+                    "userId": USER,
+                    "eventType": "page_view",
+                    "timestamp": f"2026-11-01T00:{number // 60:02d}:{number % 60:02d}Z",
+                    "details": {"page": f"/p/{number}", "durationMs": number},
+                },
+            )
+        with tempfile.TemporaryDirectory() as folder:
+            script = Path(folder) / "post.lua"
+            script.write_text(POST_SCRIPT)
+            cases = {
+                "GET /health": (f"{base}/health",),
+                "GET /events/{userId}?limit=20": (f"{base}/events/{USER}?limit=20",),
+                "GET /events/{userId}?limit=100": (f"{base}/events/{USER}?limit=100",),
+                "POST /events (new events)": (f"{base}/events", "-s", str(script)),
+            }
+            print(f"wrk -t2 -c{CONNECTIONS} -d{DURATION}, embedded stores, {os.cpu_count()} CPUs")
+            for name, (url, *options) in cases.items():
+                figures = wrk(url, *options)
+                print(f"{name:34} " + "  ".join(f"{k} {v}" for k, v in figures.items()))
+                time.sleep(1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
