@@ -50,6 +50,7 @@ _UNAVAILABLE_TEXT = "A store is unavailable (`unavailable`); retry after `Retry-
 
 @router.post(
     "/events",
+    tags=["events"],
     status_code=status.HTTP_201_CREATED,
     response_model=Event,
     summary="Record an event",
@@ -124,6 +125,7 @@ async def record_event(body: JsonBody, resolver: ResolverDep) -> ExactJSONRespon
 
 @router.get(
     "/events/{userId}",
+    tags=["events"],
     response_model=EventPage,
     summary="List a user's events",
     description=(
@@ -156,6 +158,7 @@ def list_events(
 
 @router.get(
     "/events/{userId}/{eventId}",
+    tags=["events"],
     response_model=Event,
     summary="Get one event",
     description="One event of the user, with its details.",
@@ -183,6 +186,7 @@ def get_event(
 
 @router.get(
     "/health",
+    tags=["health"],
     summary="Liveness",
     description="`200` while the process answers; it does not touch the stores.",
     response_description="The process answers.",
@@ -194,6 +198,7 @@ def health() -> dict[str, Any]:
 
 @router.get(
     "/health/ready",
+    tags=["health"],
     summary="Readiness",
     description="`200` when both stores answer, else `503` naming the one that does not.",
     response_description="Both stores answer.",
