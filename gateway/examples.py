@@ -47,8 +47,5 @@ def rejection(check: Callable[[], object]) -> InvalidInput:
 
 
 def invalid_event_errors() -> InvalidInput:
-    return rejection(lambda: parse_event_create(parse_json(INVALID_EVENT_JSON), Limits(), _now()))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+    raw = parse_json(INVALID_EVENT_JSON)
+    return rejection(lambda: parse_event_create(raw, Limits(), datetime.now(UTC)))

@@ -197,9 +197,10 @@ def problem_responses(
     """OpenAPI entries for the problems a route can answer, each with its description and an
     example rendered by the same code that answers it; every route may also answer 500."""
     entries: dict[int | str, dict[str, Any]] = {}
+    body_models = {**_MODELS, **(models or {})}
     for status, (description, example) in {**answers, 500: (_INTERNAL, _internal)}.items():
         entries[status] = {
-            "model": {**_MODELS, **(models or {})}.get(status, ProblemBody),
+            "model": body_models.get(status, ProblemBody),
             "description": description,
             "content": {"application/json": {"example": _rendered(example)}},
         }
