@@ -3,6 +3,7 @@ tables of docs/rest.md, and the comparison that ignores what each run generates.
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -60,6 +61,17 @@ def http_answer(text: str) -> tuple[str, dict[str, str], str]:
     status, *header_lines = head.split("\n")
     headers = dict(line.lower().split(": ", 1) for line in header_lines)
     return status, headers, body
+
+
+def assert_answer_matches_printed(
+    status: str, headers: Mapping[str, str], body: str, printed: str
+) -> None:
+    """An HTTP answer against an `http` block: the status line, each header the block shows
+    (it may leave others out), and the body as JSON, ignoring what each run generates."""
+    printed_status, printed_headers, printed_body = http_answer(printed)
+    assert status == printed_status
+    assert {name: headers.get(name) for name in printed_headers} == printed_headers
+    assert same_json(body, printed_body), body
 
 
 def section(text: str, heading: str) -> str:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from gateway.examples import RECORD_EXAMPLES
 from scripts.export_schema import OPENAPI_FILE, exported_openapi
-from tests.docs import FENCE, ROOT, first_paragraph, section, table
+from tests.docs import FENCE, ROOT, first_paragraph, http_answer, section, table
 
 REST_MD = (ROOT / "docs" / "rest.md").read_text()
 
@@ -83,7 +83,7 @@ def test_problem_examples_are_kinds_rest_md_shows_answered(spec: dict[str, Any])
 
 def printed_json(language: str, body: str) -> Any:
     if language == "http":
-        body = body.partition("\n\n")[2]
+        body = http_answer(body)[2]
     elif language != "json":
         return None
     return json.loads(body)

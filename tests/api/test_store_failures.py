@@ -14,7 +14,7 @@ from persistence.protocols import EventRecord
 from schema.errors import StoreUnavailable
 from tests.api.conftest import BrokenMetadataStore, LiveServer, app_with, details_store_at
 from tests.conftest import FREETDS_URL, closed_port, sql_store
-from tests.docs import answer_checked_by, http_answer, same_json
+from tests.docs import answer_checked_by, assert_answer_matches_printed
 from tests.factories import make_event
 
 
@@ -52,10 +52,12 @@ def test_the_503_docs_rest_md_prints_is_the_answer_of_a_details_store_down(
     down = details_store_at(settings, f"http://127.0.0.1:{closed_port()}")
     with TestClient(app_with(settings, details=down)) as client:
         response = client.post("/events", json=make_event())
-    status, headers, body = http_answer(answer_checked_by("tests/api/test_store_failures.py"))
-    assert status == f"HTTP/1.1 {response.status_code} {response.reason_phrase}"
-    assert {name: response.headers[name] for name in headers} == headers
-    assert same_json(response.text, body)
+    assert_answer_matches_printed(
+        f"HTTP/1.1 {response.status_code} {response.reason_phrase}",
+        response.headers,
+        response.text,
+        answer_checked_by("tests/api/test_store_failures.py"),
+    )
 
 
 def test_dynamodb_that_never_answers_times_out_within_the_configured_bound(

@@ -4,9 +4,8 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.docs import ROOT
 
 # record, replay, conflict, validation, 4 records, 2 pages, foreign cursor, 2 GraphQL queries,
 # readiness and POST during the outage, the empty listing, the retry, the listing with it.
