@@ -6,13 +6,13 @@ from contextlib import ExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.assets import OfflineAssets
-from gateway.body import BodyLimitMiddleware
-from gateway.docs_pages import install_docs_pages
 from gateway.graphql.router import EventLogGraphQLRouter
 from gateway.observability import RequestContextMiddleware
-from gateway.problems import install_problem_handlers
 from gateway.resolvers import EventResolver
-from gateway.routes import router
+from gateway.rest.body import BodyLimitMiddleware
+from gateway.rest.docs_pages import install_docs_pages
+from gateway.rest.problems import install_problem_handlers
+from gateway.rest.routes import router
 from gateway.settings import Settings, get_settings
 from gateway.stores import Stores, open_stores
 

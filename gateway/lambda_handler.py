@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.app import create_app
 from gateway.observability import configure_logging
-from gateway.responses import ProblemResponse
+from gateway.rest.responses import ProblemResponse
 from gateway.settings import Settings, get_settings
 from gateway.stores import open_stores, with_secret
 

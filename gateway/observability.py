@@ -8,8 +8,8 @@ from pythonjsonlogger.json import JsonFormatter
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.problems import internal_error_problem
 from gateway.request_id import REQUEST_ID_HEADER, adopt_request_id, request_id_var
+from gateway.rest.problems import internal_error_problem
 
 access_logger = logging.getLogger("eventlog.access")
 logger = logging.getLogger(__name__)

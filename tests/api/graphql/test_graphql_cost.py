@@ -12,7 +12,7 @@ from sqlalchemy import event
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.stores import open_stores
-from tests.api.graphql_client import graphql
+from tests.api.graphql.graphql_client import graphql
 from tests.factories import make_event, unique_user
 
 WITH_DETAILS = (

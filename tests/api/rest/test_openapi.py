@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.examples import RECORD_EXAMPLES
+from gateway.rest.examples import RECORD_EXAMPLES
 from scripts.export_schema import OPENAPI_FILE, exported_openapi
 from tests.docs import FENCE, ROOT, first_paragraph, http_answer, section, table
 

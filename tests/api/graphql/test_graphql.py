@@ -16,7 +16,7 @@ from tests.api.conftest import (
     details_store_at,
     oversized_stream,
 )
-from tests.api.graphql_client import EVENTS, RECORD, error_codes, graphql
+from tests.api.graphql.graphql_client import EVENTS, RECORD, error_codes, graphql
 from tests.conftest import closed_port
 from tests.factories import make_event, unique_user
 

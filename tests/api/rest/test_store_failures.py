@@ -56,7 +56,7 @@ def test_the_503_docs_rest_md_prints_is_the_answer_of_a_details_store_down(
         f"HTTP/1.1 {response.status_code} {response.reason_phrase}",
         response.headers,
         response.text,
-        answer_checked_by("tests/api/test_store_failures.py"),
+        answer_checked_by("tests/api/rest/test_store_failures.py"),
     )
 
 

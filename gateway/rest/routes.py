@@ -7,11 +7,11 @@ from fastapi import APIRouter, Path, Query, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from gateway.body import JsonBody, MalformedBody, PayloadTooLarge, UnsupportedMediaType
 from gateway.deps import ResolverDep
-from gateway.examples import RECORD_EXAMPLES, invalid_event_errors, rejection
-from gateway.problems import NotReadyProblemBody, not_ready_body, problem_responses
-from gateway.responses import ExactJSONResponse, ProblemResponse
+from gateway.rest.body import JsonBody, MalformedBody, PayloadTooLarge, UnsupportedMediaType
+from gateway.rest.examples import RECORD_EXAMPLES, invalid_event_errors, rejection
+from gateway.rest.problems import NotReadyProblemBody, not_ready_body, problem_responses
+from gateway.rest.responses import ExactJSONResponse, ProblemResponse
 from schema.errors import EventConflict, EventNotFound, InvalidCursor, StoreUnavailable
 from schema.events import (
     EXAMPLE_EVENT_ID,
@@ -43,7 +43,7 @@ PathEventId = Annotated[
     str, Path(alias="eventId", description="The event's UUID.", examples=[EXAMPLE_EVENT_ID])
 ]
 
-# The texts below are docs/rest.md's, word for word: tests/api/test_openapi.py compares them.
+# The texts below are docs/rest.md's, word for word: tests/api/rest/test_openapi.py compares them.
 _UNAVAILABLE = StoreUnavailable("metadata")
 _UNAVAILABLE_TEXT = "A store is unavailable (`unavailable`); retry after `Retry-After` seconds."
 

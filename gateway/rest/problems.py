@@ -15,9 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.body import MalformedBody, PayloadTooLarge, UnsupportedMediaType
 from gateway.request_id import current_request_id, request_id_var
-from gateway.responses import ProblemResponse
+from gateway.rest.body import MalformedBody, PayloadTooLarge, UnsupportedMediaType
+from gateway.rest.responses import ProblemResponse
 from schema.errors import (
     EventConflict,
     EventLogError,

@@ -1,0 +1,1 @@
+"""The REST door: routes, body reading, problem+json mapping, OpenAPI examples, docs pages."""
