@@ -58,10 +58,12 @@ bench-load: venv
 	$(BIN)/python bench/load.py
 
 # Re-export docs/schema.graphql, docs/openapi.json and db/schema.sql (the migrations as T-SQL,
-# for DBAs) after changing the API or adding a migration; tests fail until you do.
+# for DBAs, and the page query they serve) after changing the API, a query or a migration;
+# tests fail until you do.
 schema: venv
 	$(BIN)/python scripts/export_schema.py
 	$(BIN)/alembic -x url=mssql+pyodbc:// upgrade head --sql > db/schema.sql
+	$(BIN)/python scripts/export_schema.py --page-query >> db/schema.sql
 
 # Retake docs/img/*.png (the README's pictures) from the browser tests.
 screenshots: venv assets system-deps

@@ -3,6 +3,10 @@
 The table is the index of the event log: a user's history is one seek on
 (user_id, occurred_at DESC, event_id), and a committed row is the moment an event becomes
 visible. The same model compiles to NVARCHAR/DATETIMEOFFSET on SQL Server and runs on SQLite.
+
+Identifiers compare byte for byte everywhere: SQL Server's default collations ignore case, so
+its text keys carry a binary collation (SQLite's default, BINARY, already is one); otherwise
+`USER-42` would list `user-42`'s events.
 """
 
 import logging
@@ -57,26 +61,48 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# SQL Server's binary collation for identifiers (code-point order, case- and accent-sensitive).
+BINARY_COLLATION = "Latin1_General_100_BIN2"
+
+
+def identifier(length: int) -> Unicode:
+    """NVARCHAR(length) compared byte for byte on SQL Server; plain text on SQLite, whose
+    BINARY default already does (and which knows no SQL Server collation names)."""
+    return Unicode(length).with_variant(Unicode(length, collation=BINARY_COLLATION), "mssql")
+
+
 class EventRow(SQLModel, table=True):
     __tablename__ = "events"
     # Clustered by the timeline index below (SQL Server), not by random UUIDs.
     __table_args__ = (PrimaryKeyConstraint("event_id", name="pk_events", mssql_clustered=False),)
 
-    event_id: str = Field(sa_type=Unicode(36), primary_key=True)
-    user_id: str = Field(sa_type=Unicode(128), nullable=False)
-    event_type: str = Field(sa_type=Unicode(64), nullable=False)
+    event_id: str = Field(sa_type=identifier(36), primary_key=True)
+    user_id: str = Field(sa_type=identifier(128), nullable=False)
+    event_type: str = Field(sa_type=identifier(64), nullable=False)
     occurred_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     received_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     content_hash: str = Field(sa_type=Unicode(64), nullable=False)
 
 
 EVENTS_TABLE: Table = EventRow.__table__  # type: ignore[attr-defined]
+# The table itself on SQL Server (clustered), unique because event_id alone is.
 USER_TIMELINE_INDEX = Index(
     "ix_events_user_timeline",
     EVENTS_TABLE.c.user_id,
     EVENTS_TABLE.c.occurred_at.desc(),
     EVENTS_TABLE.c.event_id,
+    unique=True,
     mssql_clustered=True,
+)
+# `eventType=` listings: a seek on (user, type) in page order, covering every column a page
+# reads, so a rare type is not found by walking the user's whole timeline.
+USER_TYPE_TIMELINE_INDEX = Index(
+    "ix_events_user_type_timeline",
+    EVENTS_TABLE.c.user_id,
+    EVENTS_TABLE.c.event_type,
+    EVENTS_TABLE.c.occurred_at.desc(),
+    EVENTS_TABLE.c.event_id,
+    mssql_include=["received_at", "content_hash"],
 )
 
 
@@ -136,6 +162,9 @@ def page_query(request: PageRequest) -> Select[EventRow]:
     if request.end is not None:
         conditions.append(row.occurred_at < request.end)
     if request.after is not None:
+        # The first bound is implied by the second, and is there for the planner: it makes the
+        # range sargable, so the engine seeks to the cursor instead of re-reading every newer row.
+        conditions.append(row.occurred_at <= request.after.timestamp)
         conditions.append(
             or_(
                 row.occurred_at < request.after.timestamp,

@@ -14,6 +14,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from persistence.metadata import (
     EVENTS_TABLE,
     USER_TIMELINE_INDEX,
+    USER_TYPE_TIMELINE_INDEX,
     SqlMetadataStore,
     page_query,
 )
@@ -82,12 +83,48 @@ def test_the_timeline_query_is_served_by_the_index_without_sorting(
     assert "TEMP B-TREE" not in details
 
 
+def query_plan(engine: Engine, request: PageRequest) -> list[str]:
+    """SQLite's plan of the very page query the store runs (values do not change the plan)."""
+    compiled = page_query(request).compile(dialect=engine.dialect)
+    unbound = tuple(None for _ in compiled.positiontup or ())
+    with engine.connect() as connection:
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", unbound).all()
+    return [str(step[-1]) for step in plan]
+
+
+def test_a_page_after_a_cursor_seeks_to_the_cursor_instead_of_rereading_newer_rows(
+    engine: Engine,
+) -> None:
+    after = CursorPosition(T0, str(uuid.uuid4()))
+    assert query_plan(engine, PageRequest("u", 5, after=after)) == [
+        "SEARCH events USING INDEX ix_events_user_timeline (user_id=? AND occurred_at<?)"
+    ]
+
+
+def test_a_page_of_one_event_type_seeks_on_the_type_index(engine: Engine) -> None:
+    after = CursorPosition(T0, str(uuid.uuid4()))
+    assert query_plan(engine, PageRequest("u", 5, event_type="view", after=after)) == [
+        "SEARCH events USING INDEX ix_events_user_type_timeline "
+        "(user_id=? AND event_type=? AND occurred_at<?)"
+    ]
+
+
+def test_user_ids_that_differ_only_in_case_are_different_users(
+    metadata_store: SqlMetadataStore,
+) -> None:
+    lower, upper = record(user_id="user-42"), record(user_id="USER-42")
+    metadata_store.insert(lower)
+    metadata_store.insert(upper)
+    assert metadata_store.list_page(PageRequest("user-42", 10)) == [lower]
+    assert metadata_store.list_page(PageRequest("USER-42", 10)) == [upper]
+
+
 def test_sql_server_ddl_uses_nvarchar_datetimeoffset_and_the_timeline_index() -> None:
     ddl = str(CreateTable(EVENTS_TABLE).compile(dialect=mssql.dialect()))
     for column in (
-        "event_id NVARCHAR(36) NOT NULL",
-        "user_id NVARCHAR(128) NOT NULL",
-        "event_type NVARCHAR(64) NOT NULL",
+        "event_id NVARCHAR(36) COLLATE Latin1_General_100_BIN2 NOT NULL",
+        "user_id NVARCHAR(128) COLLATE Latin1_General_100_BIN2 NOT NULL",
+        "event_type NVARCHAR(64) COLLATE Latin1_General_100_BIN2 NOT NULL",
         "occurred_at DATETIMEOFFSET NOT NULL",
         "received_at DATETIMEOFFSET NOT NULL",
         "content_hash NVARCHAR(64) NOT NULL",
@@ -96,8 +133,13 @@ def test_sql_server_ddl_uses_nvarchar_datetimeoffset_and_the_timeline_index() ->
         assert column in ddl
     index = str(CreateIndex(USER_TIMELINE_INDEX).compile(dialect=mssql.dialect()))
     assert index == (
-        "CREATE CLUSTERED INDEX ix_events_user_timeline "
+        "CREATE UNIQUE CLUSTERED INDEX ix_events_user_timeline "
         "ON events (user_id, occurred_at DESC, event_id)"
+    )
+    by_type = str(CreateIndex(USER_TYPE_TIMELINE_INDEX).compile(dialect=mssql.dialect()))
+    assert by_type == (
+        "CREATE INDEX ix_events_user_type_timeline ON events "
+        "(user_id, event_type, occurred_at DESC, event_id) INCLUDE (received_at, content_hash)"
     )
 
 
@@ -110,8 +152,9 @@ def test_sql_server_page_query_is_parameterised_keyset_with_top() -> None:
     assert sql.startswith("SELECT TOP __[POSTCOMPILE_param_1] events.event_id,")
     assert (
         "WHERE events.user_id = ? AND events.event_type = ? AND events.occurred_at >= ? "
-        "AND events.occurred_at < ? AND (events.occurred_at < ? OR events.occurred_at = ? "
-        "AND events.event_id > ?) ORDER BY events.occurred_at DESC, events.event_id ASC"
+        "AND events.occurred_at < ? AND events.occurred_at <= ? AND (events.occurred_at < ? "
+        "OR events.occurred_at = ? AND events.event_id > ?) "
+        "ORDER BY events.occurred_at DESC, events.event_id ASC"
     ) in sql
     assert hostile in compiled.params.values()
     assert "DROP" not in sql and "OFFSET" not in sql

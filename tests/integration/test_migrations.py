@@ -2,13 +2,19 @@
 
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 
-from persistence.metadata import EVENTS_TABLE, create_metadata_schema
+from persistence.metadata import ALEMBIC_INI, EVENTS_TABLE, SqlMetadataStore, create_metadata_schema
+from persistence.protocols import PageRequest
+from scripts.export_schema import page_query_tsql
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,10 +30,15 @@ def offline_tsql() -> str:
     ).stdout
 
 
-def test_the_checked_in_tsql_is_what_the_migrations_produce() -> None:
-    assert (ROOT / "db" / "schema.sql").read_text() == offline_tsql(), (
+def test_the_checked_in_tsql_is_what_the_migrations_and_the_page_query_produce() -> None:
+    assert (ROOT / "db" / "schema.sql").read_text() == offline_tsql() + page_query_tsql(), (
         "run `make schema` and commit db/schema.sql"
     )
+    assert (
+        "-- WHERE events.user_id = ? AND events.event_type = ? AND events.occurred_at <= ? AND "
+        "(events.occurred_at < ? OR events.occurred_at = ? AND events.event_id > ?) "
+        "ORDER BY events.occurred_at DESC, events.event_id ASC"
+    ) in page_query_tsql()
 
 
 def test_sql_server_gets_a_nonclustered_key_and_the_clustered_timeline() -> None:
@@ -58,5 +69,70 @@ def test_the_migrations_build_on_sqlite_exactly_the_table_the_code_uses(tmp_path
             .all()
         )
     assert [" ".join(sql.split()) for sql in index_sql if sql] == [
-        "CREATE INDEX ix_events_user_timeline ON events (user_id, occurred_at DESC, event_id)"
+        "CREATE UNIQUE INDEX ix_events_user_timeline ON events "
+        "(user_id, occurred_at DESC, event_id)",
+        "CREATE INDEX ix_events_user_type_timeline ON events "
+        "(user_id, event_type, occurred_at DESC, event_id)",
     ]
+
+
+def test_sql_server_compares_identifiers_byte_for_byte_and_indexes_the_type_filter() -> None:
+    """0002 as T-SQL: the key and the clustered index come off before the collation changes
+    (SQL Server refuses to alter a column an index uses) and go back after."""
+    tsql = offline_tsql()
+    upgrade = [
+        " ".join(statement.split())
+        for statement in tsql[tsql.index("-- Running upgrade 0001 -> 0002") :].split(";")
+        if statement.strip() and "alembic_version" not in statement
+    ]
+    assert upgrade[:8] == [
+        "-- Running upgrade 0001 -> 0002 ALTER TABLE events DROP CONSTRAINT pk_events",
+        "GO DROP INDEX ix_events_user_timeline ON events",
+        "GO ALTER TABLE events ALTER COLUMN event_id NVARCHAR(36) "
+        "COLLATE Latin1_General_100_BIN2 NOT NULL",
+        "GO ALTER TABLE events ALTER COLUMN user_id NVARCHAR(128) "
+        "COLLATE Latin1_General_100_BIN2 NOT NULL",
+        "GO ALTER TABLE events ALTER COLUMN event_type NVARCHAR(64) "
+        "COLLATE Latin1_General_100_BIN2 NOT NULL",
+        "GO CREATE UNIQUE CLUSTERED INDEX ix_events_user_timeline "
+        "ON events (user_id, occurred_at DESC, event_id)",
+        "GO ALTER TABLE events ADD CONSTRAINT pk_events PRIMARY KEY NONCLUSTERED (event_id)",
+        "GO CREATE INDEX ix_events_user_type_timeline ON events "
+        "(user_id, event_type, occurred_at DESC, event_id) INCLUDE (received_at, content_hash)",
+    ]
+
+
+def migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
+    config = Config(str(ALEMBIC_INI))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_a_database_with_events_upgrades_from_0001_and_back(tmp_path: Path) -> None:
+    """The embedded mode and SQLite tests migrate; a database made by 0001 keeps its rows."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0001")
+    rows = [
+        {"id": str(uuid.uuid4()), "user": user, "type": "view", "at": f"2026-11-24 09:0{n}:00"}
+        for n, user in enumerate(["user-42", "USER-42", "user-42"])
+    ]
+    insert = text("INSERT INTO events VALUES (:id, :user, :type, :at, '2026-11-24 10:00:00', 'h')")
+    with engine.begin() as connection:
+        connection.execute(insert, rows)
+    migrate(engine, "head")
+    store = SqlMetadataStore(engine)
+    assert [r.event_id for r in store.list_page(PageRequest("user-42", 10))] == [
+        rows[2]["id"],
+        rows[0]["id"],
+    ]
+    assert [r.event_id for r in store.list_page(PageRequest("USER-42", 10, event_type="view"))] == [
+        rows[1]["id"]
+    ]
+    migrate(engine, "0001", down=True)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM events")).scalar() == 3
+        indexes = connection.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        )
+        assert indexes.scalars().all() == ["ix_events_user_timeline"]

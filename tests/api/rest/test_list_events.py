@@ -43,6 +43,19 @@ def test_a_user_with_no_events_gets_an_empty_page(client: TestClient) -> None:
     assert response.json() == {"userId": "nobody-here", "events": [], "nextCursor": None}
 
 
+def test_user_ids_and_event_types_that_differ_only_in_case_are_not_mixed(
+    client: TestClient,
+) -> None:
+    """SQL Server compares these columns with a binary collation, as SQLite does."""
+    user = unique_user()
+    lower = record(client, user, T0, "click")
+    upper = record(client, user.upper(), T0, "CLICK")
+    assert client.get(f"/events/{user.upper()}").json()["events"] == [upper]
+    assert client.get(f"/events/{user}", params={"eventType": "CLICK"}).json()["events"] == []
+    assert client.get(f"/events/{user.upper()}/{lower['eventId']}").status_code == 404
+    assert client.get(f"/events/{user}/{lower['eventId']}").json() == lower
+
+
 def test_events_come_newest_first_with_ties_broken_by_event_id(client: TestClient) -> None:
     user = unique_user()
     created = [record(client, user, T0 - timedelta(minutes=i % 3)) for i in range(7)]
