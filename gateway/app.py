@@ -1,12 +1,13 @@
 """The app factory: settings in, a FastAPI app with its stores, routes and error mapping out."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 from gateway.assets import OfflineAssets
-from gateway.graphql.router import EventLogGraphQLRouter
+from gateway.graphql.lazy import GRAPHQL_METHODS, GRAPHQL_PATH, LazyGraphQL
 from gateway.observability import RequestContextMiddleware
 from gateway.resolvers import EventResolver
 from gateway.rest.body import BodyLimitMiddleware
@@ -26,17 +27,20 @@ def build_resolver(settings: Settings, stores: Stores) -> EventResolver:
     )
 
 
-def create_app(settings: Settings | None = None, stores: Stores | None = None) -> FastAPI:
-    """Stores passed in belong to the caller (tests, `python -m gateway`, the Lambda handler);
-    otherwise the app opens them at start-up and closes them at shutdown."""
+def create_app(
+    settings: Settings | None = None, stores: Stores | Callable[[], Stores] | None = None
+) -> FastAPI:
+    """Stores passed in belong to the caller (tests, `python -m gateway`), or are opened on
+    demand by a callable the caller owns (the Lambda handler: a failure to open them is a 503,
+    not a crash); otherwise the app opens them at start-up and closes them at shutdown."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with ExitStack() as cleanup:
             if stores is None:
-                opened = cleanup.enter_context(open_stores(settings))
-                app.state.resolver = build_resolver(settings, opened)
+                opened = build_resolver(settings, cleanup.enter_context(open_stores(settings)))
+                app.state.resolver_source = lambda: opened
             yield
 
     app = FastAPI(
@@ -49,8 +53,11 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
         redoc_url=None,
     )
     app.state.settings = settings
-    if stores is not None:
-        app.state.resolver = build_resolver(settings, stores)
+    if isinstance(stores, Stores):
+        given = build_resolver(settings, stores)
+        app.state.resolver_source = lambda: given
+    elif stores is not None:
+        app.state.resolver_source = lambda: build_resolver(settings, stores())
     # Added first, so it runs inside RequestContextMiddleware: its 413s carry the request id.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
@@ -58,6 +65,8 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
     app.include_router(router)
     assets = OfflineAssets()
     install_docs_pages(app, assets)
-    app.include_router(EventLogGraphQLRouter(assets), prefix="/graphql", include_in_schema=False)
+    app.router.routes.append(
+        Route(GRAPHQL_PATH, LazyGraphQL(assets), methods=GRAPHQL_METHODS, include_in_schema=False)
+    )
     assets.mount(app)
     return app

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 ASSETS_PATH = "/assets"
@@ -44,8 +44,11 @@ class OfflineAssets:
     def __init__(self, root: Path = DEFAULT_ASSETS_DIR) -> None:
         self.root = root
 
-    def localize(self, html: str) -> str:
-        return PACKAGE_URL.sub(self._address, html)
+    def localize(self, html: str, root_path: str = "") -> str:
+        """`root_path`: the path prefix the app is served under (an API Gateway base path), so
+        the browser asks for <root_path>/assets/..., which reaches this app."""
+        prefix = root_path.rstrip("/")
+        return PACKAGE_URL.sub(lambda match: self._address(match, prefix), html)
 
     def local_file(self, wanted: PackageFile) -> Path | None:
         """The installed copy of a CDN file, when the installed version is the one asked for."""
@@ -59,11 +62,11 @@ class OfflineAssets:
         if self.root.is_dir():
             app.mount(ASSETS_PATH, StaticFiles(directory=self.root), name="assets")
 
-    def _address(self, match: re.Match[str]) -> str:
+    def _address(self, match: re.Match[str], prefix: str) -> str:
         wanted = PackageFile(**match.groupdict())
         if self.local_file(wanted) is None:
             return match.group(0)
-        return f"{ASSETS_PATH}/{wanted.package}/{wanted.path}"
+        return f"{prefix}{ASSETS_PATH}/{wanted.package}/{wanted.path}"
 
     def _installed_version(self, package: str) -> str | None:
         manifest = self.root / package / "package.json"
@@ -71,6 +74,11 @@ class OfflineAssets:
             return None
         version = json.loads(manifest.read_text()).get("version")
         return version if isinstance(version, str) else None
+
+
+def root_path(request: Request) -> str:
+    """The path prefix the app is served under ("" when none): pages name URLs below it."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
 
 
 def _satisfies(installed: str, wanted: str) -> bool:

@@ -1,4 +1,5 @@
-"""Dependencies the routes declare: the resolver built for this app in its lifespan."""
+"""Dependencies the routes declare: the resolver of this app's stores (opened in its lifespan,
+given by the caller, or opened on demand, in which case asking may raise StoreUnavailable)."""
 
 from typing import Annotated
 
@@ -8,7 +9,7 @@ from gateway.resolvers import EventResolver
 
 
 def get_resolver(request: Request) -> EventResolver:
-    resolver: EventResolver = request.app.state.resolver
+    resolver: EventResolver = request.app.state.resolver_source()
     return resolver
 
 

@@ -1,13 +1,16 @@
 """AWS Lambda entry point: the same app behind Mangum, built once per container.
 
-The engine, the boto3 clients and the database secret are made at cold start and reused by every
+The engine, the boto3 clients and the database secret are made once and reused by every
 invocation; Mangum's lifespan is off, so nothing is opened or closed per request. On Lambda the
-handler is built during the init phase (which runs with a full CPU burst); elsewhere (tests,
-`sam local`), on the first call.
+stores are opened during the init phase (which runs with a full CPU burst, and before a SnapStart
+snapshot); if that fails (the secret unreachable), the container still starts, requests get a
+503 problem, and the next request tries again. Elsewhere (tests, `sam local`) everything is
+built on the first call. The stores are closed when the process exits, whatever the path.
 """
 
+import atexit
 import os
-from contextlib import ExitStack
+from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
@@ -19,42 +22,63 @@ from gateway.app import create_app
 from gateway.observability import configure_logging
 from gateway.rest.responses import ProblemResponse
 from gateway.settings import Settings, get_settings
-from gateway.stores import open_stores, with_secret
-
-# Holds the stores open for the life of the container.
-_container_resources = ExitStack()
+from gateway.stores import StoresOnDemand
+from schema.errors import StoreUnavailable
 
 
-def build_handler(settings: Settings) -> Mangum:
-    settings = with_secret(settings)
-    stores = _container_resources.enter_context(open_stores(settings))
-    app = ServedUnder(create_app(settings, stores), settings.api_base_path.rstrip("/"))
+def build_handler(settings: Settings, stores: StoresOnDemand | None = None) -> Mangum:
+    stores = stores or StoresOnDemand(settings)
+    # Closed before the interpreter freezes its threads: the embedded emulator's server thread
+    # must still run to acknowledge its shutdown, or the process never exits.
+    atexit.register(stores.close)
+    on_snapshot_restore(stores.discard_connections)
+    app = ServedUnder(create_app(settings, stores), settings.api_base_path)
     return Mangum(
         app,
         lifespan="off",
-        api_gateway_base_path=settings.api_base_path,
+        # ServedUnder strips the base path; Mangum's own stripping would strip it twice.
+        api_gateway_base_path="/",
         # Problems are text too: without this Mangum would base64 them.
         text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, ProblemResponse.media_type],
     )
 
 
 class ServedUnder:
-    """Mangum strips the base path from each route; the app still learns it as the ASGI root
-    path, so /docs points the browser at <base path>/openapi.json."""
+    """A request under the base path (a custom domain's API mapping) reaches the app with the
+    base path as its ASGI root path, stripped once by the router, so /docs points the browser
+    at <base path>/openapi.json and <base path>/assets/...; a request without it (the API's own
+    execute-api URL) is served as it comes."""
 
-    def __init__(self, app: ASGIApp, root_path: str) -> None:
+    def __init__(self, app: ASGIApp, base_path: str) -> None:
         self.app = app
-        self.root_path = root_path
+        self.base_path = base_path.rstrip("/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app({**scope, "root_path": self.root_path}, receive, send)
+        path = scope.get("path", "")
+        if self.base_path and (path == self.base_path or path.startswith(self.base_path + "/")):
+            scope = {**scope, "root_path": self.base_path}
+        await self.app(scope, receive, send)
+
+
+def on_snapshot_restore(hook: Any) -> None:
+    """SnapStart (Python 3.12+): run `hook` when Lambda resumes this container from a snapshot.
+    `snapshot_restore_py` ships with Lambda's Python runtimes; elsewhere there is no snapshot."""
+    try:
+        from snapshot_restore_py import register_after_restore
+    except ImportError:
+        return
+    register_after_restore(hook)
 
 
 @lru_cache(maxsize=1)
 def _container_handler() -> Mangum:
     settings = get_settings()
     configure_logging(settings.log_level)
-    return build_handler(settings)
+    stores = StoresOnDemand(settings)
+    handler = build_handler(settings, stores)
+    with suppress(StoreUnavailable):
+        stores()  # logged; the first request that needs the stores tries again, or answers 503
+    return handler
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the metadata store, or `embedded` (a SQLite file in a "
         "temporary folder, removed at exit).",
     )
+    database_password: SecretStr | None = Field(
+        None,
+        description="Password of DATABASE_URL's login, given apart so that any character works "
+        "(`@`, `#`, `/` would break a URL); set into the URL as a part, never as text.",
+    )
     dynamodb_endpoint: str = Field(
         EMBEDDED,
         description="`embedded` (moto in this process), `aws` (the SDK's endpoint), or a URL "

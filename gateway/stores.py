@@ -4,6 +4,7 @@ import json
 import logging
 import secrets
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -12,13 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.settings import AWS_DEFAULT, Settings
 from persistence.details import DynamoDetailStore, ensure_details_table
 from persistence.metadata import SqlMetadataStore, create_metadata_schema
 from persistence.sql_engine import build_engine
+from schema.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -45,7 +49,7 @@ def open_stores(settings: Settings) -> Iterator[Stores]:
             database_url = f"sqlite:///{Path(folder) / 'events.db'}"
             endpoint = _start_embedded_dynamodb(cleanup)
         engine = build_engine(
-            database_url,
+            database_url if settings.embedded else sql_url(settings),
             connect_timeout_seconds=settings.sql_connect_timeout_seconds,
             query_timeout_seconds=settings.sql_query_timeout_seconds,
             pool_size=settings.sql_pool_size,
@@ -94,28 +98,101 @@ def _start_embedded_dynamodb(cleanup: ExitStack) -> str:
     return endpoint
 
 
+def sql_url(settings: Settings) -> URL:
+    """DATABASE_URL with DATABASE_PASSWORD set as a part, never spliced into the text: a
+    password such as `P@ssw0rd#2026` would otherwise be read as part of the host."""
+    url = make_url(settings.database_url)
+    if settings.database_password is None:
+        return url
+    return url.set(password=settings.database_password.get_secret_value())
+
+
+# Secrets Manager is read before anything else can answer: a silent endpoint must fail in
+# seconds (2 attempts of 1 + 2 s), not botocore's default 3 x 60 s, far past Lambda's 10 s init.
+# (`total_max_attempts` counts the first try; botocore's `max_attempts` would not.)
+SECRET_CLIENT_CONFIG = Config(
+    connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}
+)
+
+
 def with_secret(settings: Settings) -> Settings:
     """Settings completed from the Secrets Manager secret, when one is named: on Lambda the
-    password and the cursor key live there, never in a parameter or an environment variable."""
+    password and the cursor key live there, never in a parameter or an environment variable.
+    The URL is built from the secret's parts; the password stays a part of its own."""
     if settings.database_secret_arn is None:
         return settings
-    client = boto3.client("secretsmanager", region_name=settings.aws_region)
+    client = boto3.client(
+        "secretsmanager", region_name=settings.aws_region, config=SECRET_CLIENT_CONFIG
+    )
     secret = json.loads(
         client.get_secret_value(SecretId=settings.database_secret_arn)["SecretString"]
     )
-    url = make_url(settings.database_url).set(
+    configured = make_url(settings.database_url)
+    url = URL.create(
+        configured.drivername,
         username=secret["username"],
-        password=secret["password"],
         host=secret["host"],
         port=int(secret.get("port", 1433)),
         database=secret.get("dbname", "eventlog"),
+        query=configured.query,
     )
     return settings.model_copy(
         update={
-            "database_url": url.render_as_string(hide_password=False),
+            "database_url": url.render_as_string(),
+            "database_password": SecretStr(secret["password"]),
             "cursor_secret": SecretStr(secret["cursorSecret"]),
         }
     )
+
+
+class StoresOnDemand:
+    """The stores of a long-lived process that must answer even when they cannot be opened
+    (the Lambda container): opened by the first caller, kept, and closed by `close`.
+
+    When opening fails (the secret unreachable, a table missing), that caller gets
+    StoreUnavailable (a 503 with Retry-After) and the next one tries again: an init crash
+    would instead be repeated by Lambda for every request, each after the full init time.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._resources = ExitStack()
+        self._stores: Stores | None = None
+
+    def __call__(self) -> Stores:
+        with self._lock:
+            if self._stores is None:
+                self._stores = self._open()
+            return self._stores
+
+    def _open(self) -> Stores:
+        try:
+            settings = with_secret(self._settings)
+        except (BotoCoreError, ClientError, LookupError, ValueError) as exc:
+            logger.error("cannot read the database secret: %s", type(exc).__name__)
+            raise StoreUnavailable("metadata") from exc
+        try:
+            return self._resources.enter_context(open_stores(settings))
+        except SQLAlchemyError as exc:
+            logger.error("cannot open the metadata store: %s", type(exc).__name__)
+            raise StoreUnavailable("metadata") from exc
+        except (BotoCoreError, ClientError) as exc:
+            logger.error("cannot open the details store: %s", type(exc).__name__)
+            raise StoreUnavailable("details") from exc
+
+    def discard_connections(self) -> None:
+        """After a SnapStart restore: pooled SQL connections are sockets of another machine's
+        past. Forget them without closing (closing would talk over dead sockets); the pool
+        opens fresh ones on demand."""
+        with self._lock:
+            if self._stores is not None:
+                self._stores.engine.dispose(close=False)
+
+    def close(self) -> None:
+        with self._lock:
+            self._stores = None
+            self._resources.close()
 
 
 def _cursor_secret(settings: Settings) -> bytes:

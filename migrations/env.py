@@ -4,19 +4,22 @@ import os
 
 from alembic import context
 from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, make_url
 
 from persistence.metadata import EVENTS_TABLE
 
 target_metadata = EVENTS_TABLE.metadata
 
 
-def database_url() -> str:
+def database_url() -> URL:
+    """The URL, with EVENTLOG_DATABASE_PASSWORD set as a part when given (as the app does)."""
     url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get(
         "EVENTLOG_DATABASE_URL", ""
     )
     if not url or url == "embedded":
         raise SystemExit("Give the database: EVENTLOG_DATABASE_URL=... or alembic -x url=...")
-    return url
+    password = os.environ.get("EVENTLOG_DATABASE_PASSWORD")
+    return make_url(url).set(password=password) if password else make_url(url)
 
 
 def run_offline() -> None:

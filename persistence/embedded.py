@@ -55,6 +55,12 @@ class EmbeddedDynamoDB:
         return f"http://{host!s}:{port}"
 
     def stop(self) -> None:
+        if sys.is_finalizing():
+            # The interpreter has frozen its daemon threads: the server thread will never
+            # acknowledge a shutdown, and waiting for it would hang the exit. Owners close the
+            # emulator before that (the Lambda handler registers its stores with atexit).
+            self._server.server_close()
+            return
         self._server.shutdown()
         self._thread.join()
         self._server.server_close()

@@ -8,34 +8,35 @@ a busy writer up to its own `timeout`.
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 
 
 def build_engine(
-    url: str,
+    url: str | URL,
     *,
     connect_timeout_seconds: int,
     query_timeout_seconds: int,
     pool_size: int,
     pool_timeout_seconds: float,
 ) -> Engine:
-    dialect = make_url(url).get_backend_name()
-    if dialect == "sqlite":
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, query_timeout_seconds)
+    pyodbc = url.get_driver_name() == "pyodbc"
     engine = create_engine(
         url,
-        connect_args={"timeout": connect_timeout_seconds} if "pyodbc" in url else {},
+        connect_args={"timeout": connect_timeout_seconds} if pyodbc else {},
         pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=pool_timeout_seconds,
     )
-    if "pyodbc" in url:
+    if pyodbc:
         _set_query_timeout(engine, query_timeout_seconds)
     return engine
 
 
-def _sqlite_engine(url: str, busy_timeout_seconds: int) -> Engine:
+def _sqlite_engine(url: URL, busy_timeout_seconds: int) -> Engine:
     engine = create_engine(
         url, connect_args={"timeout": busy_timeout_seconds, "check_same_thread": False}
     )

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+from sqlalchemy.dialects.mssql import pyodbc as mssql_pyodbc
+from sqlalchemy.engine import URL
 
 from gateway.settings import Settings
 from persistence.embedded import EmbeddedDynamoDB
@@ -15,6 +17,8 @@ from persistence.metadata import SqlMetadataStore
 from persistence.sql_engine import build_engine
 
 TEST_CURSOR_SECRET = "test-cursor-secret-of-at-least-32-characters"
+# A password with URL delimiters: spliced into a URL, it would move the host.
+PASSWORD = "P@ssw0rd#2026"
 # Opt-in live stores (tests/live), kept before the EVENTLOG_* variables are cleared below.
 LIVE_SETTINGS = {
     name: value for name, value in os.environ.items() if name.startswith("EVENTLOG_TEST_")
@@ -100,6 +104,12 @@ def silent_port() -> Iterator[int]:
 FREETDS_URL = (
     "mssql+pyodbc://eventlog:not-a-secret@127.0.0.1:{port}/eventlog?driver=FreeTDS&TDS_Version=7.4"
 )
+
+
+def pyodbc_connection_string(url: URL) -> str:
+    """The ODBC connection string SQLAlchemy hands pyodbc for `url`: what the driver parses."""
+    arguments, _ = mssql_pyodbc.dialect().create_connect_args(url)  # type: ignore[no-untyped-call]
+    return str(arguments[0])
 
 
 def sql_store(url: str, timeout_seconds: int = 1) -> SqlMetadataStore:

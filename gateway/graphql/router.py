@@ -6,7 +6,7 @@ from fastapi.responses import HTMLResponse
 from starlette.requests import Request
 from strawberry.fastapi import GraphQLRouter
 
-from gateway.assets import OfflineAssets
+from gateway.assets import OfflineAssets, root_path
 from gateway.graphql.context import GraphQLContext, get_context
 from gateway.graphql.schema import build_schema
 from schema.jsonvalue import JsonTooDeep, MalformedJson, dump_json, parse_json
@@ -28,4 +28,4 @@ class EventLogGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
         return dump_json(data)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        return HTMLResponse(self._assets.localize(self.graphql_ide_html))
+        return HTMLResponse(self._assets.localize(self.graphql_ide_html, root_path(request)))

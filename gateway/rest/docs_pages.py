@@ -4,7 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from gateway.assets import OfflineAssets
+from gateway.assets import OfflineAssets, root_path
 
 # No favicon from the internet: a page that works offline should not ask for one.
 _NO_FAVICON = "data:,"
@@ -15,7 +15,7 @@ def install_docs_pages(app: FastAPI, assets: OfflineAssets) -> None:
 
     def openapi_url(request: Request) -> str:
         """Behind a path prefix (an API Gateway base path) the spec is under it too."""
-        return str(request.scope.get("root_path", "")).rstrip("/") + (app.openapi_url or "")
+        return root_path(request) + (app.openapi_url or "")
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:
@@ -24,7 +24,7 @@ def install_docs_pages(app: FastAPI, assets: OfflineAssets) -> None:
             title=f"{title} - Swagger UI",
             swagger_favicon_url=_NO_FAVICON,
         )
-        return HTMLResponse(assets.localize(bytes(page.body).decode()))
+        return HTMLResponse(assets.localize(bytes(page.body).decode(), root_path(request)))
 
     @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> HTMLResponse:
@@ -34,4 +34,4 @@ def install_docs_pages(app: FastAPI, assets: OfflineAssets) -> None:
             redoc_favicon_url=_NO_FAVICON,
             with_google_fonts=False,
         )
-        return HTMLResponse(assets.localize(bytes(page.body).decode()))
+        return HTMLResponse(assets.localize(bytes(page.body).decode(), root_path(request)))

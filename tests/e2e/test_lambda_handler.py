@@ -4,8 +4,14 @@ and body: every operation answers as it does over HTTP."""
 
 import copy
 import json
+import os
+import re
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,11 +21,16 @@ from fastapi.testclient import TestClient
 from mangum import Mangum
 
 from gateway.app import create_app
+from gateway.assets import PACKAGE_URL
 from gateway.lambda_handler import build_handler
 from gateway.settings import Settings
+from gateway.stores import StoresOnDemand, sql_url, with_secret
+from persistence.embedded import EmbeddedDynamoDB
+from tests.conftest import PASSWORD, closed_port, pyodbc_connection_string
 from tests.factories import make_event, unique_user
 
 EVENTS = Path(__file__).parent / "events"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class LambdaContext:
@@ -163,25 +174,91 @@ def test_every_rest_operation_answers_through_the_handler_as_over_http(
     assert statuses == [200, 409, 422, 400, 415, 200, 200, 400, 422, 200, 404, 200, 200, 200, 200]
 
 
-def test_a_base_path_in_front_of_every_route_is_stripped_and_the_docs_follow_it(
+def test_a_base_path_in_front_of_every_route_is_stripped_once_and_the_docs_follow_it(
     settings: Settings,
 ) -> None:
     handler = build_handler(settings.model_copy(update={"api_base_path": "/eventlog"}))
     assert invoke(handler, "rest-api-v1", "GET", "/eventlog/health").status == 200
+    # The API's own execute-api URL has no base path, and works too.
+    assert invoke(handler, "http-api-v2", "GET", "/health").status == 200
+    for path in ("/eventlog/eventlog/health", "/eventloghealth", "/eventlog/nothing"):
+        answer = invoke(handler, "http-api-v2", "GET", path)
+        assert (answer.status, answer.headers["content-type"]) == (
+            404,
+            "application/problem+json",
+        ), path
     docs = invoke(handler, "http-api-v2", "GET", "/eventlog/docs")
     assert docs.status == 200
     assert "url: '/eventlog/openapi.json'" in docs.body
 
 
-def test_the_database_secret_completes_the_settings(settings: Settings) -> None:
+LOCAL_ASSET = re.compile(r'(?:src|href)="(/[^"]*/assets/[^"]+)"')
+
+
+@pytest.mark.parametrize(("page", "files"), [("/docs", 2), ("/redoc", 1), ("/graphql", 7)])
+def test_the_docs_and_graphiql_load_their_files_from_the_function_under_the_base_path(
+    settings: Settings, page: str, files: int
+) -> None:
+    """No CDN on Lambda either: every file a page names is served by the function itself,
+    under the base path the browser sees."""
+    handler = build_handler(settings.model_copy(update={"api_base_path": "/eventlog"}))
+    html = invoke(
+        handler, "http-api-v2", "GET", f"/eventlog{page}", headers={"accept": "text/html"}
+    )
+    assert html.status == 200
+    assets = LOCAL_ASSET.findall(html.body)
+    assert len(assets) == files, "run `make assets`: the page still loads from a CDN"
+    assert PACKAGE_URL.search(html.body) is None
+    for url in assets:
+        assert url.startswith("/eventlog/assets/"), url
+        assert invoke(handler, "rest-api-v1", "GET", url).status == 200, url
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/nothing/here", 404), ("DELETE", "/events", 405), ("PUT", "/graphql", 405)],
+)
+def test_unknown_paths_and_methods_are_answered_with_problems(
+    lambda_handler: Mangum, method: str, path: str, status: int
+) -> None:
+    """What the template's catch-all route sends to the function (instead of API Gateway's
+    own `{"message":"Not Found"}`)."""
+    answer = invoke(lambda_handler, "http-api-v2", method, path)
+    assert (answer.status, answer.headers["content-type"]) == (status, "application/problem+json")
+    assert answer.comparable()[3]["status"] == status
+
+
+def test_stores_that_cannot_be_opened_answer_503_and_a_later_request_opens_them(
+    settings: Settings,
+) -> None:
+    port = closed_port()
+    handler = build_handler(
+        settings.model_copy(update={"dynamodb_endpoint": f"http://127.0.0.1:{port}"})
+    )
+    user = unique_user()
+    down = invoke(handler, "http-api-v2", "GET", f"/events/{user}")
+    assert (down.status, down.headers["content-type"]) == (503, "application/problem+json")
+    assert down.comparable()[3]["store"] == "details"
+    assert invoke(handler, "http-api-v2", "GET", "/health").status == 200
+    emulator = EmbeddedDynamoDB(port)
+    emulator.start()
+    try:
+        up = invoke(handler, "http-api-v2", "GET", f"/events/{user}")
+    finally:
+        emulator.stop()
+    assert (up.status, json.loads(up.body)["events"]) == (200, [])
+
+
+def test_the_database_secret_completes_the_settings_with_its_parts(
+    settings: Settings,
+) -> None:
+    """A password with URL delimiters stays a password: it is never spliced into the URL."""
     import boto3
     from moto import mock_aws
 
-    from gateway.stores import with_secret
-
     secret = {
         "username": "app",
-        "password": "p@ss/word",
+        "password": PASSWORD,
         "host": "db.internal",
         "port": 1433,
         "dbname": "eventlog",
@@ -198,9 +275,110 @@ def test_the_database_secret_completes_the_settings(settings: Settings) -> None:
                 database_secret_arn=arn,
             )
         )
-    assert resolved.database_url == (
-        "mssql+pyodbc://app:p%40ss%2Fword@db.internal:1433/eventlog"
-        "?driver=ODBC+Driver+18+for+SQL+Server"
+    url = sql_url(resolved)
+    assert (url.username, url.password, url.host, url.port, url.database) == (
+        "app",
+        PASSWORD,
+        "db.internal",
+        1433,
+        "eventlog",
     )
+    assert pyodbc_connection_string(url) == (
+        "DRIVER={ODBC Driver 18 for SQL Server};Server=db.internal,1433;Database=eventlog;"
+        "UID=app;PWD=P@ssw0rd#2026"
+    )
+    assert PASSWORD not in resolved.database_url
     assert resolved.cursor_secret is not None
     assert resolved.cursor_secret.get_secret_value() == "c" * 40
+
+
+class SilentEndpoint:
+    """A loopback port whose connections complete (the kernel queues them) and never get a
+    byte back: an endpoint that hangs. It counts the connections made to it."""
+
+    def __init__(self) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def connections(self) -> int:
+        self.listener.setblocking(False)
+        count = 0
+        with suppress(BlockingIOError):
+            while True:
+                self.listener.accept()[0].close()
+                count += 1
+        return count
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_an_unreachable_secret_answers_503_after_two_bounded_attempts(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Botocore's defaults would wait 3 x 60 s, past Lambda's init; the container must start
+    and answer with the documented problem instead."""
+    endpoint = SilentEndpoint()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint.url)
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:eventlog"
+    handler = build_handler(settings.model_copy(update={"database_secret_arn": arn}))
+    answer = invoke(handler, "http-api-v2", "GET", f"/events/{unique_user()}")
+    attempts = endpoint.connections()
+    endpoint.close()
+    assert answer.status == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["retry-after"] == "2"
+    assert answer.comparable()[3] == {
+        "type": "urn:eventlog:problem:unavailable",
+        "title": "Store unavailable",
+        "status": 503,
+        "detail": "The metadata store is unavailable; retry the same request later.",
+        "store": "metadata",
+    }
+    assert attempts == 2
+
+
+CALL_THE_HANDLER_AND_END = """
+import json, sys
+from gateway.lambda_handler import handler
+from tests.e2e.test_lambda_handler import LambdaContext, api_gateway_event
+answer = handler(api_gateway_event("http-api-v2", "GET", "/health/ready"), LambdaContext())
+print(answer["statusCode"], flush=True)
+"""
+
+
+def test_a_process_that_called_the_handler_in_embedded_mode_exits() -> None:
+    """The embedded stores are closed at exit: before, the emulator's shutdown waited for a
+    server thread the interpreter had already frozen, and the process hung forever."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVENTLOG_", "AWS_"))}
+    finished = subprocess.run(
+        [sys.executable, "-c", CALL_THE_HANDLER_AND_END],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (finished.returncode, finished.stdout) == (0, "200\n"), finished.stderr[-2000:]
+
+
+def test_after_a_snapstart_restore_pooled_sql_connections_are_discarded(
+    settings: Settings,
+) -> None:
+    """Lambda runs the hooks registered with snapshot_restore_py after resuming a snapshot;
+    the pool's connections belong to the machine the snapshot was taken on."""
+    import snapshot_restore_py
+
+    stores = StoresOnDemand(settings)
+    handler = build_handler(settings, stores)
+    user = unique_user()
+    assert invoke(handler, "http-api-v2", "GET", f"/events/{user}").status == 200
+    pool = stores().engine.pool
+    assert pool.checkedin() == 1  # type: ignore[attr-defined]
+    hook, args, kwargs = snapshot_restore_py.get_after_restore()[-1]
+    hook(*args, **kwargs)
+    assert stores().engine.pool is not pool
+    assert stores().engine.pool.checkedin() == 0  # type: ignore[attr-defined]
+    assert invoke(handler, "http-api-v2", "GET", f"/events/{user}").status == 200
