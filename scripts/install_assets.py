@@ -16,13 +16,17 @@ from strawberry.http.ides import get_graphql_ide_html
 from gateway.assets import DEFAULT_ASSETS_DIR, package_files
 
 
-def pinned_packages() -> list[str]:
-    pages = [
+def pages() -> list[str]:
+    """The HTML of GraphiQL, Swagger UI and ReDoc as the libraries ship them."""
+    return [
         get_graphql_ide_html("graphiql"),
         bytes(get_swagger_ui_html(openapi_url="/openapi.json", title="").body).decode(),
         bytes(get_redoc_html(openapi_url="/openapi.json", title="").body).decode(),
     ]
-    return sorted({file.spec for page in pages for file in package_files(page)})
+
+
+def pinned_packages() -> list[str]:
+    return sorted({file.spec for page in pages() for file in package_files(page)})
 
 
 def main() -> int:
