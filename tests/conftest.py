@@ -23,6 +23,15 @@ PASSWORD = "P@ssw0rd#2026"
 LIVE_SETTINGS = {
     name: value for name, value in os.environ.items() if name.startswith("EVENTLOG_TEST_")
 }
+# `make test-remote BASE_URL=...`: the API tests and the docs' examples against a running
+# deployment (compose, `sam local start-api`, a stage) instead of an app in this process.
+REMOTE_BASE_URL = LIVE_SETTINGS.get("EVENTLOG_TEST_BASE_URL", "").rstrip("/")
+# The fixtures that reach the server under test; a test needing anything else (settings, a
+# store double, the stores' contents) needs the app in this process and is left out.
+REMOTE_FIXTURES = {"client", "http", "embedded_server"}
+REMOTE_ALLOWED = REMOTE_FIXTURES | {"request", "spec", "tmp_path", "tmp_path_factory"}
+# The docs' examples record fixed eventIds: one document per fresh stack (`DOCS=README.md`).
+REMOTE_DOCUMENT = LIVE_SETTINGS.get("EVENTLOG_TEST_DOCS") or "docs/rest.md"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,6 +40,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="keep the browser tests' screenshots in docs/img/ (for the README)",
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not REMOTE_BASE_URL:
+        return
+    kept, left_out = [], []
+    for item in items:
+        parameters = dict(getattr(getattr(item, "callspec", None), "params", {}))
+        fixtures = set(getattr(item, "fixturenames", ())) - set(parameters)
+        remote = fixtures & REMOTE_FIXTURES and fixtures <= REMOTE_ALLOWED
+        local_only = item.get_closest_marker("local_assets") is not None
+        other_document = parameters.get("document", REMOTE_DOCUMENT) != REMOTE_DOCUMENT
+        (kept if remote and not (local_only or other_document) else left_out).append(item)
+    config.hook.pytest_deselected(items=left_out)
+    items[:] = kept
 
 
 def pytest_configure() -> None:

@@ -16,7 +16,7 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.stores import dynamodb_client, open_stores
 from persistence.details import DynamoDetailStore
-from tests.conftest import TEST_CURSOR_SECRET
+from tests.conftest import REMOTE_BASE_URL, TEST_CURSOR_SECRET
 
 
 @pytest.fixture
@@ -25,9 +25,14 @@ def app(settings: Settings) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    """Runs the app's lifespan: the stores are opened (and tables made) as in production."""
-    with TestClient(app, raise_server_exceptions=False) as client:
+def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    """Runs the app's lifespan: the stores are opened (and tables made) as in production.
+    With `make test-remote BASE_URL=...`, a client of that server instead."""
+    if REMOTE_BASE_URL:
+        with httpx.Client(base_url=REMOTE_BASE_URL, timeout=30) as remote:
+            yield remote
+        return
+    with TestClient(request.getfixturevalue("app"), raise_server_exceptions=False) as client:
         yield client
 
 
@@ -79,8 +84,10 @@ def live_url(app: FastAPI) -> Iterator[str]:
 
 
 @pytest.fixture
-def http(live_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_url, timeout=30) as client:
+def http(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    """A real HTTP client of a real server (uvicorn here, or BASE_URL's)."""
+    base_url = REMOTE_BASE_URL or request.getfixturevalue("live_url")
+    with httpx.Client(base_url=base_url, timeout=30) as client:
         yield client
 
 

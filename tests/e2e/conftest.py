@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.conftest import closed_port
+from tests.conftest import REMOTE_BASE_URL, closed_port
 
 
 @dataclass
@@ -28,8 +28,19 @@ class RunningServer:
         return self.process.returncode
 
 
+@dataclass
+class RemoteServer:
+    """`make test-remote BASE_URL=...`: a server someone else started (its data must be fresh
+    for the docs' examples, which record fixed eventIds)."""
+
+    url: str
+
+
 @pytest.fixture
-def embedded_server() -> Iterator[RunningServer]:
+def embedded_server() -> Iterator[RunningServer | RemoteServer]:
+    if REMOTE_BASE_URL:
+        yield RemoteServer(REMOTE_BASE_URL)
+        return
     port = closed_port()
     env = {
         key: value for key, value in os.environ.items() if not key.startswith(("EVENTLOG_", "AWS_"))

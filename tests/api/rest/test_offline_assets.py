@@ -5,9 +5,12 @@ import base64
 import hashlib
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from gateway.assets import PACKAGE_URL
+
+pytestmark = pytest.mark.local_assets
 
 INTEGRITY = re.compile(r'(?:src|href)="([^"]+)"\s+integrity="sha384-([^"]+)"')
 LOCAL_ASSET = re.compile(r'(?:src|href)="(/assets/[^"]+)"')

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from gateway.rest.examples import RECORD_EXAMPLES
 from scripts.export_schema import OPENAPI_FILE, exported_openapi
+from tests.conftest import REMOTE_BASE_URL
 from tests.docs import FENCE, ROOT, first_paragraph, http_answer, section, table
 
 REST_MD = (ROOT / "docs" / "rest.md").read_text()
@@ -186,7 +187,8 @@ def test_each_request_example_in_the_openapi_records_an_event(
     content = spec["paths"]["/events"]["post"]["requestBody"]["content"]["application/json"]
     example = content["examples"][name]["value"]
     answer = client.post("/events", json=example)
-    assert answer.status_code == 201, answer.text
+    # A shared server (`make test-remote`) may hold the example already: then it is a replay.
+    assert answer.status_code in ({200, 201} if REMOTE_BASE_URL else {201}), answer.text
     assert {key: answer.json()[key] for key in ("userId", "eventType")} == {
         "userId": example["userId"],
         "eventType": example["eventType"],
