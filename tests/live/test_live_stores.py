@@ -43,6 +43,11 @@ def test_sql_server_migrates_stores_and_pages_with_datetimeoffset() -> None:
     expected = sorted(rows, key=lambda r: (-r.timestamp.timestamp(), r.event_id))
     assert store.list_page(PageRequest(user, 10)) == expected
     assert store.get(rows[0].event_id) == rows[0]
+    # The binary collation: the same name in capitals is another user, another type.
+    shouting = EventRecord(str(uuid.uuid4()), user.upper(), "VIEW", at, at, "h" * 64)
+    store.insert(shouting)
+    assert store.list_page(PageRequest(user.upper(), 10)) == [shouting]
+    assert store.list_page(PageRequest(user, 10, event_type="VIEW")) == []
 
 
 @pytest.mark.skipif(
