@@ -12,12 +12,12 @@ SAM_VENV := .venv-sam
 APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose openssl
 
 .PHONY: run test demo demo-cast lint lint-deploy bench bench-load format schema screenshots venv assets \
-	system-deps clean lambda-build build-ApiFunction odbc-driver-sample test-remote
+	dynalite system-deps clean lambda-build build-ApiFunction odbc-driver-sample test-remote
 
 run: venv assets
 	$(BIN)/python -m gateway --port $(PORT)
 
-test: venv assets system-deps lint lambda-build odbc-driver-sample
+test: venv assets dynalite system-deps lint lambda-build odbc-driver-sample
 	$(BIN)/pytest
 
 # The REST and GraphQL tests and the docs' examples against a running deployment:
@@ -101,6 +101,14 @@ assets: .assets/.installed
 	$(BIN)/python scripts/install_assets.py
 	@if [ -d .assets/node_modules ]; then touch $@; fi
 
+# dynalite, an independent DynamoDB implementation (npm, pinned by .dynalite/package-lock.json):
+# the tests run the details store against it beside moto, so one emulator's quirks hide nothing.
+dynalite: .dynalite/node_modules/.installed
+
+.dynalite/node_modules/.installed: .dynalite/package-lock.json
+	npm ci --prefix .dynalite --no-audit --no-fund --loglevel=error
+	touch $@
+
 system-deps:
 	@missing=""; \
 	for package in $(APT_PACKAGES); do \
@@ -114,7 +122,8 @@ system-deps:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .assets .aws-sam .cache .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .assets .dynalite/node_modules .aws-sam .cache .mypy_cache \
+	  .pytest_cache .ruff_cache
 
 # `sam build` (template.yaml, BuildMethod: makefile). samconfig.toml builds in the source folder,
 # so SAM copies nothing (.venv and .venv-sam included) and this recipe picks what ships: the

@@ -1,13 +1,18 @@
-"""Fixtures shared by every level: a real moto server, and settings pointing at real stores."""
+"""Fixtures shared by every level: real DynamoDB emulators (moto's server in this process,
+dynalite in its own), and settings pointing at real stores."""
 
 import os
 import socket
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.dialects.mssql import pyodbc as mssql_pyodbc
 from sqlalchemy.engine import URL
 
@@ -19,6 +24,9 @@ from persistence.sql_engine import build_engine
 TEST_CURSOR_SECRET = "test-cursor-secret-of-at-least-32-characters"
 # A password with URL delimiters: spliced into a URL, it would move the host.
 PASSWORD = "P@ssw0rd#2026"
+DYNALITE_CLI = Path(__file__).resolve().parents[1] / ".dynalite/node_modules/dynalite/cli.js"
+# The two independent DynamoDB implementations the details store is tested against.
+EMULATORS = ("moto", "dynalite")
 # Opt-in live stores (tests/live), kept before the EVENTLOG_* variables are cleared below.
 LIVE_SETTINGS = {
     name: value for name, value in os.environ.items() if name.startswith("EVENTLOG_TEST_")
@@ -32,6 +40,25 @@ REMOTE_FIXTURES = {"client", "http", "embedded_server"}
 REMOTE_ALLOWED = REMOTE_FIXTURES | {"request", "spec", "tmp_path", "tmp_path_factory"}
 # The docs' examples record fixed eventIds: one document per fresh stack (`DOCS=README.md`).
 REMOTE_DOCUMENT = LIVE_SETTINGS.get("EVENTLOG_TEST_DOCS") or "docs/rest.md"
+
+
+# Property-based tests are deterministic (derandomized, no example database) and bounded: each
+# test sets its own max_examples so `make test` stays within minutes. Fixtures of a test (an app,
+# its stores) are shared by its examples on purpose; every example uses ids of its own.
+hypothesis_settings.register_profile(
+    "eventlog",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
+hypothesis_settings.load_profile("eventlog")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -79,22 +106,65 @@ def moto_endpoint() -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def dynalite_endpoint() -> Iterator[str]:
+    """dynalite over real HTTP: an independent DynamoDB implementation (Node.js, in memory) in
+    a process of its own on a free port. It trims numbers as DynamoDB does, where moto keeps
+    the spelling it was sent, so quirks of one emulator cannot hide a bug."""
+    if not DYNALITE_CLI.exists():
+        pytest.fail("dynalite is not installed: run `make dynalite` (`make test` does)")
+    process = subprocess.Popen(
+        ["node", str(DYNALITE_CLI), "--host", "127.0.0.1", "--port", "0", "--createTableMs", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    # "Dynalite listening at: http://127.0.0.1:<port>", printed once it listens: the wait.
+    banner = process.stdout.readline()
+    if "listening" not in banner:
+        process.kill()
+        pytest.fail(f"dynalite did not start: {banner}{process.communicate()[1]}")
+    yield "http://127.0.0.1:" + banner.rsplit(":", 1)[1].strip()
+    process.terminate()
+    process.communicate(timeout=10)
+
+
+@pytest.fixture(params=EMULATORS)
+def emulator_endpoint(request: pytest.FixtureRequest) -> str:
+    """Each DynamoDB emulator in turn: tests taking it run once against each."""
+    endpoint: str = request.getfixturevalue(f"{request.param}_endpoint")
+    return endpoint
+
+
 @pytest.fixture
 def details_table() -> str:
     return f"details-{uuid.uuid4().hex[:10]}"
 
 
+def store_settings(database: Path, endpoint: str, details_table: str, **overrides: Any) -> Settings:
+    """The one place tests build Settings for real stores: a SQLite file and a DynamoDB table."""
+    options: dict[str, Any] = {
+        "database_url": f"sqlite:///{database}",
+        "dynamodb_endpoint": endpoint,
+        "details_table": details_table,
+        "create_tables": True,
+        "cursor_secret": TEST_CURSOR_SECRET,
+        "dynamodb_max_attempts": 1,
+    }
+    return Settings(**options | overrides)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, moto_endpoint: str, details_table: str) -> Settings:
-    """A fresh SQLite file and a fresh DynamoDB table per test."""
-    return Settings(
-        database_url=f"sqlite:///{tmp_path / 'events.db'}",
-        dynamodb_endpoint=moto_endpoint,
-        details_table=details_table,
-        create_tables=True,
-        cursor_secret=TEST_CURSOR_SECRET,
-        dynamodb_max_attempts=1,
-    )
+    """A fresh SQLite file and a fresh DynamoDB table (moto) per test."""
+    return store_settings(tmp_path / "events.db", moto_endpoint, details_table)
+
+
+@pytest.fixture
+def emulator_settings(tmp_path: Path, emulator_endpoint: str, details_table: str) -> Settings:
+    """As `settings`, once against each DynamoDB emulator."""
+    return store_settings(tmp_path / "events.db", emulator_endpoint, details_table)
 
 
 @pytest.fixture

@@ -36,6 +36,13 @@ def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.fixture
+def emulator_client(emulator_settings: Settings) -> Iterator[TestClient]:
+    """As `client`, once with the details in moto and once in dynalite."""
+    with TestClient(create_app(emulator_settings), raise_server_exceptions=False) as client:
+        yield client
+
+
 def app_with(settings: Settings, metadata: Any = None, details: Any = None) -> FastAPI:
     """The real app over the real stores of `settings`, with one of them swapped for a double or
     for a store pointing somewhere else: the boundary a failure test is about."""

@@ -1,4 +1,5 @@
-"""Real adapters: DynamoDB through botocore to moto's server, SQL through SQLAlchemy to SQLite."""
+"""Real adapters: DynamoDB through botocore to moto's server and to dynalite (each test of the
+details store runs against both), SQL through SQLAlchemy to SQLite."""
 
 from typing import Any
 
@@ -13,15 +14,15 @@ from persistence.sql_engine import build_engine
 
 
 @pytest.fixture
-def client(settings: Settings) -> Any:
-    client = dynamodb_client(settings, settings.dynamodb_endpoint)
-    ensure_details_table(client, settings.details_table)
+def client(emulator_settings: Settings) -> Any:
+    client = dynamodb_client(emulator_settings, emulator_settings.dynamodb_endpoint)
+    ensure_details_table(client, emulator_settings.details_table)
     return client
 
 
 @pytest.fixture
-def detail_store(client: Any, settings: Settings) -> DynamoDetailStore:
-    return DynamoDetailStore(settings.details_table, client)
+def detail_store(client: Any, details_table: str) -> DynamoDetailStore:
+    return DynamoDetailStore(details_table, client)
 
 
 @pytest.fixture
