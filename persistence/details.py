@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from persistence.attribute_values import from_attribute, to_attribute
 from persistence.protocols import DetailsClaimedByOther
 from schema.errors import StoreUnavailable
 
@@ -28,9 +28,6 @@ logger = logging.getLogger(__name__)
 
 BATCH_GET_MAX_KEYS = 100
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 class DynamoDetailStore:
@@ -71,7 +68,7 @@ class DynamoDetailStore:
                     ConditionExpression="attribute_not_exists(eventId) OR contentHash = :hash",
                     ExpressionAttributeValues={
                         ":user": {"S": user_id},
-                        ":details": _serializer.serialize(details),
+                        ":details": to_attribute(details),
                         ":hash": {"S": content_hash},
                         ":writer": {"SS": [writer_id]},
                     },
@@ -110,11 +107,15 @@ class DynamoDetailStore:
             self._client.describe_table(TableName=self._table)
 
     def _get_chunk(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+        # Whole items, no ProjectionExpression: DynamoDB charges by item size either way
+        # ("Projection expression has no effect on provisioned throughput consumption",
+        # developerguide/Expressions.ProjectionExpressions.html), and moto answers 500 to a
+        # projection of an item holding a number such as 1.2345...E-130 with 38 digits (it
+        # projects through boto3's TypeDeserializer), which embedded mode would serve.
         request: dict[str, Any] = {
             self._table: {
                 "Keys": [{"eventId": {"S": event_id}} for event_id in event_ids],
                 "ConsistentRead": True,
-                "ProjectionExpression": "eventId, details",
             }
         }
         found: dict[str, dict[str, Any]] = {}
@@ -124,7 +125,7 @@ class DynamoDetailStore:
             with self._translated_errors():
                 response = self._client.batch_get_item(RequestItems=request)
             for item in response.get("Responses", {}).get(self._table, []):
-                found[item["eventId"]["S"]] = _deserializer.deserialize(item["details"])
+                found[item["eventId"]["S"]] = from_attribute(item["details"])
             request = response.get("UnprocessedKeys") or {}
             if not request:
                 return found

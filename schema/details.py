@@ -4,12 +4,11 @@ Each rule exists because DynamoDB (or our own size budget) would refuse the docu
 a refusal after the write began would be a 500 or a half-written event instead of a clear 422.
 """
 
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from schema.errors import FieldError
+from schema.errors import FieldError, child_path, is_encodable
 from schema.jsonvalue import NonFiniteNumber, dump_json
 from schema.limits import (
     MAX_DETAILS_DEPTH,
@@ -25,7 +24,6 @@ from schema.limits import (
 # DynamoDB's size accounting: a map or list costs 3 bytes, each element 1 more.
 _CONTAINER_BYTES = 3
 _ELEMENT_BYTES = 1
-_PATH_SYNTAX = frozenset(".[]")
 
 
 def check_details(
@@ -72,7 +70,7 @@ def _walk(value: Any, path: str, depth: int) -> Iterator[FieldError]:
         for index, item in enumerate(value):
             yield from _walk(item, f"{path}[{index}]", depth + 1)
     elif isinstance(value, str):
-        if not _is_encodable(value):
+        if not is_encodable(value):
             yield FieldError(path, "text holds an unpaired surrogate", "invalid_unicode")
     elif isinstance(value, NonFiniteNumber):
         yield FieldError(path, f"{value.literal} is not a number JSON allows", "not_finite")
@@ -88,7 +86,7 @@ def _walk_object(value: dict[str, Any], path: str, depth: int) -> Iterator[Field
         here = child_path(path, key)
         if key == "":
             yield FieldError(here, "object keys must not be empty", "empty_key")
-        elif not _is_encodable(key):
+        elif not is_encodable(key):
             yield FieldError(here, "the key is not valid Unicode", "invalid_unicode")
         elif len(key.encode()) > MAX_KEY_BYTES:
             yield FieldError(path, f"keys are at most {MAX_KEY_BYTES} bytes", "key_too_long")
@@ -114,14 +112,6 @@ def _check_number(number: Decimal, path: str) -> Iterator[FieldError]:
         )
 
 
-def child_path(path: str, key: str) -> str:
-    """`details.a` for plain keys; `details[""]`, `details["a.b"]` where a dot would mislead."""
-    encodable = _is_encodable(key)
-    if key and encodable and not _PATH_SYNTAX.intersection(key):
-        return f"{path}.{key}"
-    return f"{path}[{json.dumps(key, ensure_ascii=not encodable)}]"
-
-
 def significant_digits(number: Decimal) -> int:
     digits = "".join(map(str, number.as_tuple().digits)).strip("0")
     return max(len(digits), 1)
@@ -140,11 +130,3 @@ def dynamodb_size(value: Any) -> int:
     if isinstance(value, Decimal | int) and not isinstance(value, bool):
         return (significant_digits(Decimal(value)) + 1) // 2 + 2
     return 1
-
-
-def _is_encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

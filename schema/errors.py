@@ -1,9 +1,11 @@
 """Domain errors: raised below the gateway, mapped to HTTP and GraphQL in one place each."""
 
+import json
 from dataclasses import dataclass
 from typing import Literal
 
 StoreName = Literal["metadata", "details"]
+_PATH_SYNTAX = frozenset(".[]")
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,24 @@ class FieldError:
 
 class EventLogError(Exception):
     """Base of every error the API answers on purpose."""
+
+
+def child_path(path: str, key: str) -> str:
+    """`details.a` for plain keys; `details[""]`, `details["a.b"]` where a dot would mislead.
+    At the root (`path` empty) a plain key is the path itself: `userId`."""
+    encodable = is_encodable(key)
+    if key and encodable and not _PATH_SYNTAX.intersection(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key, ensure_ascii=not encodable)}]"
+
+
+def is_encodable(text: str) -> bool:
+    """Whether `text` is valid Unicode (no unpaired surrogates), i.e. encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def offending_fields(errors: list[FieldError]) -> str:

@@ -1,14 +1,32 @@
 """JSON as the API reads and writes it: every number a `Decimal`, never a float.
 
 DynamoDB (through boto3) refuses floats, and floats would round what clients send; Decimal keeps
-every digit, so what a client sends is what it reads back. NaN and Infinity are not JSON: they
-parse to `NonFiniteNumber` so the rules can name the field that holds one.
+every digit. NaN and Infinity are not JSON: they parse to `NonFiniteNumber` so the rules can name
+the field that holds one. A key repeated in one object is refused (RFC 8259 leaves its meaning
+undefined and parsers disagree on which value wins), naming where it repeats.
+
+Numbers are answered in one spelling per value (`normal_number`), whatever a client sent and
+whichever DynamoDB stored them: DynamoDB trims leading and trailing zeros and writes large
+numbers out in full, emulators keep the client's spelling, so only a spelling of our own makes
+every backend answer the same bytes.
 """
 
-from decimal import Decimal
+from collections.abc import Callable, Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import simplejson
+
+from schema.errors import FieldError, InvalidInput, child_path
+from schema.limits import MAX_REPORTED_ERRORS
+
+# Integers of up to this many digits are written out in full (DynamoDB's precision).
+_WRITTEN_OUT_DIGITS = 38
+# An integer literal longer than this cannot be a GraphQL Int: keep it exact as a Decimal
+# instead of meeting Python's 4,300-digit cap on int().
+_MAX_INT_DIGITS = 100
+# Beyond Decimal's exponent range: any such nonzero number is out of DynamoDB's range too.
+_EXTREME_EXPONENT = 999_999_999_999_999_999
 
 
 class NonFiniteNumber:
@@ -29,19 +47,90 @@ class JsonTooDeep(ValueError):
     """The document nests deeper than the parser's recursion allows (always past our limit)."""
 
 
+class DuplicateKeys(InvalidInput):
+    """Well-formed JSON whose meaning is undefined: an object repeats a key."""
+
+
+class _RepeatingObject(dict[str, Any]):
+    """An object in which `repeated` keys appeared more than once (the last value is kept)."""
+
+    repeated: list[str]
+
+
 def parse_json(text: str | bytes, *, decimal_integers: bool = True) -> Any:
     """`decimal_integers=False` keeps integers as int, as GraphQL's Int arguments need."""
+    repeats = False
+
+    def make_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal repeats
+        made = dict(pairs)
+        if len(made) == len(pairs):
+            return made
+        repeats = True
+        marked = _RepeatingObject(made)
+        marked.repeated = _repeats([key for key, _ in pairs])
+        return marked
+
     try:
-        return simplejson.loads(
+        value = simplejson.loads(
             text,
-            parse_float=Decimal,
-            parse_int=Decimal if decimal_integers else int,
+            parse_float=parse_number,
+            parse_int=parse_number if decimal_integers else _int_or_decimal,
             parse_constant=NonFiniteNumber,
+            object_pairs_hook=make_object,
         )
     except RecursionError as exc:
         raise JsonTooDeep from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedJson(str(exc)) from exc
+    if repeats:
+        raise DuplicateKeys(list(_repeated_keys(value, ""))[:MAX_REPORTED_ERRORS])
+    return value
+
+
+def _repeats(keys: list[str]) -> list[str]:
+    seen: set[str] = set()
+    repeated: dict[str, None] = {}
+    for key in keys:
+        if key in seen:
+            repeated[key] = None
+        seen.add(key)
+    return list(repeated)
+
+
+def _repeated_keys(value: Any, path: str) -> Iterator[FieldError]:
+    if isinstance(value, _RepeatingObject):
+        for key in value.repeated:
+            yield FieldError(
+                child_path(path, key),
+                "the key appears more than once in its object; send it once",
+                "duplicate_key",
+            )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _repeated_keys(item, child_path(path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _repeated_keys(item, f"{path}[{index}]")
+
+
+def parse_number(literal: str) -> Decimal:
+    """A JSON number's exact value. Decimal cannot hold exponents beyond ±10^18; such a number
+    is 0 (`0E-99999999999999999999`) or far outside DynamoDB's range, and is kept as one that
+    the rules classify the same way."""
+    try:
+        return Decimal(literal)
+    except InvalidOperation:
+        mantissa, _, exponent = literal.lower().partition("e")
+        if Decimal(mantissa).is_zero():
+            return Decimal(0)
+        sign = "-" if mantissa.startswith("-") else ""
+        direction = "-" if exponent.startswith("-") else "+"
+        return Decimal(f"{sign}1E{direction}{_EXTREME_EXPONENT}")
+
+
+def _int_or_decimal(literal: str) -> int | Decimal:
+    return int(literal) if len(literal) <= _MAX_INT_DIGITS else Decimal(literal)
 
 
 def dump_json(value: Any) -> bytes:
@@ -58,23 +147,53 @@ def dump_json(value: Any) -> bytes:
         return simplejson.dumps(value, use_decimal=True, separators=(",", ":")).encode("ascii")
 
 
-def canonical_number(number: Decimal) -> Decimal:
-    """One spelling per value (1, 1.0 and 1E0 are the same number to DynamoDB and to us)."""
-    if number.is_zero():
-        return Decimal(0)
+def _trimmed(number: Decimal) -> tuple[int, tuple[int, ...], int]:
+    """Sign, significant digits and exponent of a finite nonzero number, zeros trimmed."""
     sign, digits, exponent = number.as_tuple()
     assert isinstance(exponent, int)
     kept = list(digits)
-    while len(kept) > 1 and kept[-1] == 0:
+    while kept[0] == 0:
+        kept.pop(0)
+    while kept[-1] == 0:
         kept.pop()
         exponent += 1
-    return Decimal((sign, tuple(kept), exponent))
+    return sign, tuple(kept), exponent
+
+
+def canonical_number(number: Decimal) -> Decimal:
+    """One spelling per value (1, 1.0 and 1E0 are the same number to DynamoDB and to us).
+
+    Content hashes of stored events are made of this spelling: it must never change."""
+    if number.is_zero():
+        return Decimal(0)
+    return Decimal(_trimmed(number))
+
+
+def normal_number(number: Decimal | int) -> Decimal:
+    """The spelling every number is stored and answered in (Decimal's `str` of the result).
+
+    Leading and trailing zeros are dropped (`19.90` is `19.9`, `-0` is `0`); integers of up to
+    38 digits are written out (`1.5E3` is `1500`); an exponent remains only for integers of
+    more digits (`1E+40`) and for magnitudes below 0.000001 (`1.5E-7`). A finite number only.
+    """
+    value = Decimal(number)
+    if value.is_zero():
+        return Decimal(0)
+    sign, digits, exponent = _trimmed(value)
+    if 0 < exponent <= _WRITTEN_OUT_DIGITS - len(digits):
+        digits, exponent = digits + (0,) * exponent, 0
+    return Decimal((sign, digits, exponent))
+
+
+def normal_json(value: Any) -> Any:
+    """`value` with every finite number in its normal spelling; anything else unchanged."""
+    return _respelled(value, normal_number)
 
 
 def canonical_json(value: Any) -> bytes:
     """Sorted keys and canonical numbers: equal content, equal bytes (for content hashes)."""
     return simplejson.dumps(
-        _canonical(value),
+        _respelled(value, canonical_number),
         use_decimal=True,
         ensure_ascii=False,
         separators=(",", ":"),
@@ -82,13 +201,13 @@ def canonical_json(value: Any) -> bytes:
     ).encode("utf-8")
 
 
-def _canonical(value: Any) -> Any:
+def _respelled(value: Any, spell: Callable[[Decimal], Decimal]) -> Any:
     if isinstance(value, dict):
-        return {key: _canonical(item) for key, item in value.items()}
+        return {key: _respelled(item, spell) for key, item in value.items()}
     if isinstance(value, list):
-        return [_canonical(item) for item in value]
-    if isinstance(value, Decimal):
-        return canonical_number(value)
+        return [_respelled(item, spell) for item in value]
+    if isinstance(value, Decimal) and value.is_finite():
+        return spell(value)
     if isinstance(value, int) and not isinstance(value, bool):
-        return canonical_number(Decimal(value))
+        return spell(Decimal(value))
     return value

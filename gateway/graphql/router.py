@@ -9,7 +9,7 @@ from strawberry.fastapi import GraphQLRouter
 from gateway.assets import OfflineAssets, root_path
 from gateway.graphql.context import GraphQLContext, get_context
 from gateway.graphql.schema import build_schema
-from schema.jsonvalue import JsonTooDeep, MalformedJson, dump_json, parse_json
+from schema.jsonvalue import DuplicateKeys, JsonTooDeep, MalformedJson, dump_json, parse_json
 
 
 class EventLogGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
@@ -21,7 +21,7 @@ class EventLogGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
         """Numbers become Decimals, as in REST bodies (floats would round and DynamoDB refuses)."""
         try:
             return parse_json(data, decimal_integers=False)
-        except (MalformedJson, JsonTooDeep) as exc:
+        except (MalformedJson, JsonTooDeep, DuplicateKeys) as exc:
             raise json.JSONDecodeError("not JSON", "", 0) from exc
 
     def encode_json(self, data: object) -> bytes:

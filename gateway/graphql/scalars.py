@@ -5,7 +5,6 @@ with the same field error REST gives.
 """
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, NewType
 
 import strawberry
@@ -24,6 +23,7 @@ from graphql import (
 from strawberry.types.scalar import ScalarDefinition
 
 from schema.events import format_timestamp
+from schema.jsonvalue import parse_number
 
 
 def _serialize_datetime(value: datetime) -> str:
@@ -46,7 +46,7 @@ def _literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
     if isinstance(node, ListValueNode):
         return [_literal(item, variables) for item in node.values]
     if isinstance(node, IntValueNode | FloatValueNode):
-        return Decimal(node.value)
+        return parse_number(node.value)
     if isinstance(node, StringValueNode | EnumValueNode):
         return node.value
     if isinstance(node, BooleanValueNode):

@@ -1,0 +1,199 @@
+"""hypothesis strategies for what clients send, and oracles that judge answers independently.
+
+`details_documents` makes JSON objects of every shape the rules are about: nesting up to and past
+32 levels, Unicode with NUL, astral characters and unpaired surrogates, empty, dotted and very
+long keys, and numbers of every spelling within and beyond DynamoDB's limits. `expected_codes`
+says, without the production rules, which rule codes a document must be refused with.
+"""
+
+from decimal import Context, Decimal
+from typing import Any
+
+import simplejson
+from hypothesis import strategies as st
+
+from schema.jsonvalue import dump_json, normal_json
+
+DETAILS_LIMIT_BYTES = 64 * 1024
+MAX_DEPTH = 32
+MAX_KEY_BYTES = 65_535
+DIGITS = 38
+SMALLEST = Decimal("1E-130")
+LARGEST_EXCLUSIVE = Decimal("1E+126")
+
+# The numbers issue 9 reproduced, DynamoDB's extremes and one step past each.
+EDGE_NUMBERS = [
+    "1" + "0" * 40,
+    "1.0000000000000000000000000000000000000000",
+    "0E-200",
+    "0E+200",
+    "1.2345678901234567890123456789012345678E-130",
+    "-0",
+    "-0.000",
+    "19.90",
+    "1E-130",
+    "-1E-130",
+    "1E-131",
+    "0.99E-130",
+    "9.9999999999999999999999999999999999999E+125",
+    "-9.9999999999999999999999999999999999999E+125",
+    "1E+126",
+    "12345678901234567890123456789012345678",
+    "123456789012345678901234567890123456789",
+    "1234567890123456789012345678901234567800000",
+    "0.000001",
+    "1E-7",
+    "1E+38",
+    "99999999999999999999999999999999999999",
+]
+
+_ALL_CHARACTERS = st.characters(exclude_categories=())  # surrogates and NUL included
+
+
+def number_literals() -> st.SearchStrategy[Decimal]:
+    """Decimals keeping the spelling they were made from (trailing zeros, exponents), which is
+    how they are written into the request."""
+    made = st.builds(
+        lambda sign, whole, fraction, exponent: Decimal(f"{sign}{whole}{fraction}{exponent}"),
+        st.sampled_from(["", "-"]),
+        st.text("0123456789", min_size=1, max_size=44),
+        st.one_of(st.just(""), st.text("0123456789", min_size=1, max_size=44).map(_fraction)),
+        st.one_of(st.just(""), st.integers(-200, 200).map("E{:+d}".format)),
+    )
+    return st.one_of(made, st.sampled_from(EDGE_NUMBERS).map(Decimal))
+
+
+def _fraction(digits: str) -> str:
+    return "." + digits
+
+
+def keys() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.text(_ALL_CHARACTERS, max_size=12),
+        st.sampled_from(["", "a.b", "x[0]", '"', "\x00", "\ud800", "🐢", "ключ"]),
+    )
+
+
+def leaves() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.none(),
+        st.booleans(),
+        number_literals(),
+        st.text(_ALL_CHARACTERS, max_size=30),
+    )
+
+
+def nested_chains() -> st.SearchStrategy[Any]:
+    """A value nesting maps and lists `depth` levels deep, around the 32-level limit."""
+
+    def chain(depth: int, lists: list[bool], leaf: Any) -> Any:
+        value = leaf
+        for in_list in lists[:depth]:
+            value = [value] if in_list else {"k": value}
+        return value
+
+    return st.integers(26, 40).flatmap(
+        lambda depth: st.builds(
+            chain, st.just(depth), st.lists(st.booleans(), min_size=depth, max_size=depth), leaves()
+        )
+    )
+
+
+def details_documents() -> st.SearchStrategy[dict[str, Any]]:
+    """Small documents of every shape, and large ones at the size and key-length limits (one
+    large part per document, so every request stays within the body limit)."""
+    trees = st.recursive(
+        leaves(),
+        lambda children: st.one_of(
+            st.lists(children, max_size=4), st.dictionaries(keys(), children, max_size=4)
+        ),
+        max_leaves=16,
+    )
+    small = st.dictionaries(keys(), st.one_of(trees, nested_chains()), max_size=5)
+    padded = st.integers(DETAILS_LIMIT_BYTES - 40, DETAILS_LIMIT_BYTES + 8).map(
+        lambda size: {"pad": "x" * (size - len('{"pad":""}'))}
+    )
+    long_key = st.integers(MAX_KEY_BYTES - 2, MAX_KEY_BYTES + 2).map(lambda size: {"k" * size: 1})
+    return st.one_of(small, small, small, padded, long_key)
+
+
+def request_body(body: Any) -> bytes:
+    """The JSON text a client sends: every number as spelled, text \\u-escaped (surrogates)."""
+    return simplejson.dumps(body, use_decimal=True, ensure_ascii=True).encode()
+
+
+# ---- oracles: what the answer must be, judged without the production rules ----------------
+
+_WIDE = Context(prec=1000)
+
+
+def number_code(number: Decimal) -> str | None:
+    """The rule a number breaks, judged from DynamoDB's documented limits."""
+    if number.is_zero():
+        return None
+    reduced = number.normalize(_WIDE)
+    if len(reduced.as_tuple().digits) > DIGITS:
+        return "number_too_precise"
+    if not SMALLEST <= reduced.copy_abs() < LARGEST_EXCLUSIVE:  # abs() would round to 28 digits
+        return "number_out_of_range"
+    return None
+
+
+def _valid_text(text: str) -> bool:
+    return not any(0xD800 <= ord(char) <= 0xDFFF for char in text)
+
+
+def _codes(value: Any, depth: int) -> set[str]:
+    if isinstance(value, dict | list) and depth > MAX_DEPTH:
+        return {"too_deep"}
+    if isinstance(value, dict):
+        found = {code for key in value if (code := _key_code(key))}
+        return found.union(*(_codes(item, depth + 1) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_codes(item, depth + 1) for item in value))
+    if isinstance(value, str) and not _valid_text(value):
+        return {"invalid_unicode"}
+    if isinstance(value, Decimal) and (code := number_code(value)):
+        return {code}
+    return set()
+
+
+def _key_code(key: str) -> str | None:
+    """Each key breaks at most one rule, judged in this order."""
+    if key == "":
+        return "empty_key"
+    if not _valid_text(key):
+        return "invalid_unicode"
+    if len(key.encode()) > MAX_KEY_BYTES:
+        return "key_too_long"
+    return None
+
+
+def expected_codes(details: dict[str, Any]) -> set[str]:
+    """The codes a `details` document must be refused with; empty when it must be stored.
+    Size is judged as stored: compact UTF-8 with numbers in their normal spelling."""
+    codes = _codes(details, 1)
+    if codes:
+        return codes
+    if len(dump_json(normal_json(details))) > DETAILS_LIMIT_BYTES:
+        return {"too_large"}
+    return set()
+
+
+def assert_same_json(got: Any, expected: Any, path: str = "details") -> None:
+    """Equal JSON values with equal spelling of every number (`str` of the parsed Decimal), and
+    no bool passing for a number (Python's `True == 1` would let it). Key order is not JSON's:
+    DynamoDB maps keep none."""
+    assert type(got) is type(expected), f"{path}: {got!r} is not {expected!r}"
+    if isinstance(expected, dict):
+        assert set(got) == set(expected), f"{path}: keys {set(got)} != {set(expected)}"
+        for key in expected:
+            assert_same_json(got[key], expected[key], f"{path}.{key}")
+    elif isinstance(expected, list):
+        assert len(got) == len(expected), path
+        for index, (item, wanted) in enumerate(zip(got, expected, strict=True)):
+            assert_same_json(item, wanted, f"{path}[{index}]")
+    elif isinstance(expected, Decimal):
+        assert got == expected and str(got) == str(expected), f"{path}: {got} != {expected}"
+    else:
+        assert got == expected, path
