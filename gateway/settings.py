@@ -10,6 +10,7 @@ from schema.limits import (
     DEFAULT_MAX_DETAILS_BYTES,
     DEFAULT_MAX_FUTURE_SECONDS,
     MAX_DETAILS_BYTES_CEILING,
+    MAX_FUTURE_SECONDS_CEILING,
     Limits,
 )
 
@@ -48,7 +49,7 @@ class Settings(BaseSettings):
     dynamodb_read_timeout_seconds: float = Field(5.0, gt=0, le=60)
     dynamodb_max_attempts: int = Field(3, ge=1, le=10)
     max_details_bytes: int = Field(DEFAULT_MAX_DETAILS_BYTES, ge=1024, le=MAX_DETAILS_BYTES_CEILING)
-    max_future_seconds: int = Field(DEFAULT_MAX_FUTURE_SECONDS, ge=0)
+    max_future_seconds: int = Field(DEFAULT_MAX_FUTURE_SECONDS, ge=0, le=MAX_FUTURE_SECONDS_CEILING)
     retry_after_seconds: int = Field(2, ge=1, le=3600)
     cursor_secret: SecretStr | None = Field(
         None, description="Signs pagination cursors; at least 32 characters. Random when embedded."

@@ -155,8 +155,11 @@ def page_query(request: PageRequest) -> Select[EventRow]:
     """Keyset, never OFFSET: the page after a cursor is one seek however deep the client is."""
     row = EVENTS_TABLE.c
     conditions = [row.user_id == request.user_id]
-    if request.event_type is not None:
-        conditions.append(row.event_type == request.event_type)
+    if types := request.event_types:
+        # One type stays an equality, which seeks on the (user_id, event_type, ...) index.
+        conditions.append(
+            row.event_type.in_(types) if len(types) > 1 else row.event_type == types[0]
+        )
     if request.start is not None:
         conditions.append(row.occurred_at >= request.start)
     if request.end is not None:

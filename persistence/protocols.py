@@ -30,7 +30,7 @@ class PageRequest:
 
     user_id: str
     limit: int
-    event_type: str | None = None
+    event_types: tuple[str, ...] = ()  # any of these; empty: every type
     start: datetime | None = None
     end: datetime | None = None
     after: CursorPosition | None = None

@@ -9,6 +9,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -29,10 +30,13 @@ class CursorPosition:
 
 
 def query_fingerprint(
-    user_id: str, event_type: str | None, start: datetime | None, end: datetime | None
+    user_id: str, event_types: Iterable[str], start: datetime | None, end: datetime | None
 ) -> bytes:
-    """What a cursor is bound to: the same user and filters must come with it."""
-    parts = [user_id, event_type or "", _micros_text(start), _micros_text(end)]
+    """What a cursor is bound to: the same user and filters must come with it. The event types
+    are a set (order and repeats do not change the filter); one type reads as it always did,
+    so cursors made before several types were allowed stay valid."""
+    types = "\x1e".join(sorted(set(event_types)))
+    parts = [user_id, types, _micros_text(start), _micros_text(end)]
     return "\x1f".join(parts).encode()
 
 

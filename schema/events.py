@@ -7,6 +7,7 @@ offending field.
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 from uuid import UUID
@@ -14,6 +15,7 @@ from uuid import UUID
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -25,31 +27,32 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from schema.details import check_details
 from schema.errors import FieldError, InvalidInput
-from schema.jsonvalue import NonFiniteNumber, canonical_json
+from schema.jsonvalue import NonFiniteNumber, canonical_json, normal_json
 from schema.limits import (
     DEFAULT_PAGE_LIMIT,
     EARLIEST_TIMESTAMP,
     EVENT_TYPE_PATTERN,
+    MAX_EVENT_TYPES,
     MAX_PAGE_LIMIT,
     MAX_REPORTED_ERRORS,
     USER_ID_PATTERN,
     Limits,
 )
+from schema.times import parse_rfc3339, utc_clamped
 
 # The one example event the models, the OpenAPI description and docs/rest.md all show.
 EXAMPLE_EVENT_ID = "3f2b8a4e-5c1d-4e8f-9a7b-1c2d3e4f5a6b"
 EXAMPLE_USER_ID = "user-42"
 
+USER_ID_RULES = "1-128 characters from `A-Z a-z 0-9 . _ : @ + | = -`."
 UserId = Annotated[
     str,
     StringConstraints(pattern=USER_ID_PATTERN),
-    Field(
-        description="1-128 characters from `A-Z a-z 0-9 . _ : @ + | = -`.",
-        examples=[EXAMPLE_USER_ID],
-    ),
+    Field(description=USER_ID_RULES, examples=[EXAMPLE_USER_ID]),
 ]
 EventType = Annotated[
     str,
@@ -59,6 +62,8 @@ EventType = Annotated[
         examples=["page_view"],
     ),
 ]
+# Every date-time a client sends: RFC 3339 with an offset, read by the one parser in schema.
+ClientDateTime = Annotated[AwareDatetime, BeforeValidator(parse_rfc3339)]
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -85,7 +90,7 @@ class EventCreate(_CamelModel):
     )
     user_id: UserId
     event_type: EventType
-    timestamp: AwareDatetime | None = Field(
+    timestamp: ClientDateTime | None = Field(
         None,
         description=(
             "When it happened: RFC 3339 with an explicit offset (`Z` or `+01:00`), from "
@@ -97,18 +102,11 @@ class EventCreate(_CamelModel):
     details: dict[str, Any] = Field(
         default_factory=dict,
         description=(
-            "Any JSON object, stored and returned as sent. At most 64 KiB as compact UTF-8 JSON "
-            "and 32 levels deep; see Limits. Default: `{}`."
+            "Any JSON object, stored and returned as sent, numbers equal in value (see Limits). "
+            "At most 64 KiB as compact UTF-8 JSON and 32 levels deep. Default: `{}`."
         ),
         examples=[{"page": "/pricing", "durationMs": 5120}],
     )
-
-    @field_validator("timestamp", mode="before")
-    @classmethod
-    def _timestamp_is_text(cls, value: Any) -> Any:
-        if value is not None and not isinstance(value, str):
-            raise ValueError("timestamp must be an RFC 3339 date-time string")
-        return value
 
     @field_validator("timestamp")
     @classmethod
@@ -123,7 +121,7 @@ class EventCreate(_CamelModel):
             raise ValueError(
                 f"timestamp must not be more than {limits.max_future_seconds} s in the future"
             )
-        return value.astimezone(UTC)
+        return utc_clamped(value)
 
     def content_hash(self) -> str:
         """What makes two requests "the same event" (the timestamp is compared on its own)."""
@@ -155,8 +153,11 @@ class Event(_CamelModel):
         json_schema_extra=_SERIALIZED_AS_DATE_TIME,
     )
     details: dict[str, Any] = Field(
-        description="The JSON object as it was sent; numbers keep every digit.",
-        examples=[{"page": "/pricing", "durationMs": 5120, "price": 19.90}],
+        description=(
+            "The JSON object as it was sent; numbers keep their value and every significant "
+            "digit, spelled one way (see Limits)."
+        ),
+        examples=[{"page": "/pricing", "durationMs": 5120, "price": 19.9}],
     )
 
     @field_serializer("timestamp", "received_at")
@@ -199,16 +200,23 @@ class EventListQuery(_CamelModel):
             "The previous page's `nextCursor`, unchanged, with the same `userId` and filters."
         ),
     )
-    event_type: EventType | None = Field(
-        None, description="Only events of this type (exact match).", examples=["page_view"]
+    event_types: list[EventType] = Field(
+        default_factory=list,
+        alias="eventType",
+        max_length=MAX_EVENT_TYPES,
+        description=(
+            f"Only events of these types (exact match): repeat the parameter for several, up to "
+            f"{MAX_EVENT_TYPES}."
+        ),
+        examples=[["page_view", "click"]],
     )
-    start: AwareDatetime | None = Field(
+    start: ClientDateTime | None = Field(
         None,
         alias="from",
         description="Only events at or after this date-time (RFC 3339 with an offset).",
         examples=["2026-11-01T00:00:00Z"],
     )
-    end: AwareDatetime | None = Field(
+    end: ClientDateTime | None = Field(
         None,
         alias="to",
         description=(
@@ -218,9 +226,12 @@ class EventListQuery(_CamelModel):
     )
 
     @model_validator(mode="after")
-    def _window_is_ordered(self) -> Self:
+    def _window_is_ordered_in_utc(self) -> Self:
         if self.start and self.end and self.start >= self.end:
-            raise ValueError("`from` must be earlier than `to`")
+            raise PydanticCustomError("window_order", "`from` must be earlier than `to`")
+        # Any offset is accepted; the stores compare UTC instants (years 1-9999 only).
+        self.start = self.start and utc_clamped(self.start)
+        self.end = self.end and utc_clamped(self.end)
         return self
 
 
@@ -228,6 +239,8 @@ def parse_event_create(raw: Any, limits: Limits, now: datetime) -> EventCreate:
     """Validate a raw JSON body; raise `InvalidInput` naming every offending field."""
     if not isinstance(raw, dict):
         raise InvalidInput([FieldError("", "the body must be a JSON object", "object_type")])
+    # One spelling per number from here on: what is checked, stored and answered is the same.
+    raw = normal_json(raw)
     errors: list[FieldError] = []
     event: EventCreate | None = None
     try:
@@ -247,20 +260,51 @@ def parse_event_create(raw: Any, limits: Limits, now: datetime) -> EventCreate:
     return event
 
 
-def parse_listing(user_id: str, raw: dict[str, Any]) -> EventListQuery:
-    """Validate a listing's userId and filters together, naming every offending one."""
+# The listing's parameters that take one value; `eventType` may repeat (an OR filter).
+SINGLE_VALUED_PARAMETERS = ("limit", "cursor", "from", "to")
+
+
+def parse_listing(user_id: str, given: Mapping[str, Sequence[Any]]) -> EventListQuery:
+    """Validate a listing's userId and filters together, naming every offending one.
+
+    `given` holds every value each parameter was given, in order (REST's query string may
+    repeat a parameter; GraphQL gives at most one of each, and a list of event types)."""
     errors: list[FieldError] = []
     try:
         parse_user_id(user_id)
     except InvalidInput as exc:
         errors.extend(exc.errors)
+    raw: dict[str, Any] = {}
+    for name in SINGLE_VALUED_PARAMETERS:
+        values = list(given.get(name, ()))
+        if len(values) > 1:
+            message = f"`{name}` is given {len(values)} times; give it once"
+            errors.append(FieldError(name, message, "repeated_parameter"))
+        elif values:
+            raw[name] = values[0]
+    if event_types := list(given.get("eventType", ())):
+        raw["eventType"] = event_types
     try:
         query = EventListQuery.model_validate(raw)
     except ValidationError as exc:
-        errors.extend(field_errors(exc))
+        errors.extend(_listing_named(field_errors(exc), len(event_types)))
     if errors:
         raise InvalidInput(errors)
     return query
+
+
+def _listing_named(errors: list[FieldError], event_types: int) -> list[FieldError]:
+    """Errors named as a client wrote the parameters: a disordered window is the fault of both
+    bounds (a form can mark each); one event type is `eventType`, several `eventType[n]`."""
+    named = []
+    for error in errors:
+        if error.code == "window_order":
+            named += [replace(error, field="from"), replace(error, field="to")]
+        elif event_types == 1 and error.field == "eventType[0]":
+            named.append(replace(error, field="eventType"))
+        else:
+            named.append(error)
+    return named
 
 
 def parse_user_id(user_id: str) -> str:

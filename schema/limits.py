@@ -31,9 +31,13 @@ MAX_REPORTED_ERRORS = 100
 
 EARLIEST_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_MAX_FUTURE_SECONDS = 24 * 60 * 60
+# A year: more is no clock skew, and an unbounded skew overflows the calendar (year 9999).
+MAX_FUTURE_SECONDS_CEILING = 366 * 24 * 60 * 60
 
 DEFAULT_PAGE_LIMIT = 100
 MAX_PAGE_LIMIT = 1000
+# Event types one listing may ask for at once (an OR filter, one bound parameter each).
+MAX_EVENT_TYPES = 10
 
 
 @dataclass(frozen=True)

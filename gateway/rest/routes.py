@@ -3,7 +3,7 @@
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
@@ -16,6 +16,7 @@ from schema.errors import EventConflict, EventNotFound, InvalidCursor, StoreUnav
 from schema.events import (
     EXAMPLE_EVENT_ID,
     EXAMPLE_USER_ID,
+    USER_ID_RULES,
     Event,
     EventCreate,
     EventListQuery,
@@ -24,7 +25,7 @@ from schema.events import (
     parse_listing,
     parse_user_id,
 )
-from schema.limits import Limits
+from schema.limits import USER_ID_PATTERN, Limits
 
 router = APIRouter()
 
@@ -39,6 +40,17 @@ class Readiness(BaseModel):
 
 
 PathUserId = Annotated[UserId, Path(alias="userId")]
+# The same parameter, documented alike but checked by `parse_listing` with the query string, so
+# one answer names every offending parameter.
+ListingUserId = Annotated[
+    str,
+    Path(
+        alias="userId",
+        description=USER_ID_RULES,
+        examples=[EXAMPLE_USER_ID],
+        json_schema_extra={"pattern": USER_ID_PATTERN},
+    ),
+]
 PathEventId = Annotated[
     str, Path(alias="eventId", description="The event's UUID.", examples=[EXAMPLE_EVENT_ID])
 ]
@@ -46,6 +58,21 @@ PathEventId = Annotated[
 # The texts below are docs/rest.md's, word for word: tests/api/rest/test_openapi.py compares them.
 _UNAVAILABLE = StoreUnavailable("metadata")
 _UNAVAILABLE_TEXT = "A store is unavailable (`unavailable`); retry after `Retry-After` seconds."
+
+
+# OpenAPI links: where a recorded event can be read (clients and schemathesis follow them).
+_RECORDED_EVENT_LINKS = {
+    "GetEvent": {
+        "operationId": "get_event_events__userId___eventId__get",
+        "parameters": {"userId": "$response.body#/userId", "eventId": "$response.body#/eventId"},
+        "description": "The event just recorded.",
+    },
+    "ListEvents": {
+        "operationId": "list_events_events__userId__get",
+        "parameters": {"userId": "$response.body#/userId"},
+        "description": "The history of the event's user.",
+    },
+}
 
 
 @router.post(
@@ -73,6 +100,7 @@ _UNAVAILABLE_TEXT = "A store is unavailable (`unavailable`); retry after `Retry-
     },
     response_description="Stored. `Location` names the new event; the body is the Event.",
     responses={
+        201: {"links": _RECORDED_EVENT_LINKS},
         200: {
             "model": Event,
             "description": (
@@ -123,6 +151,22 @@ async def record_event(body: JsonBody, resolver: ResolverDep) -> ExactJSONRespon
     )
 
 
+def listing_parameters() -> list[dict[str, Any]]:
+    """EventListQuery's fields as OpenAPI query parameters. The route reads the query string
+    itself: a FastAPI query model keeps the last of repeated values, hiding the repetition."""
+    schema = EventListQuery.model_json_schema(by_alias=True)
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": field,
+            "description": field["description"],
+        }
+        for name, field in schema["properties"].items()
+    ]
+
+
 @router.get(
     "/events/{userId}",
     tags=["events"],
@@ -134,6 +178,7 @@ async def record_event(body: JsonBody, resolver: ResolverDep) -> ExactJSONRespon
         "matching event exactly once, even while new ones arrive."
     ),
     response_description="A page; `events` is empty for a user with none.",
+    openapi_extra={"parameters": listing_parameters()},
     responses=problem_responses(
         {
             400: (
@@ -142,17 +187,21 @@ async def record_event(body: JsonBody, resolver: ResolverDep) -> ExactJSONRespon
                 InvalidCursor(),
             ),
             422: (
-                "A bad `userId`, `limit`, `eventType`, `from` or `to` (`validation`); "
-                "`errors` lists each.",
-                rejection(lambda: parse_listing(EXAMPLE_USER_ID, {"limit": "0"})),
+                "A bad `userId`, `limit`, `eventType`, `from` or `to`, or a parameter other "
+                "than `eventType` given twice (`validation`); `errors` lists each.",
+                rejection(lambda: parse_listing(EXAMPLE_USER_ID, {"limit": ["0"]})),
             ),
             503: (_UNAVAILABLE_TEXT, _UNAVAILABLE),
         }
     ),
 )
 def list_events(
-    user_id: PathUserId, query: Annotated[EventListQuery, Query()], resolver: ResolverDep
+    user_id: ListingUserId, request: Request, resolver: ResolverDep
 ) -> ExactJSONResponse:
+    given: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        given.setdefault(name, []).append(value)
+    query = parse_listing(user_id, given)
     return ExactJSONResponse(resolver.list_events(user_id, query).to_json())
 
 

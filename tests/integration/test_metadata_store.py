@@ -57,9 +57,10 @@ def test_pages_are_newest_first_with_ties_by_event_id_and_filters_apply(
         metadata_store.insert(row)
     mine = sorted(rows[:6], key=lambda r: (-r.timestamp.timestamp(), r.event_id))
     assert metadata_store.list_page(PageRequest("u", 10)) == mine
-    assert metadata_store.list_page(PageRequest("u", 10, event_type="click")) == [
+    assert metadata_store.list_page(PageRequest("u", 10, event_types=("click",))) == [
         r for r in mine if r.event_type == "click"
     ]
+    assert metadata_store.list_page(PageRequest("u", 10, event_types=("click", "view"))) == mine
     window = PageRequest("u", 10, start=T0 - timedelta(seconds=1), end=T0)
     assert metadata_store.list_page(window) == [r for r in mine if r.timestamp < T0]
     after = CursorPosition(mine[2].timestamp, mine[2].event_id)
@@ -103,7 +104,7 @@ def test_a_page_after_a_cursor_seeks_to_the_cursor_instead_of_rereading_newer_ro
 
 def test_a_page_of_one_event_type_seeks_on_the_type_index(engine: Engine) -> None:
     after = CursorPosition(T0, str(uuid.uuid4()))
-    assert query_plan(engine, PageRequest("u", 5, event_type="view", after=after)) == [
+    assert query_plan(engine, PageRequest("u", 5, event_types=("view",), after=after)) == [
         "SEARCH events USING INDEX ix_events_user_type_timeline "
         "(user_id=? AND event_type=? AND occurred_at<?)"
     ]
@@ -146,12 +147,16 @@ def test_sql_server_ddl_uses_nvarchar_datetimeoffset_and_the_timeline_index() ->
 def test_sql_server_page_query_is_parameterised_keyset_with_top() -> None:
     hostile = "u'; DROP TABLE events; --"
     after = CursorPosition(T0, str(uuid.uuid4()))
-    query = page_query(PageRequest(hostile, 3, event_type="view", start=T0, end=T0, after=after))
-    compiled = query.compile(dialect=mssql_pyodbc.dialect(paramstyle="qmark"))
+    request = PageRequest(hostile, 3, ("view", "click"), start=T0, end=T0, after=after)
+    # As pyodbc receives it: TOP as the literal page size (an int of ours), a ? per event type.
+    dialect = mssql_pyodbc.dialect(paramstyle="qmark")
+    compiled = page_query(request).compile(
+        dialect=dialect, compile_kwargs={"render_postcompile": True}
+    )
     sql = " ".join(str(compiled).split())
-    assert sql.startswith("SELECT TOP __[POSTCOMPILE_param_1] events.event_id,")
+    assert sql.startswith("SELECT TOP 3 events.event_id,")
     assert (
-        "WHERE events.user_id = ? AND events.event_type = ? AND events.occurred_at >= ? "
+        "WHERE events.user_id = ? AND events.event_type IN (?, ?) AND events.occurred_at >= ? "
         "AND events.occurred_at < ? AND events.occurred_at <= ? AND (events.occurred_at < ? "
         "OR events.occurred_at = ? AND events.event_id > ?) "
         "ORDER BY events.occurred_at DESC, events.event_id ASC"

@@ -11,7 +11,7 @@ SECRET = b"s" * 32
 POSITION = CursorPosition(
     datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), "0b7e9f8c-7d1a-4c5e-9a51-2f1f0d8f3c11"
 )
-FINGERPRINT = query_fingerprint("user-1", None, None, None)
+FINGERPRINT = query_fingerprint("user-1", (), None, None)
 
 
 def test_a_cursor_decodes_to_the_position_it_was_made_from() -> None:
@@ -42,10 +42,11 @@ def test_malformed_cursors_are_refused(token: str) -> None:
 @pytest.mark.parametrize(
     "other",
     [
-        query_fingerprint("user-2", None, None, None),
-        query_fingerprint("user-1", "click", None, None),
-        query_fingerprint("user-1", None, datetime(2026, 1, 1, tzinfo=UTC), None),
-        query_fingerprint("user-1", None, None, datetime(2026, 1, 1, tzinfo=UTC)),
+        query_fingerprint("user-2", (), None, None),
+        query_fingerprint("user-1", ["click"], None, None),
+        query_fingerprint("user-1", ["click", "view"], None, None),
+        query_fingerprint("user-1", (), datetime(2026, 1, 1, tzinfo=UTC), None),
+        query_fingerprint("user-1", (), None, datetime(2026, 1, 1, tzinfo=UTC)),
     ],
 )
 def test_a_cursor_is_refused_for_another_user_or_other_filters(other: bytes) -> None:
@@ -58,3 +59,29 @@ def test_a_cursor_signed_with_another_secret_is_refused() -> None:
     token = encode_cursor(POSITION, FINGERPRINT, b"t" * 32)
     with pytest.raises(InvalidCursor):
         decode_cursor(token, FINGERPRINT, SECRET)
+
+
+def test_the_event_types_bind_a_cursor_as_a_set() -> None:
+    token = encode_cursor(POSITION, query_fingerprint("u", ["view", "click"], None, None), SECRET)
+    same_set = query_fingerprint("u", ["click", "view", "click"], None, None)
+    assert decode_cursor(token, same_set, SECRET) == POSITION
+    with pytest.raises(InvalidCursor):
+        decode_cursor(token, query_fingerprint("u", ["click"], None, None), SECRET)
+
+
+def test_cursors_made_for_one_event_type_before_several_were_allowed_stay_valid() -> None:
+    """The fingerprint of one type is the text it always was (user, type, bounds)."""
+    assert query_fingerprint("u", ["click"], None, None) == b"u\x1fclick\x1f\x1f"
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)],
+    ids=["year-1", "year-9999"],
+)
+def test_positions_and_bounds_at_the_ends_of_the_calendar_round_trip(moment: datetime) -> None:
+    fingerprint = query_fingerprint("u", (), moment, moment)
+    position = CursorPosition(moment, POSITION.event_id)
+    assert decode_cursor(encode_cursor(position, fingerprint, SECRET), fingerprint, SECRET) == (
+        position
+    )

@@ -49,3 +49,9 @@ def test_the_details_limit_is_bounded_by_what_dynamodb_can_hold(size: int) -> No
     with pytest.raises(ValidationError, match="max_details_bytes"):
         Settings(max_details_bytes=size)
     Settings(max_details_bytes=350 * 1024)
+
+
+def test_the_future_skew_is_bounded_so_the_calendar_cannot_overflow() -> None:
+    with pytest.raises(ValidationError, match="max_future_seconds"):
+        Settings(max_future_seconds=366 * 24 * 3600 + 1)
+    Settings(max_future_seconds=366 * 24 * 3600)

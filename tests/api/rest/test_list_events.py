@@ -159,6 +159,10 @@ def test_bad_limits_dates_and_user_ids_are_422_naming_the_parameter(client: Test
         assert [e["field"] for e in response.json()["errors"]] == [field]
     window = client.get("/events/someone", params={"from": T0.isoformat(), "to": T0.isoformat()})
     assert window.status_code == 422
+    assert [(e["field"], e["code"]) for e in window.json()["errors"]] == [
+        ("from", "window_order"),
+        ("to", "window_order"),
+    ]
     too_long = client.get("/events/" + "u" * 129)
     assert too_long.status_code == 422
     assert [e["field"] for e in too_long.json()["errors"]] == ["userId"]
@@ -197,3 +201,98 @@ def test_unknown_routes_and_methods_are_problems_too(client: TestClient) -> None
     wrong_method = client.delete("/events/u")
     assert wrong_method.status_code == 405
     assert wrong_method.json()["type"] == "urn:eventlog:problem:method-not-allowed"
+
+
+def test_bounds_at_the_edges_of_the_calendar_in_any_offset_list_every_event(
+    client: TestClient,
+) -> None:
+    user = unique_user()
+    created = record(client, user, T0)
+    for params in (
+        {"from": "0001-01-01T00:00:00+01:00"},
+        {"to": "9999-12-31T23:59:59-01:00"},
+        {"from": "0001-01-01T00:00:00+23:59", "to": "9999-12-31T23:59:59.999999-23:59"},
+        {"from": "1970-01-01T00:00:00Z", "to": "9999-12-31T23:59:59.999999Z"},
+    ):
+        response = client.get(f"/events/{user}", params=params)
+        assert response.status_code == 200, (params, response.text)
+        assert response.json()["events"] == [created], params
+    before_everything = {"to": "0001-01-01T00:59:59+01:00"}
+    assert client.get(f"/events/{user}", params=before_everything).json()["events"] == []
+
+
+def test_bounds_that_are_not_rfc_3339_with_an_offset_are_422_naming_them(
+    client: TestClient,
+) -> None:
+    cases = {
+        "0.5": "datetime_parsing",
+        "1700000000": "datetime_parsing",
+        "2026-11-24": "datetime_parsing",
+        "2026-11-24 09:30Z": "datetime_parsing",
+        "2026-W48-2T09:00:00Z": "datetime_parsing",
+        "2026-11-24T09:30:00": "timezone_aware",
+        "2026-11-24T09:30:00.1234567Z": "datetime_precision",
+        "2026-11-24T09:30:60Z": "datetime_value",
+    }
+    for text, code in cases.items():
+        for bound in ("from", "to"):
+            response = client.get("/events/someone", params={bound: text})
+            assert response.status_code == 422, (bound, text)
+            assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [(bound, code)]
+
+
+def test_a_repeated_parameter_other_than_event_type_is_422_naming_each(
+    client: TestClient,
+) -> None:
+    response = client.get(
+        "/events/someone?limit=1&limit=2&from=2026-01-01T00:00:00Z&from=2026-01-01T00:00:00Z"
+        "&cursor=a&cursor=b&to=2027-01-01T00:00:00Z&to=2027-01-02T00:00:00Z"
+    )
+    assert response.status_code == 422
+    assert sorted((e["field"], e["code"]) for e in response.json()["errors"]) == [
+        ("cursor", "repeated_parameter"),
+        ("from", "repeated_parameter"),
+        ("limit", "repeated_parameter"),
+        ("to", "repeated_parameter"),
+    ]
+    assert response.json()["errors"][0]["message"] == "`limit` is given 2 times; give it once"
+
+
+def test_event_type_repeated_is_an_or_filter_that_binds_the_cursor_as_a_set(
+    client: TestClient,
+) -> None:
+    user = unique_user()
+    for hours, kind in enumerate(["view", "click", "buy", "click", "view"]):
+        record(client, user, T0 - timedelta(hours=hours), kind)
+    both = walk(client, user, limit=1, eventType=["click", "view"])
+    assert [e["eventType"] for e in both] == ["view", "click", "click", "view"]
+    first = client.get(f"/events/{user}?limit=1&eventType=click&eventType=view").json()
+    swapped = client.get(
+        f"/events/{user}",
+        params=[
+            ("limit", "1"),
+            ("eventType", "view"),
+            ("eventType", "click"),
+            ("eventType", "view"),
+        ],
+    ).json()
+    assert swapped["events"] == first["events"]
+    following = [("limit", "1"), ("eventType", "view"), ("eventType", "click")]
+    next_page = client.get(f"/events/{user}", params=[*following, ("cursor", first["nextCursor"])])
+    assert next_page.status_code == 200
+    assert next_page.json()["events"] == both[1:2]
+    narrower = client.get(
+        f"/events/{user}",
+        params=[("limit", "1"), ("eventType", "click"), ("cursor", first["nextCursor"])],
+    )
+    assert narrower.status_code == 400
+
+
+def test_more_than_ten_event_types_are_422(client: TestClient) -> None:
+    params = [("eventType", f"t{number}") for number in range(11)]
+    response = client.get("/events/someone", params=params)
+    assert response.status_code == 422
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("eventType", "too_long")
+    ]
+    assert client.get("/events/someone", params=params[:10]).status_code == 200

@@ -3,6 +3,7 @@
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import oversized_stream
@@ -215,3 +216,80 @@ def test_every_response_carries_a_request_id_and_keeps_a_sane_one(client: TestCl
     assert replaced.headers["x-request-id"] not in ("", "bad id\twith spaces")
     failed = post(client, {"userId": ""}, **{"X-Request-ID": "req-42"})
     assert failed.headers["x-request-id"] == failed.json()["requestId"] == "req-42"
+
+
+# The numbers issue 9 saw crash the write, and DynamoDB's extremes: each stored, and read back
+# equal in value, in the one spelling every backend answers.
+STORABLE_NUMBERS = {
+    "1" + "0" * 40: "1E+40",
+    "1.0000000000000000000000000000000000000000": "1",
+    "0E-200": "0",
+    "0E+200": "0",
+    "1.2345678901234567890123456789012345678E-130": "1.2345678901234567890123456789012345678E-130",
+    "-9.99999999999999999999999999999999999E+125": "-9.99999999999999999999999999999999999E+125",
+    "19.90": "19.9",
+    "-0": "0",
+    "1.5E3": "1500",
+}
+
+
+def test_every_number_the_rules_allow_is_stored_and_read_back_in_its_normal_spelling(
+    client: TestClient,
+) -> None:
+    user = unique_user()
+    numbers = ",".join(STORABLE_NUMBERS)
+    raw = f'{{"userId":"{user}","eventType":"e","details":{{"list":[{numbers}]}}}}'
+    response = client.post("/events", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 201, response.text
+    answered = "[" + ",".join(STORABLE_NUMBERS.values()) + "]"
+    assert f'"details":{{"list":{answered}}}' in response.text
+    assert f'"details":{{"list":{answered}}}' in client.get(f"/events/{user}").text
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["1700000000", "0.5", "2026-11-24", "2026-11-24 09:30:00Z", "2026-11-24T09:30:00.1234567Z"],
+)
+def test_a_timestamp_that_is_not_rfc_3339_with_an_offset_is_422(
+    client: TestClient, timestamp: str
+) -> None:
+    response = post(client, make_event(timestamp=timestamp))
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["timestamp"]
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "stored"),
+    [
+        ("2026-11-24t09:30:00.25z", "2026-11-24T09:30:00.250000Z"),
+        ("2026-11-24T09:30:00-00:00", "2026-11-24T09:30:00.000000Z"),
+        ("2026-11-24T09:30:00.123456000+01:00", "2026-11-24T08:30:00.123456Z"),
+    ],
+)
+def test_rfc_3339_s_own_variants_are_accepted(
+    client: TestClient, timestamp: str, stored: str
+) -> None:
+    response = post(client, make_event(timestamp=timestamp))
+    assert response.status_code == 201, response.text
+    assert response.json()["timestamp"] == stored
+
+
+def test_a_key_repeated_anywhere_in_the_body_is_422_naming_it(client: TestClient) -> None:
+    user = unique_user()
+    response = client.post(
+        "/events",
+        content=(
+            f'{{"userId":"{user}","userId":"other","eventType":"e",'
+            '"details":{"a":1,"b":{"c":[{"d":1,"d":2}]},"a":2}}'
+        ),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert sorted((e["field"], e["code"]) for e in response.json()["errors"]) == [
+        ("details.a", "duplicate_key"),
+        ("details.b.c[0].d", "duplicate_key"),
+        ("userId", "duplicate_key"),
+    ]
+    assert client.get(f"/events/{user}").json()["events"] == []
+    assert client.get("/events/other").json()["events"] == []
