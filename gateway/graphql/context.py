@@ -4,6 +4,7 @@ The loader is made for each request (never at module level): it caches what it l
 shared one would serve one request's data to another.
 """
 
+import logging
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
@@ -12,6 +13,8 @@ from strawberry.fastapi import BaseContext
 
 from gateway.deps import ResolverDep
 from gateway.resolvers import EventResolver
+
+logger = logging.getLogger(__name__)
 
 
 class DetailsMissing(Exception):
@@ -28,7 +31,11 @@ class GraphQLContext(BaseContext):
 
     async def _load_details(self, event_ids: list[str]) -> list[dict[str, Any] | BaseException]:
         found = await run_in_threadpool(self.resolver.details_for, event_ids)
-        return [found.get(event_id) or DetailsMissing(event_id) for event_id in event_ids]
+        # `{}` (an event recorded without details) is found too: test membership, not truth.
+        missing = [event_id for event_id in event_ids if event_id not in found]
+        for event_id in missing:
+            logger.error("event %s has no details item; not shown", event_id)
+        return [found.get(event_id, DetailsMissing(event_id)) for event_id in event_ids]
 
 
 async def get_context(resolver: ResolverDep) -> GraphQLContext:

@@ -1,6 +1,8 @@
 """Query and Mutation: thin calls into the resolver layer, shaped as GraphQL types."""
 
-from typing import Annotated
+import asyncio
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
 
 import strawberry
 from fastapi.concurrency import run_in_threadpool
@@ -9,7 +11,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
-from gateway.graphql.context import GraphQLContext
+from gateway.graphql.context import DetailsMissing, GraphQLContext
 from gateway.graphql.errors import ErrorCodes
 from gateway.graphql.scalars import SCALARS, DateTime
 from gateway.graphql.types import (
@@ -21,8 +23,9 @@ from gateway.graphql.types import (
     RecordEventPayload,
     RecordOutcome,
 )
+from persistence.protocols import EventRecord
 from schema.events import parse_listing
-from schema.limits import DEFAULT_PAGE_LIMIT
+from schema.limits import DEFAULT_PAGE_LIMIT, MAX_EVENT_TYPES
 
 # No depth limiter: the types are acyclic, so no query nests deeper than 4 levels
 # (events > edges > node > field); a test keeps it so. Strawberry's QueryDepthLimiter skips
@@ -42,34 +45,68 @@ class Query:
         user_id: str,
         first: int | None = DEFAULT_PAGE_LIMIT,
         after: str | None = None,
-        event_type: str | None = None,
+        event_type: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description=f"Only events of these types (any of them, up to {MAX_EVENT_TYPES})."
+            ),
+        ] = None,
         start: Annotated[DateTime | None, strawberry.argument(name="from")] = None,
         end: Annotated[DateTime | None, strawberry.argument(name="to")] = None,
     ) -> EventConnection:
         resolver = info.context.resolver
+        given = {"limit": first, "cursor": after, "from": start, "to": end}
         query = parse_listing(
             user_id,
-            {"limit": first, "cursor": after, "eventType": event_type, "from": start, "to": end},
+            {name: [value] for name, value in given.items() if value is not None}
+            | {"eventType": event_type or []},
         )
         records = await run_in_threadpool(resolver.list_records, user_id, query)
+        page = records[: query.limit]
         edges = [
             EventEdge(
                 cursor=resolver.cursor_for(user_id, query, record), node=Event.from_record(record)
             )
-            for record in records[: query.limit]
+            for record in await _shown(info, page)
         ]
         page_info = PageInfo(
             has_next_page=len(records) > query.limit,
             has_previous_page=False,
             start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            # The page's last row, shown or not (as REST's nextCursor): the walk goes on past it.
+            end_cursor=resolver.cursor_for(user_id, query, page[-1]) if page else None,
         )
         return EventConnection(edges=edges, page_info=page_info)
 
     @strawberry.field(description="One of the user's events, or null.")
     async def event(self, info: ContextInfo, user_id: str, event_id: strawberry.ID) -> Event | None:
         record = await run_in_threadpool(info.context.resolver.find_record, user_id, event_id)
-        return None if record is None else Event.from_record(record)
+        shown = await _shown(info, [record] if record is not None else [])
+        return Event.from_record(shown[0]) if shown else None
+
+
+async def _shown(info: ContextInfo, records: Sequence[EventRecord]) -> list[EventRecord]:
+    """The records a client may see: when it asks for details, those whose details item is
+    gone are left out (logged by the loader), as REST leaves them out. The loader batches the
+    page into one call and keeps what it loaded for the `details` fields."""
+    if not records or not _asks_for(info.selected_fields, "details"):
+        return list(records)
+    loads = (info.context.details_loader.load(record.event_id) for record in records)
+    found = await asyncio.gather(*loads, return_exceptions=True)
+    return [
+        record
+        for record, details in zip(records, found, strict=True)
+        if not isinstance(details, DetailsMissing)
+    ]
+
+
+def _asks_for(selections: Iterable[Any], name: str) -> bool:
+    """Whether a field called `name` is selected anywhere below (fragments included)."""
+    return any(
+        getattr(selection, "name", None) == name
+        or _asks_for(getattr(selection, "selections", ()), name)
+        for selection in selections
+    )
 
 
 @strawberry.type

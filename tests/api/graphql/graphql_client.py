@@ -14,7 +14,7 @@ mutation Record($input: RecordEventInput!) {
 """
 
 EVENTS = """
-query Events($userId: String!, $first: Int, $after: String, $eventType: String,
+query Events($userId: String!, $first: Int, $after: String, $eventType: [String!],
              $from: DateTime, $to: DateTime) {
   events(userId: $userId, first: $first, after: $after, eventType: $eventType,
          from: $from, to: $to) {

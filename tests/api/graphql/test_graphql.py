@@ -233,3 +233,78 @@ def test_a_graphql_body_over_the_limit_is_413_like_rest(client: TestClient) -> N
     chunks = oversized_stream(b'{"query": "{ __typename }", "variables": {"p": "', b'"}}')
     streamed = client.post("/graphql", content=chunks, headers={"content-type": "application/json"})
     assert streamed.status_code == 413
+
+
+def test_bounds_at_the_edges_of_the_calendar_list_every_event(client: TestClient) -> None:
+    user = unique_user()
+    created = client.post("/events", json=make_event(userId=user)).json()
+    result = graphql(
+        client,
+        EVENTS,
+        userId=user,
+        to="9999-12-31T23:59:59-01:00",
+        **{"from": "0001-01-01T00:00:00+01:00"},
+    )
+    assert [edge["node"] for edge in result["data"]["events"]["edges"]] == [created]
+
+
+def test_times_that_are_not_rfc_3339_with_an_offset_are_bad_user_input(client: TestClient) -> None:
+    listing = graphql(client, EVENTS, userId="u", to="0.5", **{"from": "2026-11-24 09:30Z"})
+    assert error_codes(listing) == ["BAD_USER_INPUT"]
+    assert sorted(
+        (e["field"], e["code"]) for e in listing["errors"][0]["extensions"]["errors"]
+    ) == [("from", "datetime_parsing"), ("to", "datetime_parsing")]
+    recorded = graphql(client, RECORD, input=record_input(timestamp="1700000000"))
+    assert recorded["errors"][0]["extensions"]["errors"] == [
+        {
+            "field": "timestamp",
+            "message": "Input should be an RFC 3339 date-time, such as 2026-11-24T09:30:00Z or "
+            "2026-11-24T09:30:00.250+01:00",
+            "code": "datetime_parsing",
+        }
+    ]
+
+
+def test_event_type_takes_several_types_as_rest_does(client: TestClient) -> None:
+    user = unique_user()
+    for hours, kind in enumerate(["view", "click", "buy"]):
+        timestamp = (T0 - timedelta(hours=hours)).isoformat()
+        client.post("/events", json=make_event(userId=user, eventType=kind, timestamp=timestamp))
+    rest = client.get(f"/events/{user}?eventType=buy&eventType=view").json()["events"]
+    result = graphql(client, EVENTS, userId=user, eventType=["buy", "view"])
+    assert [edge["node"] for edge in result["data"]["events"]["edges"]] == rest
+    assert [event["eventType"] for event in rest] == ["view", "buy"]
+    literal = f'{{ events(userId: "{user}", eventType: "click") {{ nodes {{ eventType }} }} }}'
+    assert graphql(client, literal)["data"]["events"]["nodes"] == [{"eventType": "click"}]
+    too_many = graphql(client, EVENTS, userId=user, eventType=[f"t{n}" for n in range(11)])
+    assert too_many["errors"][0]["extensions"]["errors"][0]["field"] == "eventType"
+
+
+def test_numbers_no_decimal_holds_are_judged_in_literals_too(client: TestClient) -> None:
+    def mutation(number: str) -> str:
+        details = "{n: " + number + "}"
+        return (
+            f'mutation {{ recordEvent(input: {{userId: "{unique_user()}", eventType: "e", '
+            f"details: {details}}}) {{ event {{ details }} }} }}"
+        )
+
+    huge = graphql(client, mutation("1E+9999999999999999999"))
+    assert huge["errors"][0]["extensions"]["errors"][0]["code"] == "number_out_of_range"
+    zeros = mutation("1.0000000000000000000000000000000000000000")
+    assert '"details":{"n":1}' in client.post("/graphql", json={"query": zeros}).text
+
+
+def test_a_request_body_with_a_repeated_key_is_refused_and_stores_nothing(
+    client: TestClient,
+) -> None:
+    user = unique_user()
+    response = client.post(
+        "/graphql",
+        content=(
+            '{"query": "mutation($i: RecordEventInput!) { recordEvent(input: $i) { outcome } }",'
+            f' "variables": {{"i": {{"userId": "{user}", "userId": "x", "eventType": "e"}}}}}}'
+        ),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert client.get(f"/events/{user}").json()["events"] == []
