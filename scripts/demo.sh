@@ -85,7 +85,7 @@ EVENT='{"eventId": "3f2b8a4e-5c1d-4e8f-9a7b-1c2d3e4f5a6b", "userId": "user-42", 
 
 bold "1. Record an event: the client's eventId is the idempotency key"
 call 201 "curl -X POST $API/events -H 'Content-Type: application/json' -d '$EVENT'"
-say "Stored: the timestamp is answered in UTC, the price keeps its digits (19.90)."
+say "Stored: the timestamp is answered in UTC, the price by value in one spelling (19.9: DynamoDB trims zeros)."
 
 bold "2. The same request again (a client retrying after a timeout)"
 call 200 "curl -X POST $API/events -H 'Content-Type: application/json' -d '$EVENT'"
