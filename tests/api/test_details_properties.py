@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import given, note, settings
+from hypothesis import event, given, note, settings
 
 from schema.jsonvalue import normal_json
 from tests.api.two_doors import RECORDERS, details_on_every_read_path
@@ -32,6 +32,7 @@ def test_details_are_stored_and_read_back_equal_or_refused_naming_the_rule(
     note(f"details as sent: {request_body(details)[:2000]!r}")  # shown when the example fails
     answer = record(emulator_client, body)
     refused = expected_codes(details)
+    event("refused: " + ", ".join(sorted(refused)) if refused else "stored")  # the mix, in stats
     if refused:
         assert answer.status == 422, answer
         errors = answer.body["errors"]
