@@ -137,9 +137,13 @@ def emulator_endpoint(request: pytest.FixtureRequest) -> str:
     return endpoint
 
 
+def unique_table() -> str:
+    return f"details-{uuid.uuid4().hex[:10]}"
+
+
 @pytest.fixture
 def details_table() -> str:
-    return f"details-{uuid.uuid4().hex[:10]}"
+    return unique_table()
 
 
 def store_settings(database: Path, endpoint: str, details_table: str, **overrides: Any) -> Settings:
