@@ -35,7 +35,7 @@ def page_query_tsql() -> str:
     """The listing query of `GET /events/{userId}?eventType=...&cursor=...&limit=100`, as T-SQL
     comments for DBAs: what to look for in a plan, and why the redundant bound is there."""
     request = PageRequest(
-        "?", 101, event_type="?", after=CursorPosition(datetime(2026, 1, 1, tzinfo=UTC), "?")
+        "?", 101, event_types=("?",), after=CursorPosition(datetime(2026, 1, 1, tzinfo=UTC), "?")
     )
     compiled = page_query(request).compile(
         dialect=mssql_pyodbc.dialect(paramstyle="qmark"),  # type: ignore[no-untyped-call]
