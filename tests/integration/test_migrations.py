@@ -126,9 +126,9 @@ def test_a_database_with_events_upgrades_from_0001_and_back(tmp_path: Path) -> N
         rows[2]["id"],
         rows[0]["id"],
     ]
-    assert [r.event_id for r in store.list_page(PageRequest("USER-42", 10, event_type="view"))] == [
-        rows[1]["id"]
-    ]
+    assert [
+        r.event_id for r in store.list_page(PageRequest("USER-42", 10, event_types=("view",)))
+    ] == [rows[1]["id"]]
     migrate(engine, "0001", down=True)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM events")).scalar() == 3

@@ -47,7 +47,7 @@ def test_sql_server_migrates_stores_and_pages_with_datetimeoffset() -> None:
     shouting = EventRecord(str(uuid.uuid4()), user.upper(), "VIEW", at, at, "h" * 64)
     store.insert(shouting)
     assert store.list_page(PageRequest(user.upper(), 10)) == [shouting]
-    assert store.list_page(PageRequest(user, 10, event_type="VIEW")) == []
+    assert store.list_page(PageRequest(user, 10, event_types=("VIEW",))) == []
 
 
 @pytest.mark.skipif(

@@ -85,6 +85,6 @@ def test_recorded_events_are_read_back_where_the_openapi_links_lead(
             fresh = store_settings(
                 tmp_path / f"{uuid.uuid4().hex}.db", settings.dynamodb_endpoint, unique_table()
             )
-            app.state.resolver = app_with(fresh).state.resolver
+            app.state.resolver_source = app_with(fresh).state.resolver_source
 
     OnFreshStores.run(settings=settings_for(max_examples=STATEFUL_SCENARIOS, stateful_step_count=6))
