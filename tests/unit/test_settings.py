@@ -9,11 +9,13 @@ SECRET = "x" * 32
 
 
 def test_defaults_run_fully_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EVENTLOG_AUTH")
     settings = Settings()
     assert (settings.database_url, settings.dynamodb_endpoint) == ("embedded", "embedded")
     assert settings.embedded
     assert settings.limits.max_details_bytes == 64 * 1024
     assert settings.limits.max_body_bytes == 147_456
+    assert settings.auth == "none"
 
 
 def test_reads_eventlog_variables_and_ignores_empty_ones(monkeypatch: pytest.MonkeyPatch) -> None:
