@@ -51,7 +51,9 @@ class Query:
             user_id,
             {"limit": first, "cursor": after, "eventType": event_type, "from": start, "to": end},
         )
-        records = await run_in_threadpool(resolver.list_records, user_id, query)
+        records = await run_in_threadpool(
+            resolver.list_records, user_id, query, caller=info.context.caller
+        )
         edges = [
             EventEdge(
                 cursor=resolver.cursor_for(user_id, query, record), node=Event.from_record(record)
@@ -68,7 +70,9 @@ class Query:
 
     @strawberry.field(description="One of the user's events, or null.")
     async def event(self, info: ContextInfo, user_id: str, event_id: strawberry.ID) -> Event | None:
-        record = await run_in_threadpool(info.context.resolver.find_record, user_id, event_id)
+        record = await run_in_threadpool(
+            info.context.resolver.find_record, user_id, event_id, caller=info.context.caller
+        )
         return None if record is None else Event.from_record(record)
 
 
@@ -76,7 +80,9 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="Record an event; the same rules and idempotency as REST.")
     async def record_event(self, info: ContextInfo, input: RecordEventInput) -> RecordEventPayload:
-        outcome = await run_in_threadpool(info.context.resolver.record_event, input.as_body())
+        outcome = await run_in_threadpool(
+            info.context.resolver.record_event, input.as_body(), caller=info.context.caller
+        )
         return RecordEventPayload(
             outcome=RecordOutcome.CREATED if outcome.created else RecordOutcome.REPLAYED,
             event=Event.from_event(outcome.event),

@@ -7,12 +7,20 @@ from fastapi import APIRouter, Path, Query, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from gateway.deps import ResolverDep
+from gateway.deps import CallerDep, ResolverDep
 from gateway.rest.body import JsonBody, MalformedBody, PayloadTooLarge, UnsupportedMediaType
 from gateway.rest.examples import RECORD_EXAMPLES, invalid_event_errors, rejection
 from gateway.rest.problems import NotReadyProblemBody, not_ready_body, problem_responses
 from gateway.rest.responses import ExactJSONResponse, ProblemResponse
-from schema.errors import EventConflict, EventNotFound, InvalidCursor, StoreUnavailable
+from schema.access import Action
+from schema.errors import (
+    EventConflict,
+    EventNotFound,
+    Forbidden,
+    InvalidCursor,
+    StoreUnavailable,
+    Unauthenticated,
+)
 from schema.events import (
     EXAMPLE_EVENT_ID,
     EXAMPLE_USER_ID,
@@ -45,7 +53,27 @@ PathEventId = Annotated[
 
 # The texts below are docs/rest.md's, word for word: tests/api/rest/test_openapi.py compares them.
 _UNAVAILABLE = StoreUnavailable("metadata")
-_UNAVAILABLE_TEXT = "A store is unavailable (`unavailable`); retry after `Retry-After` seconds."
+_UNAVAILABLE_TEXT = (
+    "A store, or the token issuer's keys, is unavailable (`unavailable`, `auth-unavailable`); "
+    "retry after `Retry-After` seconds."
+)
+_UNAUTHENTICATED_TEXT = (
+    "No bearer token, or one that is expired, not yet valid, for another issuer or audience, "
+    "or not signed by the issuer (`unauthenticated`); `WWW-Authenticate` says which."
+)
+
+
+def _forbidden(action: Action, who: str) -> tuple[str, Forbidden]:
+    """The 403 of an operation: a valid token that may not do `action` for this user."""
+    text = (
+        f"The token is not {who}'s and lacks the scope `{action.scope}` (`forbidden`); nothing "
+        "about that user's events is revealed."
+    )
+    return text, Forbidden(action.verb, EXAMPLE_USER_ID, action.scope)
+
+
+def _access_answers(action: Action, who: str) -> dict[int, tuple[str, Exception]]:
+    return {401: (_UNAUTHENTICATED_TEXT, Unauthenticated()), 403: _forbidden(action, who)}
 
 
 @router.post(
@@ -102,8 +130,10 @@ _UNAVAILABLE_TEXT = "A store is unavailable (`unavailable`); retry after `Retry-
                     "The body breaks a rule (`validation`); `errors` lists every offending field.",
                     invalid_event_errors(),
                 ),
+                **_access_answers(Action.RECORD, "the `userId`"),
                 503: (
-                    "A store is down, throttled or too slow (`unavailable`); `Retry-After` says "
+                    "A store is down, throttled or too slow (`unavailable`), or the token "
+                    "issuer's keys cannot be fetched (`auth-unavailable`); `Retry-After` says "
                     "when to retry. Nothing became visible: repeat the same request (same "
                     "`eventId`) and it is stored exactly once.",
                     StoreUnavailable("details"),
@@ -112,8 +142,11 @@ _UNAVAILABLE_TEXT = "A store is unavailable (`unavailable`); retry after `Retry-
         ),
     },
 )
-async def record_event(body: JsonBody, resolver: ResolverDep) -> ExactJSONResponse:
-    outcome = await run_in_threadpool(resolver.record_event, body)
+async def record_event(
+    caller: CallerDep, body: JsonBody, resolver: ResolverDep
+) -> ExactJSONResponse:
+    # The caller comes first: a stranger is told 401 before anything about the body.
+    outcome = await run_in_threadpool(resolver.record_event, body, caller=caller)
     event = outcome.event
     if not outcome.created:
         return ExactJSONResponse(event.to_json(), status_code=status.HTTP_200_OK)
@@ -146,14 +179,18 @@ async def record_event(body: JsonBody, resolver: ResolverDep) -> ExactJSONRespon
                 "`errors` lists each.",
                 rejection(lambda: parse_listing(EXAMPLE_USER_ID, {"limit": "0"})),
             ),
+            **_access_answers(Action.READ, "this user"),
             503: (_UNAVAILABLE_TEXT, _UNAVAILABLE),
         }
     ),
 )
 def list_events(
-    user_id: PathUserId, query: Annotated[EventListQuery, Query()], resolver: ResolverDep
+    caller: CallerDep,
+    user_id: PathUserId,
+    query: Annotated[EventListQuery, Query()],
+    resolver: ResolverDep,
 ) -> ExactJSONResponse:
-    return ExactJSONResponse(resolver.list_events(user_id, query).to_json())
+    return ExactJSONResponse(resolver.list_events(user_id, query, caller=caller).to_json())
 
 
 @router.get(
@@ -174,14 +211,15 @@ def list_events(
                 "A malformed `userId` (`validation`).",
                 rejection(lambda: parse_user_id("user 42")),
             ),
+            **_access_answers(Action.READ, "this user"),
             503: (_UNAVAILABLE_TEXT, _UNAVAILABLE),
         }
     ),
 )
 def get_event(
-    user_id: PathUserId, event_id: PathEventId, resolver: ResolverDep
+    caller: CallerDep, user_id: PathUserId, event_id: PathEventId, resolver: ResolverDep
 ) -> ExactJSONResponse:
-    return ExactJSONResponse(resolver.get_event(user_id, event_id).to_json())
+    return ExactJSONResponse(resolver.get_event(user_id, event_id, caller=caller).to_json())
 
 
 @router.get(

@@ -13,9 +13,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.auth.dev_issuer import LocalIssuer
 from gateway.settings import Settings
 from gateway.stores import dynamodb_client, open_stores
 from persistence.details import DynamoDetailStore
+from tests.auth import Clock, authentication, with_issuer
 from tests.conftest import REMOTE_BASE_URL, TEST_CURSOR_SECRET
 
 
@@ -33,6 +35,25 @@ def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
             yield remote
         return
     with TestClient(request.getfixturevalue("app"), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def auth_settings(settings: Settings, issuer: LocalIssuer) -> Settings:
+    """The test stores, with bearer tokens required from the tests' issuer."""
+    return with_issuer(settings, issuer)
+
+
+@pytest.fixture
+def auth_client(auth_settings: Settings, clock: Clock) -> Iterator[TestClient]:
+    """The app with authentication on: tokens are checked against the issuer's JWKS over HTTP."""
+    app = create_app(auth_settings, authentication=authentication(auth_settings, clock))
+    with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
 
