@@ -68,7 +68,10 @@ class Query:
         )
         return EventConnection(edges=edges, page_info=page_info)
 
-    @strawberry.field(description="One of the user's events, or null.")
+    @strawberry.field(
+        description="One of the user's events, or null; FORBIDDEN for a user the token may "
+        "not read, whether or not the event exists."
+    )
     async def event(self, info: ContextInfo, user_id: str, event_id: strawberry.ID) -> Event | None:
         record = await run_in_threadpool(
             info.context.resolver.find_record, user_id, event_id, caller=info.context.caller

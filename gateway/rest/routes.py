@@ -63,17 +63,16 @@ _UNAUTHENTICATED_TEXT = (
 )
 
 
-def _forbidden(action: Action, who: str) -> tuple[str, Forbidden]:
-    """The 403 of an operation: a valid token that may not do `action` for this user."""
-    text = (
-        f"The token is not {who}'s and lacks the scope `{action.scope}` (`forbidden`); nothing "
-        "about that user's events is revealed."
-    )
-    return text, Forbidden(action.verb, EXAMPLE_USER_ID, action.scope)
+def _access_answers(action: Action, when_forbidden: str) -> dict[int, tuple[str, Exception]]:
+    """The 401 and 403 of an operation, documented with the errors that answer them."""
+    forbidden = Forbidden(action.verb, EXAMPLE_USER_ID, action.scope)
+    return {401: (_UNAUTHENTICATED_TEXT, Unauthenticated()), 403: (when_forbidden, forbidden)}
 
 
-def _access_answers(action: Action, who: str) -> dict[int, tuple[str, Exception]]:
-    return {401: (_UNAUTHENTICATED_TEXT, Unauthenticated()), 403: _forbidden(action, who)}
+_READ_FORBIDDEN = (
+    "The token's subject is not this `userId` and it lacks the scope `events:read` "
+    "(`forbidden`), whether or not the user has events."
+)
 
 
 @router.post(
@@ -130,7 +129,11 @@ def _access_answers(action: Action, who: str) -> dict[int, tuple[str, Exception]
                     "The body breaks a rule (`validation`); `errors` lists every offending field.",
                     invalid_event_errors(),
                 ),
-                **_access_answers(Action.RECORD, "the `userId`"),
+                **_access_answers(
+                    Action.RECORD,
+                    "The token's subject is not the body's `userId` and it lacks the scope "
+                    "`events:write` (`forbidden`); nothing was stored.",
+                ),
                 503: (
                     "A store is down, throttled or too slow (`unavailable`), or the token "
                     "issuer's keys cannot be fetched (`auth-unavailable`); `Retry-After` says "
@@ -179,7 +182,7 @@ async def record_event(
                 "`errors` lists each.",
                 rejection(lambda: parse_listing(EXAMPLE_USER_ID, {"limit": "0"})),
             ),
-            **_access_answers(Action.READ, "this user"),
+            **_access_answers(Action.READ, _READ_FORBIDDEN),
             503: (_UNAVAILABLE_TEXT, _UNAVAILABLE),
         }
     ),
@@ -211,7 +214,7 @@ def list_events(
                 "A malformed `userId` (`validation`).",
                 rejection(lambda: parse_user_id("user 42")),
             ),
-            **_access_answers(Action.READ, "this user"),
+            **_access_answers(Action.READ, _READ_FORBIDDEN),
             503: (_UNAVAILABLE_TEXT, _UNAVAILABLE),
         }
     ),

@@ -52,13 +52,24 @@ class RemoteServer:
 
 @pytest.fixture
 def embedded_server() -> Iterator[RunningServer | RemoteServer]:
+    """`make run`: embedded stores, open to anyone (or the server of `make test-remote`)."""
     if REMOTE_BASE_URL:
         yield RemoteServer(REMOTE_BASE_URL)
         return
+    yield from serve()
+
+
+@pytest.fixture
+def dev_auth_server() -> Iterator[RunningServer]:
+    """`make run AUTH=dev`: embedded stores, tokens from a local issuer checked."""
+    yield from serve(EVENTLOG_AUTH="dev")
+
+
+def serve(**variables: str) -> Iterator[RunningServer]:
     port = closed_port()
     env = {
         key: value for key, value in os.environ.items() if not key.startswith(("EVENTLOG_", "AWS_"))
-    }
+    } | variables
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "--port", str(port)],
         stdout=subprocess.PIPE,
