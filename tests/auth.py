@@ -43,3 +43,11 @@ def claims(issuer: LocalIssuer, subject: str = "user-42", **overrides: Any) -> d
     now = int(time.time())
     base = {"iss": issuer.url, "aud": issuer.audience, "sub": subject, "iat": now, "exp": now + 600}
     return {key: value for key, value in (base | overrides).items() if value is not None}
+
+
+def silent_jwks(port: int) -> dict[str, Any]:
+    """Settings pointing at a JWKS that accepts connections and never answers (half a second)."""
+    return {
+        "auth_jwks_url": f"http://127.0.0.1:{port}/.well-known/jwks.json",
+        "auth_jwks_timeout_seconds": 0.5,
+    }

@@ -17,7 +17,7 @@ from gateway.auth.dev_issuer import LocalIssuer
 from gateway.settings import Settings
 from gateway.stores import dynamodb_client, open_stores
 from persistence.details import DynamoDetailStore
-from tests.auth import Clock, authentication, with_issuer
+from tests.auth import Clock, authentication, silent_jwks, with_issuer
 from tests.conftest import REMOTE_BASE_URL, TEST_CURSOR_SECRET
 
 
@@ -53,6 +53,16 @@ def auth_settings(settings: Settings, issuer: LocalIssuer) -> Settings:
 def auth_client(auth_settings: Settings, clock: Clock) -> Iterator[TestClient]:
     """The app with authentication on: tokens are checked against the issuer's JWKS over HTTP."""
     app = create_app(auth_settings, authentication=authentication(auth_settings, clock))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def silent_issuer_client(
+    settings: Settings, issuer: LocalIssuer, silent_port: int
+) -> Iterator[TestClient]:
+    """The app checking tokens against an issuer whose JWKS never answers."""
+    app = create_app(with_issuer(settings, issuer, **silent_jwks(silent_port)))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 

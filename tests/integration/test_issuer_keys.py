@@ -14,7 +14,7 @@ from gateway.auth.keys import JWKS_RETRY_SECONDS, JWKS_STALE_SECONDS
 from gateway.settings import Settings
 from schema.access import Caller
 from schema.errors import IssuerUnavailable, Unauthenticated
-from tests.auth import Clock, authentication, with_issuer
+from tests.auth import Clock, authentication, silent_jwks, with_issuer
 from tests.conftest import closed_port
 
 CACHE_SECONDS = 300
@@ -88,12 +88,7 @@ def test_forged_kids_cost_the_issuer_one_fetch_per_retry_interval(
 def test_a_jwks_that_never_answers_is_a_bounded_issuer_unavailable(
     silent_port: int, clock: Clock, issuer: LocalIssuer
 ) -> None:
-    checking = checking_for(
-        issuer,
-        clock,
-        auth_jwks_url=f"http://127.0.0.1:{silent_port}/.well-known/jwks.json",
-        auth_jwks_timeout_seconds=0.5,
-    )
+    checking = checking_for(issuer, clock, **silent_jwks(silent_port))
     token = f"Bearer {issuer.token('user-42')}"
     with pytest.raises(IssuerUnavailable):
         bounded(lambda: checking.identify([token]))

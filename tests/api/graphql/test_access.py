@@ -7,11 +7,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from gateway.app import create_app
 from gateway.auth.dev_issuer import LocalIssuer
-from gateway.settings import Settings
 from tests.api.graphql.graphql_client import EVENTS, RECORD, error_codes, graphql
-from tests.auth import bearer, with_issuer
+from tests.auth import bearer
 from tests.factories import make_event, unique_user
 
 ONE = """
@@ -141,18 +139,11 @@ def test_scopes_extend_one_action_to_every_user(
 
 
 def test_a_silent_issuer_refuses_the_request_with_503_and_retry_after(
-    settings: Settings, issuer: LocalIssuer, silent_port: int
+    silent_issuer_client: TestClient, issuer: LocalIssuer
 ) -> None:
-    silent = with_issuer(
-        settings,
-        issuer,
-        auth_jwks_url=f"http://127.0.0.1:{silent_port}/jwks.json",
-        auth_jwks_timeout_seconds=0.5,
+    answer = silent_issuer_client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers=bearer(issuer.token("user-42"))
     )
-    with TestClient(create_app(silent), raise_server_exceptions=False) as client:
-        answer = client.post(
-            "/graphql", json={"query": "{ __typename }"}, headers=bearer(issuer.token("user-42"))
-        )
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == "2"
     assert answer.json() == {

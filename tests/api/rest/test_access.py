@@ -7,10 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.app import create_app
 from gateway.auth.dev_issuer import LocalIssuer, SigningKey
-from gateway.settings import Settings
-from tests.auth import bearer, with_issuer
+from tests.auth import bearer
 from tests.factories import make_event, unique_user
 
 PROBLEM = "application/problem+json"
@@ -27,6 +25,16 @@ def operations(user: str) -> list[tuple[str, str, dict[str, Any]]]:
         ("GET", f"/events/{user}", {}),
         ("GET", f"/events/{user}/{event_id}", {}),
     ]
+
+
+def recorded(client: TestClient, issuer: LocalIssuer, owner: str) -> dict[str, Any]:
+    """An event of `owner`, recorded with their own token."""
+    answer = client.post(
+        "/events", json=make_event(userId=owner), headers=bearer(issuer.token(owner))
+    )
+    assert answer.status_code == 201
+    event: dict[str, Any] = answer.json()
+    return event
 
 
 def problem(answer: Any) -> dict[str, Any]:
@@ -117,9 +125,7 @@ def test_another_users_events_are_403_whether_or_not_they_exist(
     auth_client: TestClient, issuer: LocalIssuer
 ) -> None:
     owner, stranger = unique_user(), unique_user()
-    event = auth_client.post(
-        "/events", json=make_event(userId=owner), headers=bearer(issuer.token(owner))
-    ).json()
+    event = recorded(auth_client, issuer, owner)
     theirs = bearer(issuer.token(stranger))
     existing = auth_client.get(f"/events/{owner}/{event['eventId']}", headers=theirs)
     missing = auth_client.get(
@@ -145,9 +151,7 @@ def test_under_their_own_path_a_user_gets_404_for_someone_elses_event(
     auth_client: TestClient, issuer: LocalIssuer
 ) -> None:
     owner, other = unique_user(), unique_user()
-    event = auth_client.post(
-        "/events", json=make_event(userId=owner), headers=bearer(issuer.token(owner))
-    ).json()
+    event = recorded(auth_client, issuer, owner)
     answer = auth_client.get(
         f"/events/{other}/{event['eventId']}", headers=bearer(issuer.token(other))
     )
@@ -191,16 +195,9 @@ def test_probes_and_docs_stay_public(auth_client: TestClient, path: str) -> None
 
 
 def test_a_silent_issuer_is_a_bounded_503_with_retry_after(
-    settings: Settings, issuer: LocalIssuer, silent_port: int
+    silent_issuer_client: TestClient, issuer: LocalIssuer
 ) -> None:
-    silent = with_issuer(
-        settings,
-        issuer,
-        auth_jwks_url=f"http://127.0.0.1:{silent_port}/jwks.json",
-        auth_jwks_timeout_seconds=0.5,
-    )
-    with TestClient(create_app(silent), raise_server_exceptions=False) as client:
-        answer = client.get("/events/user-42", headers=bearer(issuer.token("user-42")))
+    answer = silent_issuer_client.get("/events/user-42", headers=bearer(issuer.token("user-42")))
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == "2"
     assert problem(answer) == {
