@@ -95,6 +95,7 @@ class EventResolver:
 
         Access is judged on the `user_id` asked for, before any lookup: a caller who may not
         read that user learns nothing about which events exist (403, never 404)."""
+        require_identity(caller)
         user_id = parse_user_id(user_id)
         authorize(caller, Action.READ, user_id)
         record = self._metadata.get(_canonical_uuid(event_id) or "")
@@ -122,6 +123,7 @@ class EventResolver:
         self, user_id: str, query: EventListQuery, *, caller: Caller
     ) -> list[EventRecord]:
         """Metadata only, one row more than the limit (it tells whether a next page exists)."""
+        require_identity(caller)
         user_id = parse_user_id(user_id)
         authorize(caller, Action.READ, user_id)
         after = (

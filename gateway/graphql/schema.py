@@ -21,6 +21,7 @@ from gateway.graphql.types import (
     RecordEventPayload,
     RecordOutcome,
 )
+from schema.access import require_identity
 from schema.events import parse_listing
 from schema.limits import DEFAULT_PAGE_LIMIT
 
@@ -46,6 +47,8 @@ class Query:
         start: Annotated[DateTime | None, strawberry.argument(name="from")] = None,
         end: Annotated[DateTime | None, strawberry.argument(name="to")] = None,
     ) -> EventConnection:
+        # Who asks comes first, as in every operation: a stranger learns nothing about the rules.
+        require_identity(info.context.caller)
         resolver = info.context.resolver
         query = parse_listing(
             user_id,

@@ -130,11 +130,16 @@ def test_a_refused_caller_reaches_no_store(operation: Any, refused: type[EventLo
     assert world.calls == []
 
 
-def test_a_stranger_learns_nothing_about_the_rules_of_a_body() -> None:
-    """No identity, no validation: 401 comes before 422."""
+def test_a_stranger_learns_nothing_about_the_rules() -> None:
+    """No identity, no validation: 401 comes before 422, in every operation."""
     world = World()
+    stranger = Caller()
     with pytest.raises(Unauthenticated):
-        world.resolver.record_event({"userId": "no spaces"}, caller=Caller())
+        world.resolver.record_event({"userId": "no spaces"}, caller=stranger)
+    with pytest.raises(Unauthenticated):
+        world.resolver.find_record("no spaces", "x", caller=stranger)
+    with pytest.raises(Unauthenticated):
+        world.resolver.list_records("no spaces", EventListQuery(), caller=stranger)
     assert world.calls == []
 
 

@@ -39,6 +39,10 @@ def test_without_a_token_operations_are_unauthenticated_and_introspection_is_ope
         "This operation needs a token: send Authorization: Bearer <token>."
     )
     assert error_codes(graphql(anonymous, EVENTS, userId="user-42")) == ["UNAUTHENTICATED"]
+    # Before anything about the request is judged: a bad `first`, a malformed userId.
+    assert error_codes(graphql(anonymous, EVENTS, userId="user-42", first=0)) == ["UNAUTHENTICATED"]
+    one = graphql(anonymous, ONE, userId="no spaces", eventId="x")
+    assert error_codes(one) == ["UNAUTHENTICATED"]
     schema = graphql(anonymous, "{ __schema { queryType { name } mutationType { name } } }")
     assert schema == {
         "data": {"__schema": {"queryType": {"name": "Query"}, "mutationType": {"name": "Mutation"}}}
