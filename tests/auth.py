@@ -1,8 +1,11 @@
 """Authentication for tests: a real issuer on 127.0.0.1 (keys the tests generate, its JWKS over
 HTTP), a clock tests move instead of sleeping, and the pieces the API builds from them."""
 
+import json
 import time
 from typing import Any
+
+import jwt
 
 from gateway.auth.bearer import BearerAuthentication, authentication_for
 from gateway.auth.dev_issuer import LocalIssuer
@@ -51,3 +54,13 @@ def silent_jwks(port: int) -> dict[str, Any]:
         "auth_jwks_url": f"http://127.0.0.1:{port}/.well-known/jwks.json",
         "auth_jwks_timeout_seconds": 0.5,
     }
+
+
+def sign_any(issuer: LocalIssuer, claims: dict[str, Any]) -> str:
+    """`claims` as they are, signed by the issuer's key: PyJWT's own encoder refuses some shapes
+    (a non-string `iss`) that a hostile or broken issuer could still send."""
+    key = issuer.keys[0]
+    payload = json.dumps(claims).encode()
+    return jwt.PyJWS().encode(
+        payload, key.private, algorithm=key.algorithm, headers={"kid": key.kid}
+    )

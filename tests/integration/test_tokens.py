@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from gateway.auth.bearer import BearerAuthentication
 from gateway.auth.dev_issuer import LocalIssuer, SigningKey
@@ -17,7 +19,7 @@ from gateway.settings import Settings
 from schema.access import Caller
 from schema.errors import Unauthenticated
 from schema.limits import MAX_TOKEN_CHARS
-from tests.auth import Clock, authentication, claims, with_issuer
+from tests.auth import Clock, authentication, claims, sign_any, with_issuer
 
 
 @pytest.fixture
@@ -211,3 +213,69 @@ def test_no_bearer_credentials_make_an_anonymous_caller(
     caller = checking.identify([] if header is None else [header])
     assert not caller.identified
     assert isinstance(caller.refusal, Unauthenticated) and caller.refusal.error is None
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=5,
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_signed_claims_give_the_caller_they_name_or_invalid_token(
+    identify: Callable[[str], Caller], issuer: LocalIssuer, data: st.DataObject
+) -> None:
+    """Claims of any shape, validly signed: never an error of another kind, and a token is
+    accepted only with the issuer, an audience, a subject and times that the rules ask for."""
+    now = int(time.time())
+    # Each claim: usually a value the rules accept (or reject on purpose), sometimes any JSON,
+    # sometimes absent.
+    usual = {
+        "iss": st.just(issuer.url),
+        "aud": st.sampled_from([issuer.audience, [issuer.audience, "x"], "x"]),
+        "client_id": st.just(issuer.audience),
+        "sub": st.sampled_from(["user-42", ""]),
+        "exp": st.sampled_from([now + 600, now - 600]),
+        "nbf": st.sampled_from([now - 600, now + 600]),
+        "iat": st.sampled_from([now - 600, now + 600]),
+        "scope": st.just("events:read profile"),
+        "scp": st.just(["events:write"]),
+    }
+    claims = {}
+    for name, strategy in usual.items():
+        shape = data.draw(st.sampled_from(["usual", "usual", "usual", "any", "absent"]), name)
+        if shape != "absent":
+            claims[name] = data.draw(strategy if shape == "usual" else JSON_VALUES, name)
+    try:
+        caller = identify(sign_any(issuer, claims))
+    except Unauthenticated as refused:
+        assert refused.error == "invalid_token"
+        event(f"refused: {refused.description}")
+        return
+    event("accepted")
+    assert claims["iss"] == issuer.url
+    assert isinstance(claims["sub"], str) and claims["sub"] == caller.subject != ""
+    audience = claims.get("aud")
+    assert (
+        audience == issuer.audience
+        or (isinstance(audience, list) and issuer.audience in audience)
+        or ("aud" not in claims and claims.get("client_id") == issuer.audience)
+    )
+    assert int(claims["exp"]) > now - 60
+    assert caller.scopes <= {"events:read", "profile", "events:write"} | {
+        word for value in (claims.get("scope"), claims.get("scp")) for word in _words(value)
+    }
+
+
+def _words(value: object) -> set[str]:
+    if isinstance(value, str):
+        return set(value.split())
+    if isinstance(value, list):
+        return {item for item in value if isinstance(item, str)}
+    return set()
