@@ -129,3 +129,14 @@ def test_known_keys_outlive_an_issuer_outage_for_a_bounded_time(
     clock.advance(JWKS_STALE_SECONDS)
     with pytest.raises(IssuerUnavailable):
         checking.identify([token])
+
+
+def test_concurrent_requests_on_a_cold_cache_fetch_the_keys_once(
+    issuer: LocalIssuer, clock: Clock
+) -> None:
+    checking = checking_for(issuer, clock)
+    tokens = [f"Bearer {issuer.token(f'user-{n}')}" for n in range(20)]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        callers = list(pool.map(lambda token: checking.identify([token]), tokens))
+    assert [caller.subject for caller in callers] == [f"user-{n}" for n in range(20)]
+    assert issuer.jwks_served == 1
