@@ -14,8 +14,9 @@ APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose openssl
 .PHONY: run test demo demo-cast lint lint-deploy bench bench-load format schema screenshots venv assets \
 	dynalite system-deps clean lambda-build build-ApiFunction odbc-driver-sample test-remote
 
+# `make run AUTH=dev`: a local token issuer, and a token to try (EVENTLOG_AUTH, see README).
 run: venv assets
-	$(BIN)/python -m gateway --port $(PORT)
+	$(if $(AUTH),EVENTLOG_AUTH=$(AUTH)) $(BIN)/python -m gateway --port $(PORT)
 
 test: venv assets dynalite system-deps lint lambda-build odbc-driver-sample
 	$(BIN)/pytest

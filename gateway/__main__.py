@@ -7,10 +7,12 @@ once, and a port already in use is reported before anything else starts.
 import argparse
 import socket
 import sys
+from contextlib import ExitStack
 
 import uvicorn
 
 from gateway.app import create_app
+from gateway.auth.dev_issuer import DEV_TOKEN_SECONDS, TOKEN_PATH, LocalIssuer
 from gateway.observability import configure_logging
 from gateway.settings import Settings, get_settings
 from gateway.stores import Stores, open_stores
@@ -24,12 +26,20 @@ def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
     listener = bind_listener(args.host, args.port)
-    with open_stores(settings) as stores:
+    with ExitStack() as running:
+        issuer = None
+        if settings.auth == "dev":
+            issuer = running.enter_context(LocalIssuer())
+            settings = settings.model_copy(update=issuer.settings())
+        stores = running.enter_context(open_stores(settings))
+        # Built before the banner: once it is printed, only uvicorn's start stands between a
+        # client (or a Ctrl+C) and the server.
+        app = create_app(settings, stores)
         host, port = listener.getsockname()[:2]
-        print(banner(f"http://{host}:{port}", settings, stores), flush=True)  # noqa: T201
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings, stores), log_config=None, access_log=False)
-        )
+        base_url = f"http://{host}:{port}"
+        text = banner(base_url, settings, stores) + access(base_url, settings, issuer)
+        print(text, flush=True)  # noqa: T201
+        server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
         server.run(sockets=[listener])
 
 
@@ -42,6 +52,27 @@ def banner(base_url: str, settings: Settings, stores: Stores) -> str:
         f"  details:  {stores.description['details']}\n"
         f"  data is {lasting}. Stop with Ctrl+C.\n"
     )
+
+
+def access(base_url: str, settings: Settings, issuer: LocalIssuer | None) -> str:
+    """Who may call: open, the configured issuer's tokens, or the local issuer's, with a token
+    to try and the command that uses it."""
+    if issuer is not None:
+        hours = DEV_TOKEN_SECONDS // 3600
+        return (
+            f"  auth: tokens from a dev issuer, its keys made at start (JWKS {issuer.jwks_url})\n"
+            f"  paste into your shell (the token is user-42's, valid {hours} hour):\n"
+            f"    export ISSUER={issuer.url}\n"
+            f"    export TOKEN={issuer.token('user-42')}\n"
+            f'  then: curl -s {base_url}/events/user-42 -H "Authorization: Bearer $TOKEN"\n'
+            f'  more tokens: curl -s "$ISSUER{TOKEN_PATH}?sub=user-7&scope=events:read"\n'
+        )
+    if settings.auth == "none":
+        return (
+            "  auth: off: anyone may read and write every user's events "
+            "(make run AUTH=dev to try tokens)\n"
+        )
+    return f"  auth: bearer tokens from {settings.auth_issuer}\n"
 
 
 def bind_listener(host: str, port: int) -> socket.socket:

@@ -1,5 +1,6 @@
 """The app factory: settings in, a FastAPI app with its stores, routes and error mapping out."""
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
 
@@ -7,7 +8,10 @@ from fastapi import FastAPI
 from starlette.routing import Route
 
 from gateway.assets import OfflineAssets
+from gateway.auth.bearer import BearerAuthentication, authentication_for
+from gateway.cors import install_cors
 from gateway.graphql.lazy import GRAPHQL_METHODS, GRAPHQL_PATH, LazyGraphQL
+from gateway.graphql.refusal import RequestRefused, refused_response
 from gateway.observability import RequestContextMiddleware
 from gateway.resolvers import EventResolver
 from gateway.rest.body import BodyLimitMiddleware
@@ -16,6 +20,8 @@ from gateway.rest.problems import install_problem_handlers
 from gateway.rest.routes import router
 from gateway.settings import Settings, get_settings
 from gateway.stores import Stores, open_stores
+
+logger = logging.getLogger(__name__)
 
 
 def build_resolver(settings: Settings, stores: Stores) -> EventResolver:
@@ -28,11 +34,15 @@ def build_resolver(settings: Settings, stores: Stores) -> EventResolver:
 
 
 def create_app(
-    settings: Settings | None = None, stores: Stores | Callable[[], Stores] | None = None
+    settings: Settings | None = None,
+    stores: Stores | Callable[[], Stores] | None = None,
+    authentication: BearerAuthentication | None = None,
 ) -> FastAPI:
     """Stores passed in belong to the caller (tests, `python -m gateway`), or are opened on
     demand by a callable the caller owns (the Lambda handler: a failure to open them is a 503,
-    not a crash); otherwise the app opens them at start-up and closes them at shutdown."""
+    not a crash); otherwise the app opens them at start-up and closes them at shutdown.
+    Authentication is built from the settings unless given (tests pass one whose clock they
+    move)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -53,6 +63,12 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.authentication = authentication or authentication_for(settings)
+    if app.state.authentication is None and not settings.embedded:
+        logger.warning(
+            "authentication is off (EVENTLOG_AUTH=none): anyone who reaches this API may read "
+            "and write every user's events"
+        )
     if isinstance(stores, Stores):
         given = build_resolver(settings, stores)
         app.state.resolver_source = lambda: given
@@ -61,7 +77,10 @@ def create_app(
     # Added first, so it runs inside RequestContextMiddleware: its 413s carry the request id.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost, so every answer a page may read carries the CORS headers, 500s included.
+    install_cors(app, settings.cors_allow_origins)
     install_problem_handlers(app)
+    app.add_exception_handler(RequestRefused, refused_response)
     app.include_router(router)
     assets = OfflineAssets()
     install_docs_pages(app, assets)

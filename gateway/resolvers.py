@@ -7,6 +7,9 @@ It imports neither FastAPI nor Strawberry.
 Write protocol: details first (a conditional claim in DynamoDB), then the metadata row in SQL.
 The committed row is the moment an event becomes visible: reads are driven by SQL, so details
 without a row are never shown, and a failed row write leaves nothing a client can see.
+
+Access: every operation takes the `Caller` its transport identified and checks it with
+`schema.access.authorize` before touching a store, so both doors apply the same rule.
 """
 
 import logging
@@ -24,6 +27,7 @@ from persistence.protocols import (
     MetadataStore,
     PageRequest,
 )
+from schema.access import Action, Caller, authorize, require_identity
 from schema.cursor import CursorPosition, decode_cursor, encode_cursor, query_fingerprint
 from schema.errors import EventConflict, EventNotFound, StoreName, StoreUnavailable
 from schema.events import (
@@ -65,10 +69,12 @@ class EventResolver:
         self._cursor_secret = cursor_secret
         self._clock = clock
 
-    def record_event(self, raw: Any) -> RecordOutcome:
+    def record_event(self, raw: Any, *, caller: Caller) -> RecordOutcome:
         """Validate and store an event; replay an identical one; refuse a conflicting one."""
+        require_identity(caller)
         now = self._clock()
         create = parse_event_create(raw, self._limits, now)
+        authorize(caller, Action.RECORD, create.user_id)
         content_hash = create.content_hash()
         if create.event_id is not None:
             stored = self._metadata.get(str(create.event_id))
@@ -84,14 +90,19 @@ class EventResolver:
         )
         return self._write(record, create)
 
-    def find_record(self, user_id: str, event_id: str) -> EventRecord | None:
-        """The metadata of one of the user's events (None for another user's or no event)."""
+    def find_record(self, user_id: str, event_id: str, *, caller: Caller) -> EventRecord | None:
+        """The metadata of one of the user's events (None for another user's or no event).
+
+        Access is judged on the `user_id` asked for, before any lookup: a caller who may not
+        read that user learns nothing about which events exist (403, never 404)."""
+        require_identity(caller)
         user_id = parse_user_id(user_id)
+        authorize(caller, Action.READ, user_id)
         record = self._metadata.get(_canonical_uuid(event_id) or "")
         return record if record is not None and record.user_id == user_id else None
 
-    def get_event(self, user_id: str, event_id: str) -> Event:
-        record = self.find_record(user_id, event_id)
+    def get_event(self, user_id: str, event_id: str, *, caller: Caller) -> Event:
+        record = self.find_record(user_id, event_id, caller=caller)
         if record is None:
             raise EventNotFound(user_id, event_id)
         events = self._join([record])
@@ -99,18 +110,22 @@ class EventResolver:
             raise EventNotFound(user_id, event_id)
         return events[0]
 
-    def list_events(self, user_id: str, query: EventListQuery) -> EventPage:
+    def list_events(self, user_id: str, query: EventListQuery, *, caller: Caller) -> EventPage:
         """One keyset query for the page, then ceil(n/100) BatchGetItem calls for its details."""
-        records = self.list_records(user_id, query)
+        records = self.list_records(user_id, query, caller=caller)
         page = records[: query.limit]
         next_cursor = (
             self.cursor_for(user_id, query, page[-1]) if len(records) > query.limit else None
         )
         return EventPage(user_id=user_id, events=self._join(page), next_cursor=next_cursor)
 
-    def list_records(self, user_id: str, query: EventListQuery) -> list[EventRecord]:
+    def list_records(
+        self, user_id: str, query: EventListQuery, *, caller: Caller
+    ) -> list[EventRecord]:
         """Metadata only, one row more than the limit (it tells whether a next page exists)."""
+        require_identity(caller)
         user_id = parse_user_id(user_id)
+        authorize(caller, Action.READ, user_id)
         after = (
             decode_cursor(query.cursor, _fingerprint(user_id, query), self._cursor_secret)
             if query.cursor

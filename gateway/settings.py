@@ -1,10 +1,11 @@
 """Configuration from `EVENTLOG_*` environment variables, with defaults that run embedded."""
 
+import re
 from functools import lru_cache
-from typing import Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from schema.limits import (
     DEFAULT_MAX_DETAILS_BYTES,
@@ -16,6 +17,10 @@ from schema.limits import (
 
 EMBEDDED = "embedded"
 AWS_DEFAULT = "aws"
+
+AuthMode = Literal["jwt", "none", "dev"]
+# An origin is a scheme and a host (and port): no path, not even a trailing slash.
+_ORIGIN = re.compile(r"^https?://[^/\s]+$")
 
 
 class Settings(BaseSettings):
@@ -66,6 +71,24 @@ class Settings(BaseSettings):
         "base path), stripped before routing.",
     )
     log_level: str = "INFO"
+    auth: AuthMode | None = Field(
+        None,
+        description="`jwt`, `none` (open to anyone, with a warning) or `dev` (embedded only: a "
+        "local issuer). Unset: `none` when embedded, `jwt` when an issuer is set, else refused.",
+    )
+    auth_issuer: str | None = Field(None, description="The exact `iss` of accepted tokens.")
+    auth_audience: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Accepted audiences, comma-separated, matched against `aud` (or `client_id` "
+        "when a token has no `aud`).",
+    )
+    auth_jwks_url: str | None = Field(None, description="The issuer's JWKS (`jwks_uri`).")
+    auth_jwks_timeout_seconds: float = Field(3.0, gt=0, le=30)
+    auth_jwks_cache_seconds: int = Field(300, ge=10, le=86_400)
+    cors_allow_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins whose pages may call the API, comma-separated, or `*`; empty: none.",
+    )
 
     @property
     def embedded(self) -> bool:
@@ -92,6 +115,55 @@ class Settings(BaseSettings):
             )
         if self.cursor_secret is not None and len(self.cursor_secret.get_secret_value()) < 32:
             raise ValueError("EVENTLOG_CURSOR_SECRET must be at least 32 characters")
+        return self
+
+    @field_validator("auth_audience", "cors_allow_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """A list from a comma-separated variable (what CloudFormation's !Join makes)."""
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("cors_allow_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: give scheme://host[:port], with no path and "
+                    "no trailing slash (a browser sends http://localhost:3000, never .../)"
+                )
+        return origins
+
+    @model_validator(mode="after")
+    def _fail_closed(self) -> Self:
+        """A lasting deployment never runs open by accident: it says how callers authenticate,
+        or that they do not (EVENTLOG_AUTH=none)."""
+        if self.auth is None:
+            if self.auth_issuer is None and not self.embedded:
+                raise ValueError(
+                    "refusing to start without authentication: set EVENTLOG_AUTH=jwt with "
+                    "EVENTLOG_AUTH_ISSUER, EVENTLOG_AUTH_AUDIENCE and EVENTLOG_AUTH_JWKS_URL, or "
+                    "EVENTLOG_AUTH=none to let anyone read and write every user's events"
+                )
+            self.auth = "jwt" if self.auth_issuer is not None else "none"
+        if self.auth == "jwt":
+            needed = {
+                "EVENTLOG_AUTH_ISSUER": self.auth_issuer,
+                "EVENTLOG_AUTH_AUDIENCE": self.auth_audience,
+                "EVENTLOG_AUTH_JWKS_URL": self.auth_jwks_url,
+            }
+            missing = [name for name, value in needed.items() if not value]
+            if missing:
+                raise ValueError(f"EVENTLOG_AUTH=jwt needs {', '.join(missing)}")
+            if not str(self.auth_jwks_url).startswith(("https://", "http://")):
+                raise ValueError("EVENTLOG_AUTH_JWKS_URL must be an http(s) URL")
+        if self.auth == "dev" and not self.embedded:
+            raise ValueError(
+                "EVENTLOG_AUTH=dev runs only with embedded stores: its issuer gives a token to "
+                "anyone who asks"
+            )
         return self
 
 

@@ -78,3 +78,38 @@ class StoreUnavailable(EventLogError):
         super().__init__(f"The {store} store is unavailable; retry the same request later.")
         self.store = store
         self.in_doubt = in_doubt
+
+
+class Unauthenticated(EventLogError):
+    """No usable bearer token. `error` is RFC 6750's code: None when no token was sent at all
+    (the client may not know it needs one), `invalid_token` when the one sent fails a check."""
+
+    def __init__(
+        self,
+        description: str = "This operation needs a token: send Authorization: Bearer <token>.",
+        *,
+        error: Literal["invalid_token"] | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.description = description
+        self.error = error
+
+
+class Forbidden(EventLogError):
+    """A valid token that may not do this to this user's events. `scope` is the one that would."""
+
+    def __init__(self, verb: str, user_id: str, scope: str) -> None:
+        super().__init__(
+            f"This token may not {verb} the events of user {user_id!r}: only that user's own "
+            f"token may, or one with the scope {scope}."
+        )
+        self.scope = scope
+
+
+class IssuerUnavailable(EventLogError):
+    """The token issuer's keys (its JWKS) could not be fetched in time, and none are cached."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The token issuer's signing keys cannot be fetched right now; retry later."
+        )

@@ -55,3 +55,8 @@ class Limits:
     def max_body_bytes(self) -> int:
         """A request body may carry details in escaped form (\\uXXXX) and some whitespace."""
         return 2 * self.max_details_bytes + 16 * 1024
+
+
+# A bearer token larger than this is refused unread. Real access tokens stay far below it (large
+# Entra ID tokens with many groups reach ~6 KB), and API Gateway caps all headers at 10 KB.
+MAX_TOKEN_CHARS = 8 * 1024

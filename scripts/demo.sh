@@ -7,6 +7,8 @@
 # DynamoDB emulator as a separate process, so it can pause that process (SIGSTOP) the way a
 # network partition would. Every call checks its status: the script exits non-zero on any
 # surprise, which is how tests/e2e/test_demo.py runs it. DEMO_PAUSE=seconds between steps.
+# Authentication is off (EVENTLOG_AUTH=none): this walk is about storage; README's "Trying
+# authentication" shows tokens.
 set -euo pipefail
 
 PYTHON=${PYTHON:-.venv/bin/python}
@@ -61,6 +63,7 @@ PIDS+=("$DYNAMODB_PID")
 EVENTLOG_DATABASE_URL="sqlite:///$WORK/events.db" \
 EVENTLOG_DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT" \
 EVENTLOG_CREATE_TABLES=true \
+EVENTLOG_AUTH=none \
 EVENTLOG_CURSOR_SECRET=demo-cursor-secret-of-32-characters-at-least \
 EVENTLOG_DYNAMODB_CONNECT_TIMEOUT_SECONDS=1 \
 EVENTLOG_DYNAMODB_READ_TIMEOUT_SECONDS=1 \

@@ -16,6 +16,7 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy.dialects.mssql import pyodbc as mssql_pyodbc
 from sqlalchemy.engine import URL
 
+from gateway.auth.dev_issuer import LocalIssuer
 from gateway.settings import Settings
 from persistence.embedded import EmbeddedDynamoDB
 from persistence.metadata import SqlMetadataStore
@@ -85,7 +86,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_configure() -> None:
-    """Fake credentials for moto, and no chance of reaching a real AWS account from a test."""
+    """Fake credentials for moto, and no chance of reaching a real AWS account from a test.
+
+    Authentication is off for every Settings a test builds (EVENTLOG_AUTH=none), this being the
+    one place that says so: tests of stores and rules call as anyone. Tests of access turn it on
+    with an issuer of their own (tests/auth.py); tests of the fail-closed rule unset it."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -95,6 +100,7 @@ def pytest_configure() -> None:
         os.environ[name] = value
     for name in [name for name in os.environ if name.startswith("EVENTLOG_")]:
         del os.environ[name]
+    os.environ["EVENTLOG_AUTH"] = "none"
 
 
 @pytest.fixture(scope="session")
@@ -220,3 +226,10 @@ def sql_store(url: str, timeout_seconds: int = 1) -> SqlMetadataStore:
         pool_timeout_seconds=timeout_seconds,
     )
     return SqlMetadataStore(engine)
+
+
+@pytest.fixture
+def issuer() -> Iterator[LocalIssuer]:
+    """A token issuer of the tests' own on 127.0.0.1: RS256 keys made now, its JWKS over HTTP."""
+    with LocalIssuer() as running:
+        yield running

@@ -16,11 +16,17 @@ GENERATED_HEADERS = {"date", "x-request-id", "content-length"}
 FENCE = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
 
 
+# Sections whose examples run against `make run AUTH=dev` (a server that checks tokens, with
+# $ISSUER and user-42's $TOKEN from its banner); every other example runs against `make run`.
+AUTH_SECTIONS = {"README.md": "## Trying authentication", "docs/rest.md": "## Authentication"}
+
+
 @dataclass(frozen=True)
 class Example:
     command: str
     language: str | None  # of the answer printed under it; None for a set-up step
     answer: str
+    section: str  # the `## ` heading it is under
 
 
 def examples(document: str) -> list[Example]:
@@ -28,15 +34,21 @@ def examples(document: str) -> list[Example]:
     text = (ROOT / document).read_text()
     blocks = [(m.group(1), m.group(2), m.start(), m.end()) for m in FENCE.finditer(text)]
     found = []
-    for index, (lang, body, _, end) in enumerate(blocks):
+    for index, (lang, body, start, end) in enumerate(blocks):
         if lang != "sh" or "curl " not in body:
             continue
+        headings = re.findall(r"^## .*$", text[:start], re.MULTILINE)
+        heading = headings[-1] if headings else ""
         following = blocks[index + 1] if index + 1 < len(blocks) else None
         if following and following[0] != "sh" and text[end : following[2]].strip() == "":
-            found.append(Example(body.strip(), following[0], following[1]))
+            found.append(Example(body.strip(), following[0], following[1], heading))
         else:
-            found.append(Example(body.strip(), None, ""))
+            found.append(Example(body.strip(), None, "", heading))
     return found
+
+
+def needs_tokens(document: str, example: Example) -> bool:
+    return example.section == AUTH_SECTIONS[document]
 
 
 def scrub(value: Any) -> Any:

@@ -1,18 +1,27 @@
-"""Per-request GraphQL context: the resolver layer and a details DataLoader of its own.
+"""Per-request GraphQL context: the resolver layer, the caller, and a details DataLoader.
 
 The loader is made for each request (never at module level): it caches what it loaded, and a
 shared one would serve one request's data to another.
+
+The caller is identified as REST identifies it. A request without a token is executed: its
+operations answer UNAUTHENTICATED as field errors (the schema decides, as GraphQL over HTTP asks),
+and introspection stays open. A token that cannot be accepted refuses the whole request, whatever
+it asks, with 401 (or 503 when the issuer's keys cannot be fetched): see `refusal.RequestRefused`.
 """
 
 import logging
 from typing import Any
 
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from gateway.deps import ResolverDep
+from gateway.deps import ResolverDep, identify_caller
+from gateway.graphql.refusal import RequestRefused
 from gateway.resolvers import EventResolver
+from schema.access import Caller
+from schema.errors import IssuerUnavailable, Unauthenticated
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +31,10 @@ class DetailsMissing(Exception):
 
 
 class GraphQLContext(BaseContext):
-    def __init__(self, resolver: EventResolver) -> None:
+    def __init__(self, resolver: EventResolver, caller: Caller) -> None:
         super().__init__()
         self.resolver = resolver
+        self.caller = caller
         self.details_loader: DataLoader[str, dict[str, Any]] = DataLoader(
             load_fn=self._load_details
         )
@@ -38,5 +48,9 @@ class GraphQLContext(BaseContext):
         return [found.get(event_id, DetailsMissing(event_id)) for event_id in event_ids]
 
 
-async def get_context(resolver: ResolverDep) -> GraphQLContext:
-    return GraphQLContext(resolver)
+async def get_context(request: Request, resolver: ResolverDep) -> GraphQLContext:
+    try:
+        caller = await identify_caller(request)
+    except (Unauthenticated, IssuerUnavailable) as refusal:
+        raise RequestRefused(refusal) from refusal
+    return GraphQLContext(resolver, caller)

@@ -11,12 +11,14 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from gateway.graphql.refusal import REFUSAL_CODES
 from gateway.request_id import current_request_id
 from schema.errors import (
     EventConflict,
     EventLogError,
     EventNotFound,
     FieldError,
+    Forbidden,
     InvalidCursor,
     InvalidInput,
     StoreUnavailable,
@@ -30,6 +32,8 @@ _CODES: dict[type[EventLogError], str] = {
     EventConflict: "CONFLICT",
     EventNotFound: "NOT_FOUND",
     StoreUnavailable: "SERVICE_UNAVAILABLE",
+    Forbidden: "FORBIDDEN",
+    **REFUSAL_CODES,
 }
 
 # GraphQL names for the list query's fields.

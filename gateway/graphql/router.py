@@ -28,4 +28,17 @@ class EventLogGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
         return dump_json(data)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        return HTMLResponse(self._assets.localize(self.graphql_ide_html, root_path(request)))
+        page = self.graphql_ide_html.replace(_WELCOME, _WELCOME + _WHERE_THE_TOKEN_GOES, 1)
+        return HTMLResponse(self._assets.localize(page, root_path(request)))
+
+
+# GraphiQL's opening comment, and what we add under it: where a bearer token goes. (It is a
+# JavaScript template literal: no backticks.)
+_WELCOME = "# Welcome to GraphiQL 🍓\n#\n"
+_WHERE_THE_TOKEN_GOES = (
+    "# Operations need a bearer token when the server checks them (introspection and this page\n"
+    "# do not): open the Headers tab below and enter\n"
+    '#     {"Authorization": "Bearer <your token>"}\n'
+    "# (make run AUTH=dev prints one; ?headers=... in this page's address fills the tab)\n"
+    "#\n"
+)

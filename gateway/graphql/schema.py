@@ -24,6 +24,7 @@ from gateway.graphql.types import (
     RecordOutcome,
 )
 from persistence.protocols import EventRecord
+from schema.access import require_identity
 from schema.events import parse_listing
 from schema.limits import DEFAULT_PAGE_LIMIT, MAX_EVENT_TYPES
 
@@ -54,6 +55,8 @@ class Query:
         start: Annotated[DateTime | None, strawberry.argument(name="from")] = None,
         end: Annotated[DateTime | None, strawberry.argument(name="to")] = None,
     ) -> EventConnection:
+        # Who asks comes first, as in every operation: a stranger learns nothing about the rules.
+        require_identity(info.context.caller)
         resolver = info.context.resolver
         given = {"limit": first, "cursor": after, "from": start, "to": end}
         query = parse_listing(
@@ -61,7 +64,9 @@ class Query:
             {name: [value] for name, value in given.items() if value is not None}
             | {"eventType": event_type or []},
         )
-        records = await run_in_threadpool(resolver.list_records, user_id, query)
+        records = await run_in_threadpool(
+            resolver.list_records, user_id, query, caller=info.context.caller
+        )
         page = records[: query.limit]
         edges = [
             EventEdge(
@@ -78,9 +83,14 @@ class Query:
         )
         return EventConnection(edges=edges, page_info=page_info)
 
-    @strawberry.field(description="One of the user's events, or null.")
+    @strawberry.field(
+        description="One of the user's events, or null; FORBIDDEN for a user the token may "
+        "not read, whether or not the event exists."
+    )
     async def event(self, info: ContextInfo, user_id: str, event_id: strawberry.ID) -> Event | None:
-        record = await run_in_threadpool(info.context.resolver.find_record, user_id, event_id)
+        record = await run_in_threadpool(
+            info.context.resolver.find_record, user_id, event_id, caller=info.context.caller
+        )
         shown = await _shown(info, [record] if record is not None else [])
         return Event.from_record(shown[0]) if shown else None
 
@@ -113,7 +123,9 @@ def _asks_for(selections: Iterable[Any], name: str) -> bool:
 class Mutation:
     @strawberry.mutation(description="Record an event; the same rules and idempotency as REST.")
     async def record_event(self, info: ContextInfo, input: RecordEventInput) -> RecordEventPayload:
-        outcome = await run_in_threadpool(info.context.resolver.record_event, input.as_body())
+        outcome = await run_in_threadpool(
+            info.context.resolver.record_event, input.as_body(), caller=info.context.caller
+        )
         return RecordEventPayload(
             outcome=RecordOutcome.CREATED if outcome.created else RecordOutcome.REPLAYED,
             event=Event.from_event(outcome.event),

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.auth.bearer import challenge
 from gateway.request_id import current_request_id, request_id_var
 from gateway.rest.body import MalformedBody, PayloadTooLarge, UnsupportedMediaType
 from gateway.rest.responses import ProblemResponse
@@ -23,9 +24,12 @@ from schema.errors import (
     EventLogError,
     EventNotFound,
     FieldError,
+    Forbidden,
     InvalidCursor,
     InvalidInput,
+    IssuerUnavailable,
     StoreUnavailable,
+    Unauthenticated,
     offending_fields,
 )
 from schema.events import field_error
@@ -39,6 +43,13 @@ _PROBLEMS: dict[type[Exception], tuple[HTTPStatus, str, str]] = {
     EventNotFound: (HTTPStatus.NOT_FOUND, "not-found", "No such event"),
     InvalidCursor: (HTTPStatus.BAD_REQUEST, "invalid-cursor", "Invalid cursor"),
     StoreUnavailable: (HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "Store unavailable"),
+    Unauthenticated: (HTTPStatus.UNAUTHORIZED, "unauthenticated", "Authentication required"),
+    Forbidden: (HTTPStatus.FORBIDDEN, "forbidden", "Not allowed for this user"),
+    IssuerUnavailable: (
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "auth-unavailable",
+        "Token issuer unavailable",
+    ),
     UnsupportedMediaType: (
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         "unsupported-media-type",
@@ -101,9 +112,9 @@ def validation_problem(errors: list[FieldError]) -> ProblemResponse:
 
 async def _domain_error(request: Request, exc: Exception) -> ProblemResponse:
     status, body = domain_problem(exc)
-    headers = None
-    if isinstance(exc, StoreUnavailable):
-        headers = {"Retry-After": str(request.app.state.settings.retry_after_seconds)}
+    headers = challenge(exc) if isinstance(exc, EventLogError) else {}
+    if isinstance(exc, StoreUnavailable | IssuerUnavailable):
+        headers["Retry-After"] = str(request.app.state.settings.retry_after_seconds)
     return ProblemResponse(body, status_code=int(status), headers=headers)
 
 

@@ -7,12 +7,20 @@ from fastapi import APIRouter, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from gateway.deps import ResolverDep
+from gateway.deps import CallerDep, ResolverDep
 from gateway.rest.body import JsonBody, MalformedBody, PayloadTooLarge, UnsupportedMediaType
 from gateway.rest.examples import RECORD_EXAMPLES, invalid_event_errors, rejection
 from gateway.rest.problems import NotReadyProblemBody, not_ready_body, problem_responses
 from gateway.rest.responses import ExactJSONResponse, ProblemResponse
-from schema.errors import EventConflict, EventNotFound, InvalidCursor, StoreUnavailable
+from schema.access import Action
+from schema.errors import (
+    EventConflict,
+    EventNotFound,
+    Forbidden,
+    InvalidCursor,
+    StoreUnavailable,
+    Unauthenticated,
+)
 from schema.events import (
     EXAMPLE_EVENT_ID,
     EXAMPLE_USER_ID,
@@ -57,7 +65,26 @@ PathEventId = Annotated[
 
 # The texts below are docs/rest.md's, word for word: tests/api/rest/test_openapi.py compares them.
 _UNAVAILABLE = StoreUnavailable("metadata")
-_UNAVAILABLE_TEXT = "A store is unavailable (`unavailable`); retry after `Retry-After` seconds."
+_UNAVAILABLE_TEXT = (
+    "A store, or the token issuer's keys, is unavailable (`unavailable`, `auth-unavailable`); "
+    "retry after `Retry-After` seconds."
+)
+_UNAUTHENTICATED_TEXT = (
+    "No bearer token, or one that is expired, not yet valid, for another issuer or audience, "
+    "or not signed by the issuer (`unauthenticated`); `WWW-Authenticate` says which."
+)
+
+
+def _access_answers(action: Action, when_forbidden: str) -> dict[int, tuple[str, Exception]]:
+    """The 401 and 403 of an operation, documented with the errors that answer them."""
+    forbidden = Forbidden(action.verb, EXAMPLE_USER_ID, action.scope)
+    return {401: (_UNAUTHENTICATED_TEXT, Unauthenticated()), 403: (when_forbidden, forbidden)}
+
+
+_READ_FORBIDDEN = (
+    "The token's subject is not this `userId` and it lacks the scope `events:read` "
+    "(`forbidden`), whether or not the user has events."
+)
 
 
 # OpenAPI links: where a recorded event can be read (clients and schemathesis follow them).
@@ -130,8 +157,14 @@ _RECORDED_EVENT_LINKS = {
                     "The body breaks a rule (`validation`); `errors` lists every offending field.",
                     invalid_event_errors(),
                 ),
+                **_access_answers(
+                    Action.RECORD,
+                    "The token's subject is not the body's `userId` and it lacks the scope "
+                    "`events:write` (`forbidden`); nothing was stored.",
+                ),
                 503: (
-                    "A store is down, throttled or too slow (`unavailable`); `Retry-After` says "
+                    "A store is down, throttled or too slow (`unavailable`), or the token "
+                    "issuer's keys cannot be fetched (`auth-unavailable`); `Retry-After` says "
                     "when to retry. Nothing became visible: repeat the same request (same "
                     "`eventId`) and it is stored exactly once.",
                     StoreUnavailable("details"),
@@ -140,8 +173,11 @@ _RECORDED_EVENT_LINKS = {
         ),
     },
 )
-async def record_event(body: JsonBody, resolver: ResolverDep) -> ExactJSONResponse:
-    outcome = await run_in_threadpool(resolver.record_event, body)
+async def record_event(
+    caller: CallerDep, body: JsonBody, resolver: ResolverDep
+) -> ExactJSONResponse:
+    # The caller comes first: a stranger is told 401 before anything about the body.
+    outcome = await run_in_threadpool(resolver.record_event, body, caller=caller)
     event = outcome.event
     if not outcome.created:
         return ExactJSONResponse(event.to_json(), status_code=status.HTTP_200_OK)
@@ -191,18 +227,19 @@ def listing_parameters() -> list[dict[str, Any]]:
                 "than `eventType` given twice (`validation`); `errors` lists each.",
                 rejection(lambda: parse_listing(EXAMPLE_USER_ID, {"limit": ["0"]})),
             ),
+            **_access_answers(Action.READ, _READ_FORBIDDEN),
             503: (_UNAVAILABLE_TEXT, _UNAVAILABLE),
         }
     ),
 )
 def list_events(
-    user_id: ListingUserId, request: Request, resolver: ResolverDep
+    caller: CallerDep, user_id: ListingUserId, request: Request, resolver: ResolverDep
 ) -> ExactJSONResponse:
     given: dict[str, list[str]] = {}
     for name, value in request.query_params.multi_items():
         given.setdefault(name, []).append(value)
     query = parse_listing(user_id, given)
-    return ExactJSONResponse(resolver.list_events(user_id, query).to_json())
+    return ExactJSONResponse(resolver.list_events(user_id, query, caller=caller).to_json())
 
 
 @router.get(
@@ -223,14 +260,15 @@ def list_events(
                 "A malformed `userId` (`validation`).",
                 rejection(lambda: parse_user_id("user 42")),
             ),
+            **_access_answers(Action.READ, _READ_FORBIDDEN),
             503: (_UNAVAILABLE_TEXT, _UNAVAILABLE),
         }
     ),
 )
 def get_event(
-    user_id: PathUserId, event_id: PathEventId, resolver: ResolverDep
+    caller: CallerDep, user_id: PathUserId, event_id: PathEventId, resolver: ResolverDep
 ) -> ExactJSONResponse:
-    return ExactJSONResponse(resolver.get_event(user_id, event_id).to_json())
+    return ExactJSONResponse(resolver.get_event(user_id, event_id, caller=caller).to_json())
 
 
 @router.get(

@@ -13,9 +13,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.auth.dev_issuer import LocalIssuer
 from gateway.settings import Settings
 from gateway.stores import dynamodb_client, open_stores
 from persistence.details import DynamoDetailStore
+from tests.auth import Clock, authentication, silent_jwks, with_issuer
 from tests.conftest import REMOTE_BASE_URL, TEST_CURSOR_SECRET
 
 
@@ -40,6 +42,35 @@ def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
 def emulator_client(emulator_settings: Settings) -> Iterator[TestClient]:
     """As `client`, once with the details in moto and once in dynalite."""
     with TestClient(create_app(emulator_settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def auth_settings(settings: Settings, issuer: LocalIssuer) -> Settings:
+    """The test stores, with bearer tokens required from the tests' issuer."""
+    return with_issuer(settings, issuer)
+
+
+@pytest.fixture
+def auth_client(auth_settings: Settings, clock: Clock) -> Iterator[TestClient]:
+    """The app with authentication on: tokens are checked against the issuer's JWKS over HTTP."""
+    app = create_app(auth_settings, authentication=authentication(auth_settings, clock))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def silent_issuer_client(
+    settings: Settings, issuer: LocalIssuer, silent_port: int
+) -> Iterator[TestClient]:
+    """The app checking tokens against an issuer whose JWKS never answers."""
+    app = create_app(with_issuer(settings, issuer, **silent_jwks(silent_port)))
+    with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
 

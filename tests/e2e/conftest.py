@@ -8,8 +8,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.conftest import REMOTE_BASE_URL, closed_port
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, driven by playwright."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
 
 
 @dataclass
@@ -38,13 +52,24 @@ class RemoteServer:
 
 @pytest.fixture
 def embedded_server() -> Iterator[RunningServer | RemoteServer]:
+    """`make run`: embedded stores, open to anyone (or the server of `make test-remote`)."""
     if REMOTE_BASE_URL:
         yield RemoteServer(REMOTE_BASE_URL)
         return
+    yield from serve()
+
+
+@pytest.fixture
+def dev_auth_server() -> Iterator[RunningServer]:
+    """`make run AUTH=dev`: embedded stores, tokens from a local issuer checked."""
+    yield from serve(EVENTLOG_AUTH="dev")
+
+
+def serve(**variables: str) -> Iterator[RunningServer]:
     port = closed_port()
     env = {
         key: value for key, value in os.environ.items() if not key.startswith(("EVENTLOG_", "AWS_"))
-    }
+    } | variables
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "--port", str(port)],
         stdout=subprocess.PIPE,

@@ -1,6 +1,8 @@
 """Every command in README.md and docs/rest.md, run as printed against a fresh server; its
-output must equal the block printed under it (ignoring generated times and request ids)."""
+output must equal the block printed under it (ignoring generated times and request ids). The
+authentication sections run against `make run AUTH=dev`, with the exports its banner prints."""
 
+import os
 import re
 import subprocess
 
@@ -14,6 +16,7 @@ from tests.docs import (
     assert_answer_matches_printed,
     examples,
     http_answer,
+    needs_tokens,
     same_json,
 )
 from tests.e2e.conftest import RunningServer
@@ -31,28 +34,41 @@ def assert_answers_as_printed(example: Example, output: str) -> None:
         assert output.strip() == example.answer.strip(), example.command
 
 
-@pytest.mark.parametrize("document", ["README.md", "docs/rest.md"])
-def test_documented_commands_answer_what_the_docs_print(
-    embedded_server: RunningServer, document: str
-) -> None:
-    found = examples(document)
-    assert any(example.language for example in found), f"{document} has no examples"
-    for example in found:
+def run_as_printed(examples_to_run: list[Example], server: RunningServer, **env: str) -> None:
+    assert any(example.language for example in examples_to_run), "no examples"
+    for example in examples_to_run:
         result = subprocess.run(
-            [
-                "bash",
-                "-o",
-                "pipefail",
-                "-c",
-                example.command.replace(DOCUMENTED_URL, embedded_server.url),
-            ],
+            ["bash", "-o", "pipefail", "-c", example.command.replace(DOCUMENTED_URL, server.url)],
             capture_output=True,
             text=True,
             timeout=30,
             check=True,
+            env=os.environ | env,
         )
         if example.language is not None:
             assert_answers_as_printed(example, result.stdout)
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/rest.md"])
+def test_documented_commands_answer_what_the_docs_print(
+    embedded_server: RunningServer, document: str
+) -> None:
+    found = [example for example in examples(document) if not needs_tokens(document, example)]
+    run_as_printed(found, embedded_server)
+
+
+def exports(banner: list[str]) -> dict[str, str]:
+    """What the dev banner tells a user to paste into their shell."""
+    pasted = [line.strip().removeprefix("export ") for line in banner if "export " in line]
+    return dict(line.split("=", 1) for line in pasted)
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/rest.md"])
+def test_documented_authentication_answers_what_the_docs_print(
+    dev_auth_server: RunningServer, document: str
+) -> None:
+    found = [example for example in examples(document) if needs_tokens(document, example)]
+    run_as_printed(found, dev_auth_server, **exports(dev_auth_server.banner))
 
 
 def test_printed_http_answers_leave_out_only_generated_headers() -> None:
@@ -66,7 +82,8 @@ def test_printed_http_answers_leave_out_only_generated_headers() -> None:
 
 
 def test_the_readme_tour_is_covered() -> None:
-    assert len([example for example in examples("README.md") if example.language]) == 5
+    tour = [example for example in examples("README.md") if example.section.endswith("tour")]
+    assert len([example for example in tour if example.language]) == 5
 
 
 def test_the_readme_configuration_table_lists_every_setting() -> None:

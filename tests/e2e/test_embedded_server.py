@@ -1,11 +1,14 @@
 """`make run`'s server: its banner, its logs, a clean stop that leaves no data behind."""
 
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import httpx
 
+from tests.docs import ROOT
 from tests.e2e.conftest import RunningServer
 from tests.factories import make_event
 
@@ -51,3 +54,53 @@ def test_stopping_removes_the_temporary_data(embedded_server: RunningServer) -> 
     assert database.exists()
     assert embedded_server.stop() == 0
     assert not database.parent.exists()
+
+
+def test_the_open_banner_says_anyone_may_call(embedded_server: RunningServer) -> None:
+    assert embedded_server.banner[5] == (
+        "  auth: off: anyone may read and write every user's events "
+        "(make run AUTH=dev to try tokens)"
+    )
+
+
+def readme_dev_banner() -> list[str]:
+    """The banner README.md prints under `make run AUTH=dev`, as patterns: ports and the token
+    change every run."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## Trying authentication", 1)[1].split("```text\n", 1)[1].split("```")[0]
+    patterns = []
+    for line in block.splitlines():
+        pattern = re.escape(line).replace("41001", r"\d+").replace("8000", r"\d+")
+        patterns.append(
+            pattern.replace(re.escape("eyJhbGciOiJSUzI1NiIs..."), r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
+        )
+    return patterns
+
+
+def test_the_dev_banner_is_the_one_the_readme_shows_and_its_commands_work(
+    dev_auth_server: RunningServer,
+) -> None:
+    shown = dev_auth_server.banner[5:]
+    patterns = readme_dev_banner()
+    assert len(shown) == len(patterns)
+    for line, pattern in zip(shown, patterns, strict=True):
+        assert re.fullmatch(pattern, line), line
+    exported = dict(
+        line.strip().removeprefix("export ").split("=", 1) for line in shown if "export " in line
+    )
+    then = shown[-2].split("then: ", 1)[1]
+    more = shown[-1].split("more tokens: ", 1)[1]
+    env = os.environ | exported
+    listed = subprocess.run(
+        ["bash", "-c", then], capture_output=True, text=True, env=env, check=True
+    )
+    assert json.loads(listed.stdout) == {"userId": "user-42", "events": [], "nextCursor": None}
+    minted = subprocess.run(
+        ["bash", "-c", more], capture_output=True, text=True, env=env, check=True
+    )
+    other = json.loads(minted.stdout)["access_token"]
+    answer = httpx.get(
+        f"{dev_auth_server.url}/events/user-42", headers={"Authorization": f"Bearer {other}"}
+    )
+    assert answer.status_code == 200  # user-7's token, with the scope events:read
+    assert httpx.get(f"{dev_auth_server.url}/events/user-42").status_code == 401

@@ -22,10 +22,12 @@ from mangum import Mangum
 
 from gateway.app import create_app
 from gateway.assets import PACKAGE_URL
+from gateway.auth.dev_issuer import LocalIssuer
 from gateway.lambda_handler import build_handler
 from gateway.settings import Settings
 from gateway.stores import StoresOnDemand, sql_url, with_secret
 from persistence.embedded import EmbeddedDynamoDB
+from tests.auth import with_issuer
 from tests.conftest import PASSWORD, closed_port, pyodbc_connection_string
 from tests.factories import make_event, unique_user
 
@@ -382,3 +384,25 @@ def test_after_a_snapstart_restore_pooled_sql_connections_are_discarded(
     assert stores().engine.pool is not pool
     assert stores().engine.pool.checkedin() == 0  # type: ignore[attr-defined]
     assert invoke(handler, "http-api-v2", "GET", f"/events/{user}").status == 200
+
+
+def test_behind_the_gateways_authorizer_the_app_checks_the_token_again(
+    settings: Settings, issuer: LocalIssuer
+) -> None:
+    """The claims API Gateway passes on are not trusted: only the token itself is (one code path
+    everywhere, and a route left without the authorizer by mistake stays closed)."""
+    handler = build_handler(with_issuer(settings, issuer))
+    user = unique_user()
+    event = api_gateway_event("http-api-v2", "GET", f"/events/{user}")
+    event["requestContext"]["authorizer"]["jwt"]["claims"] = {"sub": user, "scope": "events:read"}
+    refused = handler(event, LambdaContext())
+    assert refused["statusCode"] == 401
+    assert refused["headers"]["www-authenticate"] == 'Bearer realm="eventlog"'
+    allowed = invoke(
+        handler,
+        "http-api-v2",
+        "GET",
+        f"/events/{user}",
+        headers={"authorization": f"Bearer {issuer.token(user)}"},
+    )
+    assert (allowed.status, json.loads(allowed.body)["events"]) == (200, [])

@@ -263,3 +263,87 @@ def test_sam_local_settings_point_at_the_compose_services_and_their_table() -> N
     create_table = " ".join(compose()["services"]["create-table"]["command"])
     assert f"--table-name {settings.details_table} " in create_table
     assert settings.cursor_secret is not None
+
+
+def routes_by_auth() -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(guarded, public) routes of the HTTP API: public ones opt out of the default authorizer."""
+    guarded, public = set(), set()
+    for event in function()["Events"].values():
+        properties = event["Properties"]
+        route = (properties["Method"], properties["Path"])
+        opted_out = properties.get("Auth") == {"Authorizer": "NONE"}
+        (public if opted_out else guarded).add(route)
+    return guarded, public
+
+
+def test_every_operation_route_passes_the_jwt_authorizer_and_only_pages_and_probes_do_not() -> None:
+    spec = create_app(Settings()).openapi()
+    operations = {
+        (method.upper(), path)
+        for path, by_method in spec["paths"].items()
+        for method, operation in by_method.items()
+        if operation.get("security") == [{"bearerAuth": []}]
+    }
+    guarded, public = routes_by_auth()
+    # POST /graphql carries the GraphQL operations; GET /graphql is also the GraphiQL page. The
+    # catch-alls reach only the app's 404/405, its assets and its CORS preflight answers (an
+    # authorizer there would refuse every preflight, which carries no token).
+    assert guarded == operations | {("POST", "/graphql")}
+    assert (
+        public
+        == {
+            ("GET", "/health"),
+            ("GET", "/health/ready"),
+            ("GET", "/openapi.json"),
+            ("GET", "/docs"),
+            ("GET", "/redoc"),
+            ("GET", "/graphql"),
+        }
+        | CATCH_ALL_ROUTES
+    )
+    auth = template()["Resources"]["Api"]["Properties"]["Auth"]
+    assert auth["DefaultAuthorizer"] == "OidcToken"
+    assert auth["Authorizers"]["OidcToken"] == {
+        "IdentitySource": "$request.header.Authorization",
+        "JwtConfiguration": {"issuer": {"Ref": "AuthIssuer"}, "audience": {"Ref": "AuthAudience"}},
+    }
+
+
+def test_the_app_checks_the_same_issuer_and_audience_again() -> None:
+    variables = function()["Environment"]["Variables"]
+    assert variables["EVENTLOG_AUTH"] == "jwt"
+    assert variables["EVENTLOG_AUTH_ISSUER"] == {"Ref": "AuthIssuer"}
+    assert variables["EVENTLOG_AUTH_AUDIENCE"] == {"Join": [",", {"Ref": "AuthAudience"}]}
+    assert variables["EVENTLOG_AUTH_JWKS_URL"] == {"Ref": "AuthJwksUrl"}
+    parameters = template()["Parameters"]
+    assert "Default" not in parameters["AuthIssuer"] and "Default" not in parameters["AuthAudience"]
+
+
+def test_api_gateway_answers_preflights_with_the_apps_cors_rules() -> None:
+    from gateway.cors import (
+        CORS_ALLOW_HEADERS,
+        CORS_ALLOW_METHODS,
+        CORS_EXPOSE_HEADERS,
+        CORS_MAX_AGE_SECONDS,
+    )
+
+    condition, configured, absent = template()["Resources"]["Api"]["Properties"][
+        "CorsConfiguration"
+    ]["If"]
+    assert (condition, absent) == ("AllowsCrossOrigin", {"Ref": "AWS::NoValue"})
+    assert configured == {
+        "AllowOrigins": {"Split": [",", {"Ref": "CorsAllowOrigins"}]},
+        "AllowMethods": list(CORS_ALLOW_METHODS),
+        "AllowHeaders": [header.lower() for header in CORS_ALLOW_HEADERS],
+        "ExposeHeaders": [header.lower() for header in CORS_EXPOSE_HEADERS],
+        "MaxAge": CORS_MAX_AGE_SECONDS,
+    }
+    variables = function()["Environment"]["Variables"]
+    assert variables["EVENTLOG_CORS_ALLOW_ORIGINS"] == {"Ref": "CorsAllowOrigins"}
+
+
+def test_local_runs_say_how_callers_authenticate() -> None:
+    example = (ROOT / ".env.example").read_text()
+    assert "\nEVENTLOG_AUTH=" in example
+    assert "EVENTLOG_AUTH" in compose()["services"]["api"]["environment"]
+    assert env_json()["EVENTLOG_AUTH"] == "none"

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gateway.auth.dev_issuer import LocalIssuer
 from tests.e2e.test_lambda_handler import api_gateway_event
 from tests.factories import make_event, unique_user
 
@@ -130,16 +131,18 @@ print(json.dumps([[a["statusCode"], a["headers"].get("content-type"), a["body"]]
 
 
 def test_the_built_function_serves_rest_graphql_and_its_docs_under_a_base_path(
-    unzipped: Path, tmp_path: Path, moto_endpoint: str, details_table: str
+    unzipped: Path, tmp_path: Path, moto_endpoint: str, details_table: str, issuer: LocalIssuer
 ) -> None:
+    """With tokens checked as deployed: PyJWT and cryptography's compiled wheel, as packaged."""
     user = unique_user()
     body = json.dumps(make_event(userId=user))
-    json_body = {"content-type": "application/json"}
+    token = {"authorization": f"Bearer {issuer.token(user)}"}
+    json_body = {"content-type": "application/json", **token}
     html = {"accept": "text/html"}
     query = json.dumps({"query": f'{{ events(userId: "{user}") {{ nodes {{ details }} }} }}'})
     requests: list[tuple[str, str, dict[str, Any]]] = [
         ("POST", "/eventlog/events", {"headers": json_body, "body": body}),
-        ("GET", f"/eventlog/events/{user}", {}),
+        ("GET", f"/eventlog/events/{user}", {"headers": token}),
         ("POST", "/eventlog/graphql", {"headers": json_body, "body": query}),
         ("GET", "/eventlog/docs", {}),
         ("GET", "/eventlog/graphql", {"headers": html}),
@@ -160,6 +163,10 @@ def test_the_built_function_serves_rest_graphql_and_its_docs_under_a_base_path(
         EVENTLOG_CREATE_TABLES="true",
         EVENTLOG_CURSOR_SECRET="c" * 40,
         EVENTLOG_API_BASE_PATH="/eventlog",
+        EVENTLOG_AUTH="jwt",
+        EVENTLOG_AUTH_ISSUER=issuer.url,
+        EVENTLOG_AUTH_AUDIENCE=issuer.audience,
+        EVENTLOG_AUTH_JWKS_URL=issuer.jwks_url,
     )
     statuses = [status for status, _, _ in answers]
     assert statuses == [201, 200, 200, 200, 200, 200, 200], answers

@@ -154,6 +154,33 @@ def test_unknown_paths_and_methods_reach_the_function() -> None:
     assert "x-amazon-apigateway-any-method" in paths["/"]
 
 
+def test_the_api_asks_the_jwt_authorizer_on_operations_only_and_answers_preflights() -> None:
+    (api,) = resources("AWS::ApiGatewayV2::Api").values()
+    body = api["Body"]
+    security = {
+        (method.upper(), path): operation["security"]
+        for path, by_method in body["paths"].items()
+        for method, operation in by_method.items()
+    }
+    guarded = {route for route, needed in security.items() if needed == [{"OidcToken": []}]}
+    assert guarded == {
+        ("POST", "/events"),
+        ("GET", "/events/{userId}"),
+        ("GET", "/events/{userId}/{eventId}"),
+        ("POST", "/graphql"),
+    }
+    assert all(
+        needed == [{"NONE": []}] for route, needed in security.items() if route not in guarded
+    )
+    scheme = body["components"]["securitySchemes"]["OidcToken"]["x-amazon-apigateway-authorizer"]
+    assert scheme["type"] == "jwt"
+    assert scheme["identitySource"] == "$request.header.Authorization"
+    condition, cors, _ = body["x-amazon-apigateway-cors"]["Fn::If"]
+    assert condition == "AllowsCrossOrigin"
+    assert cors["allowOrigins"] == {"Fn::Split": [",", ""]}  # the parameter's default, resolved
+    assert cors["maxAge"] == 600
+
+
 LAYER_MAKEFILE = ROOT / "layers" / "odbc" / "Makefile"
 
 

@@ -9,11 +9,13 @@ SECRET = "x" * 32
 
 
 def test_defaults_run_fully_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EVENTLOG_AUTH")
     settings = Settings()
     assert (settings.database_url, settings.dynamodb_endpoint) == ("embedded", "embedded")
     assert settings.embedded
     assert settings.limits.max_details_bytes == 64 * 1024
     assert settings.limits.max_body_bytes == 147_456
+    assert settings.auth == "none"
 
 
 def test_reads_eventlog_variables_and_ignores_empty_ones(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,3 +57,56 @@ def test_the_future_skew_is_bounded_so_the_calendar_cannot_overflow() -> None:
     with pytest.raises(ValidationError, match="max_future_seconds"):
         Settings(max_future_seconds=366 * 24 * 3600 + 1)
     Settings(max_future_seconds=366 * 24 * 3600)
+
+
+LASTING = {"database_url": "sqlite:///e.db", "dynamodb_endpoint": "aws", "cursor_secret": SECRET}
+ISSUER = {
+    "auth_issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example",
+    "auth_audience": "app-client-id",
+    "auth_jwks_url": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example/.well-known/jwks.json",
+}
+
+
+def test_a_lasting_deployment_refuses_to_start_without_authentication(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("EVENTLOG_AUTH")
+    with pytest.raises(ValidationError, match="refusing to start without authentication"):
+        Settings(**LASTING)
+    assert Settings(**LASTING, auth="none").auth == "none"
+    assert Settings(**LASTING, **ISSUER).auth == "jwt"
+    assert Settings().auth == "none"  # embedded: the one-minute tour stays open
+
+
+def test_jwt_auth_needs_issuer_audience_and_jwks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTLOG_AUTH", "jwt")
+    with pytest.raises(ValidationError, match="needs EVENTLOG_AUTH_ISSUER, EVENTLOG_AUTH_AUDIENCE"):
+        Settings(**LASTING)
+    with pytest.raises(ValidationError, match="must be an http"):
+        Settings(**LASTING, **ISSUER | {"auth_jwks_url": "file:///etc/keys.json"})
+
+
+def test_dev_auth_runs_only_embedded() -> None:
+    with pytest.raises(ValidationError, match="runs only with embedded stores"):
+        Settings(**LASTING, auth="dev")
+    assert Settings(auth="dev").auth == "dev"
+
+
+def test_lists_come_comma_separated_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "EVENTLOG_CORS_ALLOW_ORIGINS", "http://localhost:3000, https://app.example.com"
+    )
+    monkeypatch.setenv("EVENTLOG_AUTH_AUDIENCE", "web-client,ingest-client")
+    settings = Settings()
+    assert settings.cors_allow_origins == ["http://localhost:3000", "https://app.example.com"]
+    assert settings.auth_audience == ["web-client", "ingest-client"]
+    monkeypatch.setenv("EVENTLOG_CORS_ALLOW_ORIGINS", "")
+    assert Settings().cors_allow_origins == []
+
+
+@pytest.mark.parametrize(
+    "origin", ["http://localhost:3000/", "localhost:3000", "https://app.example.com/app", "null"]
+)
+def test_an_origin_with_a_path_or_without_a_scheme_is_refused(origin: str) -> None:
+    with pytest.raises(ValidationError, match="is not an origin"):
+        Settings(cors_allow_origins=origin)

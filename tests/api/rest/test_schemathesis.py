@@ -3,6 +3,10 @@
 (no server error, status codes, content types, headers and bodies as documented), then
 sequences that record an event and follow the OpenAPI links to read it back.
 
+Authentication is on, as in a deployment: the cases carry a token of the tests' issuer with the
+scopes of a backend (`events:read events:write`, so any generated `userId` may be used), and
+schemathesis' own check sends each operation without it and with a forged one, expecting 401.
+
 The cases come from each operation's strategy under hypothesis directly: schemathesis' pytest
 plugin (`from_fixture`, `parametrize`) reads a node attribute pytest 9 no longer has.
 """
@@ -18,9 +22,11 @@ from hypothesis import settings as settings_for
 from schemathesis import Case, GenerationMode
 from schemathesis.schemas import BaseSchema
 
+from gateway.auth.dev_issuer import LocalIssuer
 from gateway.settings import Settings
 from scripts.export_schema import OPENAPI_FILE
 from tests.api.conftest import app_with
+from tests.auth import with_issuer
 from tests.conftest import store_settings, unique_table
 
 # Per operation and mode; derandomized by the profile in tests/conftest.py: every run sends the
@@ -51,10 +57,21 @@ OPERATIONS = [
 ]
 
 
+BACKEND_SCOPES = ("events:read", "events:write")
+
+
 @pytest.fixture
-def api_schema(settings: Settings) -> Iterator[BaseSchema]:
-    config = schemathesis.Config.from_str(CONFIG)
-    yield schemathesis.openapi.from_asgi("/openapi.json", app_with(settings), config=config)
+def auth_settings(settings: Settings, issuer: LocalIssuer) -> Settings:
+    return with_issuer(settings, issuer)
+
+
+@pytest.fixture
+def api_schema(auth_settings: Settings, issuer: LocalIssuer) -> Iterator[BaseSchema]:
+    token = issuer.token("schemathesis", BACKEND_SCOPES)
+    config = schemathesis.Config.from_str(
+        f'headers = {{ Authorization = "Bearer {token}" }}\n{CONFIG}'
+    )
+    yield schemathesis.openapi.from_asgi("/openapi.json", app_with(auth_settings), config=config)
 
 
 @pytest.mark.parametrize(("method", "path", "mode"), OPERATIONS)
@@ -72,7 +89,7 @@ def test_every_operation_answers_as_its_openapi_description_says(
 
 
 def test_recorded_events_are_read_back_where_the_openapi_links_lead(
-    api_schema: BaseSchema, settings: Settings, tmp_path: Path
+    api_schema: BaseSchema, auth_settings: Settings, issuer: LocalIssuer, tmp_path: Path
 ) -> None:
     app = api_schema.app
 
@@ -82,8 +99,13 @@ def test_recorded_events_are_read_back_where_the_openapi_links_lead(
         answering 200 instead of 201 offers other links)."""
 
         def setup(self) -> None:
-            fresh = store_settings(
-                tmp_path / f"{uuid.uuid4().hex}.db", settings.dynamodb_endpoint, unique_table()
+            fresh = with_issuer(
+                store_settings(
+                    tmp_path / f"{uuid.uuid4().hex}.db",
+                    auth_settings.dynamodb_endpoint,
+                    unique_table(),
+                ),
+                issuer,
             )
             app.state.resolver_source = app_with(fresh).state.resolver_source
 
