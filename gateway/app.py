@@ -13,6 +13,7 @@ from gateway.cors import install_cors
 from gateway.graphql.lazy import GRAPHQL_METHODS, GRAPHQL_PATH, LazyGraphQL
 from gateway.graphql.refusal import RequestRefused, refused_response
 from gateway.observability import RequestContextMiddleware
+from gateway.request_deadline import RequestDeadlineMiddleware
 from gateway.resolvers import EventResolver
 from gateway.rest.body import BodyLimitMiddleware
 from gateway.rest.docs_pages import install_docs_pages
@@ -76,6 +77,8 @@ def create_app(
         app.state.resolver_source = lambda: build_resolver(settings, stores())
     # Added first, so it runs inside RequestContextMiddleware: its 413s carry the request id.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    # The deadline starts when the request arrives.
+    app.add_middleware(RequestDeadlineMiddleware, timeout_seconds=settings.request_timeout_seconds)
     app.add_middleware(RequestContextMiddleware)
     # Outermost, so every answer a page may read carries the CORS headers, 500s included.
     install_cors(app, settings.cors_allow_origins)

@@ -6,7 +6,9 @@ It imports neither FastAPI nor Strawberry.
 
 Write protocol: details first (a conditional claim in DynamoDB), then the metadata row in SQL.
 The committed row is the moment an event becomes visible: reads are driven by SQL, so details
-without a row are never shown, and a failed row write leaves nothing a client can see.
+without a row are never shown, and a failed row write leaves nothing a client can see. The row
+write ends a little before the request's deadline, so that undoing the details claim after it
+fails still has time.
 
 Access: every operation takes the `Caller` its transport identified and checks it with
 `schema.access.authorize` before touching a store, so both doors apply the same rule.
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from persistence.deadline import reserving
 from persistence.protocols import (
     DetailsClaimedByOther,
     DetailStore,
@@ -41,6 +44,10 @@ from schema.events import (
 from schema.limits import Limits
 
 logger = logging.getLogger(__name__)
+
+# Of a request's deadline, what the row write leaves for withdrawing the details claim (two
+# DynamoDB calls) when it fails.
+WITHDRAW_RESERVE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -168,7 +175,8 @@ class EventResolver:
         except DetailsClaimedByOther as exc:
             raise EventConflict(record.event_id) from exc
         try:
-            self._metadata.insert(record)
+            with reserving(WITHDRAW_RESERVE_SECONDS):
+                self._metadata.insert(record)
         except DuplicateEventId:
             # An identical request committed first: answer as its replay.
             stored = self._metadata.get(record.event_id)

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from schema.limits import (
     DEFAULT_MAX_DETAILS_BYTES,
     DEFAULT_MAX_FUTURE_SECONDS,
+    DEFAULT_REQUEST_TIMEOUT_SECONDS,
     MAX_DETAILS_BYTES_CEILING,
     MAX_FUTURE_SECONDS_CEILING,
     Limits,
@@ -56,6 +57,13 @@ class Settings(BaseSettings):
     max_details_bytes: int = Field(DEFAULT_MAX_DETAILS_BYTES, ge=1024, le=MAX_DETAILS_BYTES_CEILING)
     max_future_seconds: int = Field(DEFAULT_MAX_FUTURE_SECONDS, ge=0, le=MAX_FUTURE_SECONDS_CEILING)
     retry_after_seconds: int = Field(2, ge=1, le=3600)
+    request_timeout_seconds: float = Field(
+        DEFAULT_REQUEST_TIMEOUT_SECONDS,
+        gt=0,
+        le=300,
+        description="Every store call of a request ends within this time from its arrival "
+        "(on Lambda, also before the invocation's own timeout); then the answer is 503.",
+    )
     cursor_secret: SecretStr | None = Field(
         None, description="Signs pagination cursors; at least 32 characters. Random when embedded."
     )

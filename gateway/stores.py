@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.settings import AWS_DEFAULT, Settings
+from gateway.workers import WORKER_THREADS
 from persistence.details import DynamoDetailStore, ensure_details_table
 from persistence.metadata import SqlMetadataStore, create_metadata_schema
 from persistence.sql_engine import build_engine
@@ -62,7 +63,9 @@ def open_stores(settings: Settings) -> Iterator[Stores]:
             ensure_details_table(client, settings.details_table)
         yield Stores(
             metadata=SqlMetadataStore(engine),
-            details=DynamoDetailStore(settings.details_table, client),
+            details=DynamoDetailStore(
+                settings.details_table, client, max_attempts=settings.dynamodb_max_attempts
+            ),
             cursor_secret=_cursor_secret(settings),
             description={
                 "metadata": engine.url.render_as_string(hide_password=True),
@@ -74,11 +77,14 @@ def open_stores(settings: Settings) -> Iterator[Stores]:
 
 
 def dynamodb_client(settings: Settings, endpoint: str) -> "DynamoDBClient":
-    """A client whose every wait is bounded; botocore's standard mode retries throttling."""
+    """A client whose every wait is bounded. By itself it makes one attempt per call: the
+    details store asks for more, within the request's deadline. It keeps a connection for every
+    worker thread that may call it at once, so none is opened and discarded under load."""
     config = Config(
         connect_timeout=settings.dynamodb_connect_timeout_seconds,
         read_timeout=settings.dynamodb_read_timeout_seconds,
-        retries={"mode": "standard", "max_attempts": settings.dynamodb_max_attempts},
+        retries={"mode": "standard", "max_attempts": 1},
+        max_pool_connections=WORKER_THREADS,
     )
     options: dict[str, Any] = {"region_name": settings.aws_region, "config": config}
     if endpoint != AWS_DEFAULT:

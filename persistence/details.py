@@ -4,6 +4,13 @@ Writes are claims: an item records which write attempts rely on it (`writers`), 
 that fails after writing can withdraw its own claim without deleting details that a concurrent,
 identical attempt is about to make visible. Reads are batched (100 keys a call) and retry
 `UnprocessedKeys` with backoff; a key is never dropped.
+
+Every call ends by the request's deadline (`persistence.deadline`). botocore still makes the
+attempts and says which errors are transient (its standard retry checkers), but the store
+decides whether another attempt is worth it: botocore's standard mode would sleep up to 20 s
+between attempts and start attempts that cannot finish in time. So the client must make one
+attempt per call by itself (`retries={"max_attempts": 1}`); each attempt's read timeout is what
+is left of the deadline, and no pause runs past it.
 """
 
 import logging
@@ -14,8 +21,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.retries.standard import (
+    RetryContext,
+    ThrottledRetryableChecker,
+    TransientRetryableChecker,
+)
 
 from persistence.attribute_values import from_attribute, to_attribute
+from persistence.deadline import DeadlineExceeded, budget, remaining_seconds
 from persistence.protocols import DetailsClaimedByOther
 from schema.errors import StoreUnavailable
 
@@ -36,6 +49,7 @@ class DynamoDetailStore:
         table_name: str,
         client: DynamoDBClient,
         *,
+        max_attempts: int = 3,
         unprocessed_retries: int = 8,
         backoff_base_seconds: float = 0.05,
         sleep: Callable[[float], None] = time.sleep,
@@ -45,6 +59,7 @@ class DynamoDetailStore:
         self._unprocessed_retries = unprocessed_retries
         self._backoff_base = backoff_base_seconds
         self._sleep = sleep
+        bound_attempts_by_deadline(client, max_attempts=max_attempts, backoff=self._backoff)
 
     def claim(
         self,
@@ -120,9 +135,9 @@ class DynamoDetailStore:
         }
         found: dict[str, dict[str, Any]] = {}
         for attempt in range(self._unprocessed_retries + 1):
-            if attempt:
-                self._sleep(self._backoff(attempt))
             with self._translated_errors():
+                if attempt:
+                    self._pause(self._backoff(attempt))
                 response = self._client.batch_get_item(RequestItems=request)
             for item in response.get("Responses", {}).get(self._table, []):
                 found[item["eventId"]["S"]] = from_attribute(item["details"])
@@ -137,6 +152,13 @@ class DynamoDetailStore:
     def _backoff(self, attempt: int) -> float:
         """Full jitter: spreads retries of many callers throttled at the same moment."""
         return random.uniform(0, self._backoff_base * 2**attempt)
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep before asking again, unless the deadline would pass first: then there is no
+        time left to ask, and waiting would only delay the answer."""
+        if not _time_for(seconds):
+            raise DeadlineExceeded
+        self._sleep(seconds)
 
     @contextmanager
     def _translated_errors(self, *, ignore_condition_failure: bool = False) -> Iterator[None]:
@@ -155,6 +177,9 @@ class DynamoDetailStore:
         except BotoCoreError as exc:
             logger.warning("details store unreachable: %s", type(exc).__name__)
             raise StoreUnavailable("details") from exc
+        except DeadlineExceeded as exc:
+            logger.warning("details store call cut by the request deadline")
+            raise StoreUnavailable("details") from exc
 
 
 _STORE_PROBLEMS = frozenset(
@@ -171,6 +196,58 @@ _STORE_PROBLEMS = frozenset(
         "AccessDeniedException",
     }
 )
+
+
+def bound_attempts_by_deadline(
+    client: DynamoDBClient, *, max_attempts: int, backoff: Callable[[int], float]
+) -> None:
+    """Hooks into `client` (once per client): each attempt's read timeout is at most what is
+    left of the request's deadline (botocore reads a per-request `read_timeout` from the request
+    context), no attempt starts once nothing is left, and a transient failure is attempted again,
+    up to `max_attempts`, only if the pause before it ends before the deadline. The connect
+    timeout stays the client's own."""
+    configured: float = getattr(client.meta.config, "read_timeout")  # noqa: B009 (not in stubs)
+
+    def within_deadline(request: Any, **_: Any) -> None:
+        request.context["read_timeout"] = budget(configured)
+
+    def another_attempt(
+        attempts: int,
+        response: tuple[Any, dict[str, Any]] | None = None,
+        caught_exception: Exception | None = None,
+        **_: Any,
+    ) -> float | None:
+        """botocore's `needs-retry`: seconds to pause before the next attempt, or None."""
+        http_response, parsed = response if response is not None else (None, None)
+        context = RetryContext(
+            attempt_number=attempts,
+            parsed_response=parsed,
+            http_response=http_response,
+            caught_exception=caught_exception,
+        )
+        if attempts >= max_attempts or not any(c.is_retryable(context) for c in _TRANSIENT):
+            return None
+        pause = backoff(attempts)
+        return pause if _time_for(pause) else None
+
+    events = client.meta.events
+    events.register("before-send.dynamodb", within_deadline, unique_id="eventlog-deadline")
+    # The stubs type handlers as returning None; `needs-retry` handlers answer the pause.
+    events.register(
+        "needs-retry.dynamodb",
+        another_attempt,  # type: ignore[arg-type]
+        unique_id="eventlog-attempts",
+    )
+
+
+# What botocore's standard mode retries: throttling, 5xx, connections that failed or timed out.
+_TRANSIENT = (TransientRetryableChecker(), ThrottledRetryableChecker())
+
+
+def _time_for(pause: float) -> bool:
+    """Whether a pause of `pause` seconds ends before the deadline."""
+    left = remaining_seconds()
+    return left is None or left > pause
 
 
 def _error_code(exc: ClientError) -> str:

@@ -34,6 +34,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel
 
+from persistence.deadline import DeadlineExceeded
 from persistence.protocols import DuplicateEventId, EventRecord, PageRequest
 from schema.errors import StoreUnavailable
 
@@ -122,13 +123,16 @@ class SqlMetadataStore:
                 session.flush()
             except IntegrityError as exc:
                 raise DuplicateEventId(record.event_id) from exc
-            except (DBAPIError, PoolTimeout) as exc:
+            except (DBAPIError, PoolTimeout, DeadlineExceeded) as exc:
                 logger.warning("metadata insert failed before commit", exc_info=exc)
                 raise StoreUnavailable("metadata") from exc
             try:
                 session.commit()
             except IntegrityError as exc:
                 raise DuplicateEventId(record.event_id) from exc
+            except DeadlineExceeded as exc:
+                # Raised by our own checks, which run before a statement, never inside COMMIT.
+                raise StoreUnavailable("metadata") from exc
             except SQLAlchemyError as exc:
                 logger.error("metadata commit failed; outcome unknown", exc_info=exc)
                 raise StoreUnavailable("metadata", in_doubt=True) from exc
@@ -146,7 +150,7 @@ class SqlMetadataStore:
         try:
             with Session(self._engine) as session:
                 yield session
-        except (DBAPIError, PoolTimeout) as exc:
+        except (DBAPIError, PoolTimeout, DeadlineExceeded) as exc:
             logger.warning("metadata store unavailable", exc_info=exc)
             raise StoreUnavailable("metadata") from exc
 

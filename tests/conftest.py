@@ -4,8 +4,10 @@ dynalite in its own), and settings pointing at real stores."""
 import os
 import socket
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +235,34 @@ def issuer() -> Iterator[LocalIssuer]:
     """A token issuer of the tests' own on 127.0.0.1: RS256 keys made now, its JWKS over HTTP."""
     with LocalIssuer() as running:
         yield running
+
+
+_HOLD_SQLITE_LOCK = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+if sys.argv[2] == "all":
+    connection.execute("PRAGMA locking_mode=EXCLUSIVE")  # in WAL mode, keeps readers out too
+connection.execute("BEGIN EXCLUSIVE")
+connection.execute("SELECT count(*) FROM sqlite_master").fetchall()
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+@contextmanager
+def sqlite_locked(database: Path, *, readers_too: bool = False) -> Iterator[None]:
+    """Another process holds the SQLite file's write lock (and its read lock, `readers_too`,
+    which it can take only while no other connection is open) until the block ends."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_SQLITE_LOCK, str(database), "all" if readers_too else "w"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)

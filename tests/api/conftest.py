@@ -88,7 +88,10 @@ def app_with(settings: Settings, metadata: Any = None, details: Any = None) -> F
 
 
 def details_store_at(settings: Settings, endpoint: str) -> DynamoDetailStore:
-    return DynamoDetailStore(settings.details_table, dynamodb_client(settings, endpoint))
+    client = dynamodb_client(settings, endpoint)
+    return DynamoDetailStore(
+        settings.details_table, client, max_attempts=settings.dynamodb_max_attempts
+    )
 
 
 class LiveServer:

@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import suppress
@@ -36,8 +37,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class LambdaContext:
+    """What Lambda passes the handler: here, an invocation with `remaining_ms` left."""
+
     function_name = "eventlog"
     aws_request_id = "test-invocation"
+
+    def __init__(self, remaining_ms: int = 29_000) -> None:
+        self.deadline = time.monotonic() + remaining_ms / 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.deadline - time.monotonic()) * 1000)
 
 
 def api_gateway_event(
@@ -97,8 +106,16 @@ def http(settings: Settings, lambda_handler: Mangum) -> Iterator[TestClient]:
         yield client
 
 
-def invoke(handler: Mangum, kind: str, method: str, path: str, **options: Any) -> Answer:
-    result = handler(api_gateway_event(kind, method, path, **options), LambdaContext())
+def invoke(
+    handler: Mangum,
+    kind: str,
+    method: str,
+    path: str,
+    context: LambdaContext | None = None,
+    **options: Any,
+) -> Answer:
+    event = api_gateway_event(kind, method, path, **options)
+    result = handler(event, context or LambdaContext())
     headers = {name.lower(): value for name, value in result["headers"].items()}
     assert not result["isBase64Encoded"], headers.get("content-type")
     return Answer(result["statusCode"], headers, result["body"])
@@ -249,6 +266,35 @@ def test_stores_that_cannot_be_opened_answer_503_and_a_later_request_opens_them(
     finally:
         emulator.stop()
     assert (up.status, json.loads(up.body)["events"]) == (200, [])
+
+
+def test_a_silent_store_answers_503_before_the_invocation_runs_out(
+    settings: Settings, silent_port: int
+) -> None:
+    """The request's deadline is the invocation's remaining time less a margin, when that is
+    sooner than the configured request timeout: 4 s left, 3 s margin, 1 s for the stores."""
+    silent = settings.model_copy(
+        update={
+            "dynamodb_endpoint": f"http://127.0.0.1:{silent_port}",
+            "create_tables": False,
+            "dynamodb_read_timeout_seconds": 30,
+        }
+    )
+    handler = build_handler(silent)
+    began = time.monotonic()
+    answer = invoke(
+        handler,
+        "http-api-v2",
+        "POST",
+        "/events",
+        context=LambdaContext(remaining_ms=4000),
+        headers={"content-type": "application/json"},
+        body=json.dumps(make_event()),
+    )
+    took = time.monotonic() - began
+    assert (answer.status, json.loads(answer.body)["store"]) == (503, "details")
+    assert "connection" not in answer.headers
+    assert took < 1 + 2, took  # the deadline, and a margin for a busy machine
 
 
 def test_the_database_secret_completes_the_settings_with_its_parts(

@@ -10,10 +10,13 @@ import pytest
 from botocore.stub import Stubber
 from moto.dynamodb.models.table import Table
 
+from gateway.settings import Settings
+from gateway.stores import dynamodb_client
 from persistence.details import DynamoDetailStore
 from persistence.protocols import DetailsClaimedByOther
 from schema.errors import StoreUnavailable
 from schema.jsonvalue import normal_number, parse_json
+from tests.integration.conftest import DENIED, THROTTLED
 from tests.strategies import EDGE_NUMBERS, number_code
 
 
@@ -191,6 +194,23 @@ def test_throttling_and_server_errors_make_the_store_unavailable(
         with pytest.raises(StoreUnavailable):
             store.claim(new_id(), "u", {}, "h", "w")
     stub.assert_no_pending_responses()
+
+
+def test_a_throttled_call_is_attempted_again_up_to_max_attempts(
+    settings: Settings, scripted_dynamodb: Any
+) -> None:
+    table = {"Table": {"TableName": "t", "TableStatus": "ACTIVE"}}
+    endpoint = scripted_dynamodb([THROTTLED, (200, table), THROTTLED, THROTTLED, THROTTLED], DENIED)
+    client = dynamodb_client(settings, endpoint.url)
+    store = DynamoDetailStore("t", client, max_attempts=3, backoff_base_seconds=0.001)
+    store.ping()
+    assert endpoint.calls == 2
+    with pytest.raises(StoreUnavailable):
+        store.ping()
+    assert endpoint.calls == 5
+    with pytest.raises(StoreUnavailable):
+        store.ping()  # not transient: one attempt
+    assert endpoint.calls == 6
 
 
 def test_an_unreachable_endpoint_makes_the_store_unavailable(details_table: str) -> None:

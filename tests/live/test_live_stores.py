@@ -2,14 +2,17 @@
 EVENTLOG_TEST_MSSQL_URL and EVENTLOG_TEST_DYNAMODB_ENDPOINT (README: "Live tests")."""
 
 import os
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from gateway.settings import Settings
 from gateway.stores import dynamodb_client
+from persistence.deadline import deadline_after
 from persistence.details import DynamoDetailStore, ensure_details_table
 from persistence.metadata import SqlMetadataStore, create_metadata_schema
 from persistence.protocols import EventRecord, PageRequest
@@ -48,6 +51,25 @@ def test_sql_server_migrates_stores_and_pages_with_datetimeoffset() -> None:
     store.insert(shouting)
     assert store.list_page(PageRequest(user.upper(), 10)) == [shouting]
     assert store.list_page(PageRequest(user, 10, event_types=("VIEW",))) == []
+
+
+@pytest.mark.skipif(not MSSQL_URL, reason="set EVENTLOG_TEST_MSSQL_URL to test a real SQL Server")
+def test_sql_server_statements_end_at_the_request_deadline() -> None:
+    """pyodbc's query timeout, set from the deadline before each statement (whole seconds)."""
+    assert MSSQL_URL
+    engine = build_engine(
+        MSSQL_URL,
+        connect_timeout_seconds=10,
+        query_timeout_seconds=60,
+        pool_size=1,
+        pool_timeout_seconds=10,
+    )
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")  # logged in: only the statement is timed below
+        began = time.monotonic()
+        with deadline_after(2), pytest.raises(DBAPIError):
+            connection.exec_driver_sql("WAITFOR DELAY '00:00:20'")
+    assert time.monotonic() - began < 2 + 1.5
 
 
 @pytest.mark.skipif(

@@ -1,0 +1,74 @@
+"""The request's deadline: one point in time by which every store call of a request must end.
+
+The gateway sets it when a request arrives (from Lambda's remaining time, or the configured
+request timeout); each wait below takes what is left of it, capped by its own configured bound:
+the SQL pool wait, the SQL login, each SQL statement (query timeout, SQLite busy timeout), each
+DynamoDB attempt and every backoff sleep. A wait that would start with nothing left raises
+`DeadlineExceeded`, which each store answers as its own `StoreUnavailable`.
+
+It lives in a context variable: asyncio tasks and the worker threads Starlette and Strawberry run
+blocking calls in (anyio copies the context into them) see the deadline of their own request.
+"""
+
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+_deadline: ContextVar[float | None] = ContextVar("store_deadline", default=None)
+
+
+class DeadlineExceeded(Exception):
+    """The request's time is up: no store call may start or wait any longer."""
+
+
+@contextmanager
+def deadline_after(seconds: float) -> Iterator[None]:
+    """Every store call inside the block ends within `seconds` from now (or sooner, when an
+    enclosing deadline comes first)."""
+    wanted = time.monotonic() + seconds
+    current = _deadline.get()
+    token = _deadline.set(wanted if current is None else min(current, wanted))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+@contextmanager
+def reserving(seconds: float) -> Iterator[None]:
+    """Store calls inside the block end `seconds` before the deadline, so that work after the
+    block (undoing a write, say) still has that much time."""
+    current = _deadline.get()
+    if current is None:
+        yield
+        return
+    token = _deadline.set(current - seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def remaining_seconds() -> float | None:
+    """Seconds left before the deadline (negative once it has passed), or None without one."""
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
+def budget(bound: float) -> float:
+    """How long the next wait may last: its configured bound, or less when the deadline is
+    nearer. Raises `DeadlineExceeded` when nothing is left."""
+    left = remaining_seconds()
+    if left is None:
+        return bound
+    if left <= 0:
+        raise DeadlineExceeded
+    return min(bound, left)
+
+
+def whole_seconds_budget(bound: int) -> int:
+    """`budget` for drivers that count timeouts in whole seconds (pyodbc, where 0 means no
+    limit): rounded up, so at least 1, and at most a second past the deadline."""
+    return max(1, math.ceil(budget(bound)))
