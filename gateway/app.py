@@ -9,13 +9,14 @@ from starlette.routing import Route
 
 from gateway.assets import OfflineAssets
 from gateway.auth.bearer import BearerAuthentication, authentication_for
+from gateway.body_guard import BodyGuardMiddleware
 from gateway.cors import install_cors
 from gateway.graphql.lazy import GRAPHQL_METHODS, GRAPHQL_PATH, LazyGraphQL
 from gateway.graphql.refusal import RequestRefused, refused_response
+from gateway.head import HeadAsGetMiddleware
 from gateway.observability import RequestContextMiddleware
 from gateway.request_deadline import RequestDeadlineMiddleware
 from gateway.resolvers import EventResolver
-from gateway.rest.body import BodyLimitMiddleware
 from gateway.rest.docs_pages import install_docs_pages
 from gateway.rest.problems import install_problem_handlers
 from gateway.rest.routes import router
@@ -75,9 +76,14 @@ def create_app(
         app.state.resolver_source = lambda: given
     elif stores is not None:
         app.state.resolver_source = lambda: build_resolver(settings, stores())
-    # Added first, so it runs inside RequestContextMiddleware: its 413s carry the request id.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
-    # The deadline starts when the request arrives.
+    # Pure ASGI, innermost first: each runs inside RequestContextMiddleware, so every answer
+    # carries the request id; the deadline starts when the request arrives.
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_bytes=settings.limits.max_body_bytes,
+        read_timeout_seconds=settings.body_read_timeout_seconds,
+    )
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RequestDeadlineMiddleware, timeout_seconds=settings.request_timeout_seconds)
     app.add_middleware(RequestContextMiddleware)
     # Outermost, so every answer a page may read carries the CORS headers, 500s included.

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from schema.limits import (
+    DEFAULT_BODY_READ_TIMEOUT_SECONDS,
     DEFAULT_MAX_DETAILS_BYTES,
     DEFAULT_MAX_FUTURE_SECONDS,
     DEFAULT_REQUEST_TIMEOUT_SECONDS,
@@ -63,6 +64,13 @@ class Settings(BaseSettings):
         le=300,
         description="Every store call of a request ends within this time from its arrival "
         "(on Lambda, also before the invocation's own timeout); then the answer is 503.",
+    )
+    body_read_timeout_seconds: float = Field(
+        DEFAULT_BODY_READ_TIMEOUT_SECONDS,
+        gt=0,
+        le=300,
+        description="A request body must arrive within this time; else 408 and the connection "
+        "is closed.",
     )
     cursor_secret: SecretStr | None = Field(
         None, description="Signs pagination cursors; at least 32 characters. Random when embedded."

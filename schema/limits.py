@@ -34,7 +34,9 @@ DEFAULT_MAX_FUTURE_SECONDS = 24 * 60 * 60
 # A year: more is no clock skew, and an unbounded skew overflows the calendar (year 9999).
 MAX_FUTURE_SECONDS_CEILING = 366 * 24 * 60 * 60
 
-# How long a request's store calls may take, all together (EVENTLOG_REQUEST_TIMEOUT_SECONDS).
+# How long a request body may take to arrive, and a request's store calls to end (defaults of
+# EVENTLOG_BODY_READ_TIMEOUT_SECONDS and EVENTLOG_REQUEST_TIMEOUT_SECONDS).
+DEFAULT_BODY_READ_TIMEOUT_SECONDS = 10.0
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 15.0
 
 DEFAULT_PAGE_LIMIT = 100

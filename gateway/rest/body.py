@@ -1,14 +1,9 @@
-"""Request bodies, safely: a size bound for every route, then media type and parsing for JSON.
-
-The size bound is enforced while the body streams in (and from Content-Length before that), so an
-oversized upload is refused before it is held in memory whole, for REST and GraphQL alike.
-"""
+"""REST request bodies: the media type, then JSON parsing (`gateway.body_guard` bounds their
+size and the time they take to arrive, for both doors)."""
 
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schema.errors import FieldError, InvalidInput
 from schema.jsonvalue import JsonTooDeep, MalformedJson, parse_json
@@ -16,12 +11,6 @@ from schema.jsonvalue import JsonTooDeep, MalformedJson, parse_json
 
 class UnsupportedMediaType(Exception):
     pass
-
-
-class PayloadTooLarge(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"The body exceeds {limit} bytes.")
-        self.limit = limit
 
 
 class MalformedBody(Exception):
@@ -33,36 +22,6 @@ def is_json_media_type(content_type: str | None) -> bool:
     return media == "application/json" or (
         media.startswith("application/") and media.endswith("+json")
     )
-
-
-class BodyLimitMiddleware:
-    """Refuses a body over `max_bytes` as soon as that is known: the declared length, or the
-    bytes received so far. The error surfaces where the route reads the body, and the problem
-    handlers answer it (413)."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = Headers(scope=scope).get("content-length", "")
-        received = 0
-
-        async def bounded_receive() -> Message:
-            nonlocal received
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                raise PayloadTooLarge(self.max_bytes)
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise PayloadTooLarge(self.max_bytes)
-            return message
-
-        await self.app(scope, bounded_receive, send)
 
 
 async def read_json_body(request: Request) -> Any:

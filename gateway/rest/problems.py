@@ -16,8 +16,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.auth.bearer import challenge
+from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
 from gateway.request_id import current_request_id, request_id_var
-from gateway.rest.body import MalformedBody, PayloadTooLarge, UnsupportedMediaType
+from gateway.rest.body import MalformedBody, UnsupportedMediaType
 from gateway.rest.responses import ProblemResponse
 from schema.errors import (
     EventConflict,
@@ -56,6 +57,7 @@ _PROBLEMS: dict[type[Exception], tuple[HTTPStatus, str, str]] = {
         "Body must be application/json",
     ),
     PayloadTooLarge: (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too-large", "Body too large"),
+    BodyReadTimeout: (HTTPStatus.REQUEST_TIMEOUT, "body-timeout", "Body not received in time"),
     MalformedBody: (HTTPStatus.BAD_REQUEST, "malformed-json", "Body is not valid JSON"),
 }
 
@@ -129,7 +131,11 @@ async def _http_error(_request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = HTTPStatus(exc.status_code)
     slug = status.phrase.lower().replace(" ", "-")
-    return problem(status, slug, status.phrase, str(exc.detail), headers=exc.headers)
+    headers = exc.headers
+    if headers and "GET" in headers.get("Allow", "").split(", "):
+        # Every route that answers GET answers HEAD too (gateway/head.py).
+        headers = {**headers, "Allow": headers["Allow"] + ", HEAD"}
+    return problem(status, slug, status.phrase, str(exc.detail), headers=headers)
 
 
 def internal_error_problem() -> ProblemResponse:
@@ -149,7 +155,13 @@ def _internal() -> dict[str, Any]:
 
 def install_problem_handlers(app: FastAPI) -> None:
     install_problem_openapi(app)
-    for kind in (EventLogError, UnsupportedMediaType, PayloadTooLarge, MalformedBody):
+    for kind in (
+        EventLogError,
+        UnsupportedMediaType,
+        PayloadTooLarge,
+        BodyReadTimeout,
+        MalformedBody,
+    ):
         app.add_exception_handler(kind, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

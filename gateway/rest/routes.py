@@ -7,8 +7,9 @@ from fastapi import APIRouter, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
 from gateway.deps import CallerDep, ResolverDep
-from gateway.rest.body import JsonBody, MalformedBody, PayloadTooLarge, UnsupportedMediaType
+from gateway.rest.body import JsonBody, MalformedBody, UnsupportedMediaType
 from gateway.rest.examples import RECORD_EXAMPLES, invalid_event_errors, rejection
 from gateway.rest.problems import NotReadyProblemBody, not_ready_body, problem_responses
 from gateway.rest.responses import ExactJSONResponse, ProblemResponse
@@ -33,7 +34,7 @@ from schema.events import (
     parse_listing,
     parse_user_id,
 )
-from schema.limits import USER_ID_PATTERN, Limits
+from schema.limits import DEFAULT_BODY_READ_TIMEOUT_SECONDS, USER_ID_PATTERN, Limits
 
 router = APIRouter()
 
@@ -143,9 +144,14 @@ _RECORDED_EVENT_LINKS = {
                     "nothing changed.",
                     EventConflict(EXAMPLE_EVENT_ID),
                 ),
+                408: (
+                    "The body did not arrive within 10 s (`body-timeout`, "
+                    "`EVENTLOG_BODY_READ_TIMEOUT_SECONDS`); the connection is closed.",
+                    BodyReadTimeout(DEFAULT_BODY_READ_TIMEOUT_SECONDS),
+                ),
                 413: (
                     "The body is over twice the details limit + 16 KiB, 147,456 bytes by default "
-                    "(`too-large`), judged before it is parsed.",
+                    "(`too-large`), judged before it is parsed; the connection is closed.",
                     PayloadTooLarge(Limits().max_body_bytes),
                 ),
                 415: (

@@ -1,0 +1,109 @@
+"""What a request body may cost the server, whichever door it comes in by: its size and the time
+it takes to arrive.
+
+A body over the size limit is refused as soon as that is known (the declared Content-Length, or
+the bytes received so far), and one that has not arrived within the read timeout is abandoned:
+either raises where a route reads the body, and each door answers it (413, 408). An answer that
+starts before the body was read to its end closes the connection (`Connection: close`):
+otherwise the server would read and discard the rest (a declared GiB, or a body that never
+comes) to find the next request on the connection. uvicorn (h11) closes the connection once such
+an answer is sent; a client still sending may then see the connection reset rather than read
+the answer, which curl and browsers read as they send, and most other clients do not.
+"""
+
+import time
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_CLOSE = (b"connection", b"close")
+
+
+class PayloadTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The body exceeds {limit} bytes.")
+        self.limit = limit
+
+
+class BodyReadTimeout(Exception):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"The body did not arrive within {seconds:g} s.")
+        self.seconds = seconds
+
+
+class BodyGuardMiddleware:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, read_timeout_seconds: float) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.read_timeout = read_timeout_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # On Lambda the body comes whole (maybe without a Content-Length), and the connection is
+        # API Gateway's to keep; over HTTP/1.1 a request without either header has no body.
+        on_lambda = "aws.event" in scope
+        declared = _declared_body(scope)
+        if declared is None and not on_lambda:
+            await self.app(scope, receive, send)
+            return
+        body = _GuardedBody(self, declared or 0, receive, send, may_close=not on_lambda)
+        await self.app(scope, body.receive, body.send)
+
+
+class _GuardedBody:
+    """One request's body as the app reads it, and its answer as the app sends it."""
+
+    def __init__(
+        self,
+        guard: BodyGuardMiddleware,
+        declared: int,
+        receive: Receive,
+        send: Send,
+        *,
+        may_close: bool,
+    ) -> None:
+        self._guard = guard
+        self._declared = declared
+        self._receive = receive
+        self._send = send
+        self._may_close = may_close
+        self._received = 0
+        self._complete = False
+        self._read_by = time.monotonic() + guard.read_timeout
+
+    async def receive(self) -> Message:
+        if self._complete:
+            return await self._receive()
+        limit = self._guard.max_bytes
+        if self._declared > limit:
+            raise PayloadTooLarge(limit)
+        try:
+            with anyio.fail_after(max(self._read_by - time.monotonic(), 0)):
+                message = await self._receive()
+        except TimeoutError as exc:
+            raise BodyReadTimeout(self._guard.read_timeout) from exc
+        if message["type"] == "http.request":
+            self._received += len(message.get("body", b""))
+            if self._received > limit:
+                raise PayloadTooLarge(limit)
+            self._complete = not message.get("more_body", False)
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start" and self._may_close and not self._complete:
+            message = {**message, "headers": [*message.get("headers", []), _CLOSE]}
+        await self._send(message)
+
+
+def _declared_body(scope: Scope) -> int | None:
+    """The declared body size: Content-Length, or 0 for a chunked body of unknown size; None
+    when the request has no body."""
+    size: int | None = None
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            size = int(value) if value.isdigit() else 0
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            return 0
+    return size or None
