@@ -38,8 +38,13 @@ def build_handler(settings: Settings, stores: StoresOnDemand | None = None) -> M
         lifespan="off",
         # ServedUnder strips the base path; Mangum's own stripping would strip it twice.
         api_gateway_base_path="/",
-        # Problems are text too: without this Mangum would base64 them.
-        text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, ProblemResponse.media_type],
+        # Problems and GraphQL responses are text too: without this Mangum would base64 them.
+        # (The GraphQL media type is spelled here so that REST cold starts skip Strawberry.)
+        text_mime_types=[
+            *DEFAULT_TEXT_MIME_TYPES,
+            ProblemResponse.media_type,
+            "application/graphql-response+json",
+        ],
     )
 
 

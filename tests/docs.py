@@ -48,7 +48,7 @@ def examples(document: str) -> list[Example]:
 
 
 def needs_tokens(document: str, example: Example) -> bool:
-    return example.section == AUTH_SECTIONS[document]
+    return example.section == AUTH_SECTIONS.get(document)
 
 
 def scrub(value: Any) -> Any:

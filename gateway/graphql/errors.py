@@ -1,14 +1,18 @@
 """The one mapping from errors to GraphQL: `extensions.code` names what went wrong.
 
 Domain errors keep their message and gain a code (and the offending fields, or the store);
-GraphQL's own validation errors pass through; anything else is masked and logged, so no stack
+GraphQL's own errors keep theirs and gain the code of the step that raised them: the document
+does not parse (`GRAPHQL_PARSE_FAILED`), does not validate (`GRAPHQL_VALIDATION_FAILED`), or a
+value does not fit its type (`BAD_USER_INPUT`); anything else is masked and logged, so no stack
 trace, SQL or AWS text reaches a client.
 """
 
 import logging
+from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 from gateway.graphql.refusal import REFUSAL_CODES
@@ -36,39 +40,62 @@ _CODES: dict[type[EventLogError], str] = {
     **REFUSAL_CODES,
 }
 
-# GraphQL names for the list query's fields.
-_ARGUMENT_NAMES = {"limit": "first", "cursor": "after"}
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+
+# The GraphQL names of the fields the shared rules name as REST does (`events(first, after)`
+# are REST's `limit` and `cursor`; every other argument has the same name in both).
+GRAPHQL_NAMES = {"limit": "first", "cursor": "after"}
 
 
-def _extensions(error: EventLogError) -> dict[str, Any]:
+def _domain_error(error: EventLogError) -> tuple[str, dict[str, Any]]:
+    """The message and extensions that answer one of our errors."""
     code = next(code for kind, code in _CODES.items() if isinstance(error, kind))
     extensions: dict[str, Any] = {"code": code}
     if isinstance(error, InvalidInput):
-        extensions["errors"] = [_field(field_error) for field_error in error.errors]
+        fields = [_graphql_field(field_error) for field_error in error.errors]
+        extensions["errors"] = [asdict(field_error) for field_error in fields]
+        return str(InvalidInput(fields)), extensions
     if isinstance(error, StoreUnavailable):
         extensions["store"] = error.store
-    return extensions
+    return str(error), extensions
 
 
-def _field(error: FieldError) -> dict[str, str]:
-    name = _ARGUMENT_NAMES.get(error.field, error.field)
-    return {"field": name, "message": error.message, "code": error.code}
+def _graphql_field(error: FieldError) -> FieldError:
+    first, dot, rest = error.field.partition(".")
+    name = GRAPHQL_NAMES.get(first, first) + dot + rest
+    return FieldError(name, error.message, error.code)
+
+
+def with_code(error: GraphQLError, code: str) -> GraphQLError:
+    return _copy(error, error.message, {"code": code, **(error.extensions or {})})
 
 
 class ErrorCodes(MaskErrors):
-    """Strawberry's MaskErrors, taught our domain errors instead of masking them."""
+    """Strawberry's MaskErrors, taught our domain errors and GraphQL's steps instead of masking
+    them."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=lambda _: True)
+        self._validation_errors: list[GraphQLError] = []
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        self._validation_errors = list(self.execution_context.pre_execution_errors or [])
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
+        if isinstance(error, GraphQLSyntaxError):
+            return with_code(error, PARSE_FAILED)
+        if any(error is failed for failed in self._validation_errors):
+            return with_code(error, VALIDATION_FAILED)
         if original is None or isinstance(original, GraphQLError):
-            # GraphQL's own checks: the document (validation) or a variable's type (coercion).
-            code = "GRAPHQL_VALIDATION_FAILED" if original is None else "BAD_USER_INPUT"
-            return _copy(error, error.message, {"code": code, **(error.extensions or {})})
+            # A value that does not fit its type: a variable, or an argument at execution.
+            return with_code(error, BAD_USER_INPUT)
         if isinstance(original, EventLogError):
-            return _copy(error, str(original), _extensions(original))
+            return _copy(error, *_domain_error(original))
         logger.error("unhandled GraphQL error", exc_info=original)
         return _copy(
             error,

@@ -1,18 +1,18 @@
 """Query and Mutation: thin calls into the resolver layer, shaped as GraphQL types."""
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Annotated, Any
 
 import strawberry
 from fastapi.concurrency import run_in_threadpool
-from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter
+from graphql import GraphQLError, OperationDefinitionNode
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
 from gateway.graphql.context import DetailsMissing, GraphQLContext
-from gateway.graphql.errors import ErrorCodes
+from gateway.graphql.errors import OPERATION_RESOLUTION_FAILURE, ErrorCodes
 from gateway.graphql.scalars import SCALARS, DateTime
 from gateway.graphql.types import (
     Event,
@@ -132,6 +132,24 @@ class Mutation:
         )
 
 
+class OperationNameWhenSeveral(SchemaExtension):
+    """GraphQL's GetOperation(): a document with several operations must say which to run
+    (`operationName`); Strawberry would run the first one instead."""
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        document = context.graphql_document
+        if document is None or context._provided_operation_name is not None:
+            return
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if len(operations) > 1:
+            raise GraphQLError(
+                "Must provide operation name if query contains multiple operations.",
+                extensions={"code": OPERATION_RESOLUTION_FAILURE},
+            )
+
+
 class EventLogSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -148,6 +166,7 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            OperationNameWhenSeveral,
             ErrorCodes,
         ],
     )

@@ -30,6 +30,10 @@ def problem(answer: Answer) -> tuple[int, str, str, str]:
     return answer.status, answer.headers["content-type"], body["type"], body["detail"]
 
 
+def graphql_error(answer: Answer) -> tuple[int, str, object]:
+    return answer.status, answer.headers["content-type"], json.loads(answer.body)
+
+
 TOO_LARGE = (
     413,
     "application/problem+json",
@@ -67,6 +71,34 @@ def test_a_chunked_body_past_the_limit_is_413_and_the_connection_closes(url: str
         wire.send("POST", "/events", JSON | {"transfer-encoding": "chunked"}, b" " * 200_000)
         answer = wire.answer()
         assert problem(answer) == TOO_LARGE
+        assert wire.closed_by_server()
+
+
+def test_the_graphql_door_answers_the_same_as_graphql_errors(url: str) -> None:
+    with Wire(url) as wire:
+        wire.send("POST", "/graphql", JSON | {"content-length": str(GIB)}, b'{"query": ')
+        answer = wire.answer()
+        assert graphql_error(answer) == (
+            413,
+            "application/graphql-response+json; charset=utf-8",
+            {
+                "errors": [
+                    {
+                        "message": "The body exceeds 147456 bytes.",
+                        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+                    }
+                ]
+            },
+        )
+        assert wire.closed_by_server()
+    with Wire(url) as wire:
+        wire.send("POST", "/graphql", JSON | {"content-length": "100"}, b'{"query": ')
+        answer = wire.answer()
+        assert graphql_error(answer)[0:2] == (
+            408,
+            "application/graphql-response+json; charset=utf-8",
+        )
+        assert json.loads(answer.body)["errors"][0]["extensions"] == {"code": "REQUEST_TIMEOUT"}
         assert wire.closed_by_server()
 
 

@@ -1,6 +1,7 @@
-"""Every command in README.md and docs/rest.md, run as printed against a fresh server; its
-output must equal the block printed under it (ignoring generated times and request ids). The
-authentication sections run against `make run AUTH=dev`, with the exports its banner prints."""
+"""Every command in README.md, docs/rest.md and docs/graphql.md, run as printed against a fresh
+server; its output must equal the block printed under it (ignoring generated times and request
+ids). The authentication sections run against `make run AUTH=dev`, with the exports its banner
+prints."""
 
 import os
 import re
@@ -49,7 +50,10 @@ def run_as_printed(examples_to_run: list[Example], server: RunningServer, **env:
             assert_answers_as_printed(example, result.stdout)
 
 
-@pytest.mark.parametrize("document", ["README.md", "docs/rest.md"])
+DOCUMENTS = ["README.md", "docs/rest.md", "docs/graphql.md"]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
 def test_documented_commands_answer_what_the_docs_print(
     embedded_server: RunningServer, document: str
 ) -> None:
@@ -73,7 +77,7 @@ def test_documented_authentication_answers_what_the_docs_print(
 
 def test_printed_http_answers_leave_out_only_generated_headers() -> None:
     """A printed `http` answer may omit headers, but never one a client needs to see."""
-    for document in ("README.md", "docs/rest.md"):
+    for document in DOCUMENTS:
         for example in examples(document):
             if example.language == "http":
                 _, printed, _ = http_answer(example.answer)

@@ -25,9 +25,19 @@ query Events($userId: String!, $first: Int, $after: String, $eventType: [String!
 """
 
 
-def graphql(client: Any, query: str, **variables: Any) -> dict[str, Any]:
+# What GraphQL-over-HTTP recommends a client sends (and what Apollo Client, urql and
+# graphql-request send in some form).
+ACCEPT = "application/graphql-response+json; charset=utf-8, application/json; charset=utf-8"
+GRAPHQL_RESPONSE = "application/graphql-response+json; charset=utf-8"
+
+
+def graphql(client: Any, query: str, status: int = 200, **variables: Any) -> dict[str, Any]:
+    """POST one operation and read its answer, which must have `status` (400 for a request
+    error: the document does not parse or validate, or the variables do not coerce). The client
+    accepts anything (httpx sends `Accept: */*`): application/graphql-response+json answers."""
     response = client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
     result: dict[str, Any] = parse_json(response.content)
     return result
 

@@ -5,10 +5,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from graphql import GraphQLObjectType, get_named_type
+from graphql import GraphQLInputObjectType, GraphQLObjectType, get_named_type
+from pydantic import BaseModel
 
+from gateway.graphql.errors import GRAPHQL_NAMES
 from gateway.graphql.schema import build_schema
 from gateway.settings import Settings
+from schema.events import EventCreate, EventListQuery
 from scripts.export_schema import SCHEMA_FILE, exported_schema
 from tests.api.conftest import (
     BrokenMetadataStore,
@@ -16,7 +19,13 @@ from tests.api.conftest import (
     details_store_at,
     oversized_stream,
 )
-from tests.api.graphql.graphql_client import EVENTS, RECORD, error_codes, graphql
+from tests.api.graphql.graphql_client import (
+    EVENTS,
+    GRAPHQL_RESPONSE,
+    RECORD,
+    error_codes,
+    graphql,
+)
 from tests.conftest import closed_port
 from tests.factories import make_event, unique_user
 
@@ -77,8 +86,27 @@ def test_rule_violations_are_bad_user_input_listing_every_field(client: TestClie
 def test_listing_arguments_are_checked_together_with_graphql_names(client: TestClient) -> None:
     result = graphql(client, EVENTS, userId="bad user", first=1001, to="2026-01-01T00:00:00")
     assert error_codes(result) == ["BAD_USER_INPUT"]
+    assert result["errors"][0]["message"] == "Invalid input: first, to, userId"
     fields = sorted(e["field"] for e in result["errors"][0]["extensions"]["errors"])
     assert fields == ["first", "to", "userId"]
+    result = graphql(client, EVENTS, userId="u", eventType="9", first=0, **{"from": "yesterday"})
+    assert result["errors"][0]["message"] == "Invalid input: eventType, first, from"
+
+
+def test_every_rule_field_has_its_graphql_name() -> None:
+    """The rules name fields as REST does; each must be a GraphQL argument or input field of the
+    same meaning once renamed, so no error names a field the GraphQL client never sent."""
+    schema = build_schema()._schema
+    assert schema.query_type is not None and schema.mutation_type is not None
+    listing = {GRAPHQL_NAMES.get(name, name) for name in _aliases(EventListQuery)}
+    assert set(schema.query_type.fields["events"].args) == listing | {"userId"}
+    record_input = schema.get_type("RecordEventInput")
+    assert isinstance(record_input, GraphQLInputObjectType)
+    assert set(record_input.fields) == {GRAPHQL_NAMES.get(n, n) for n in _aliases(EventCreate)}
+
+
+def _aliases(model: type[BaseModel]) -> set[str]:
+    return {field.alias or name for name, field in model.model_fields.items()}
 
 
 def test_a_bad_cursor_is_an_invalid_cursor_error(client: TestClient) -> None:
@@ -135,21 +163,23 @@ def test_no_query_can_nest_deeper_than_four_levels_because_the_types_are_acyclic
 
 def test_too_many_aliases_or_tokens_are_refused_before_running(client: TestClient) -> None:
     aliases = " ".join(f'a{i}: event(userId: "u", eventId: "x") {{ eventId }}' for i in range(11))
-    result = graphql(client, "{ " + aliases + " }")
+    result = graphql(client, "{ " + aliases + " }", status=400)
     assert result["errors"][0]["message"] == "11 aliases found. Allowed: 10"
     assert error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
     padded = '{ event(userId: "u", eventId: "x") { ' + "eventId " * 2000 + "} }"
-    result = graphql(client, padded)
-    assert error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
+    result = graphql(client, padded, status=400)
+    # The parser stops counting tokens: the document does not parse.
+    assert error_codes(result) == ["GRAPHQL_PARSE_FAILED"]
     assert result["errors"][0]["message"] == (
         "Syntax Error: Document contains more than 2000 tokens. Parsing aborted."
     )
 
 
 def test_a_variable_of_the_wrong_type_is_bad_user_input(client: TestClient) -> None:
-    result = graphql(client, EVENTS, userId="u", first="ten")
+    result = graphql(client, EVENTS, status=400, userId="u", first="ten")
     assert error_codes(result) == ["BAD_USER_INPUT"]
     assert "Int cannot represent" in result["errors"][0]["message"]
+    assert "data" not in result
 
 
 def test_an_unavailable_store_is_service_unavailable_naming_it(settings: Settings) -> None:
@@ -221,18 +251,27 @@ def test_the_checked_in_schema_is_the_one_the_code_serves() -> None:
     assert SCHEMA_FILE.read_text() == exported_schema(), "run `make schema` and commit the result"
 
 
-def test_a_graphql_body_over_the_limit_is_413_like_rest(client: TestClient) -> None:
+def test_a_graphql_body_over_the_limit_is_413_as_a_graphql_error(client: TestClient) -> None:
     padding = "x" * 200_000
     response = client.post(
         "/graphql", json={"query": "{ __typename }", "variables": {"p": padding}}
     )
+    too_large = {
+        "errors": [
+            {
+                "message": "The body exceeds 147456 bytes.",
+                "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+            }
+        ]
+    }
     assert response.status_code == 413
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["detail"] == "The body exceeds 147456 bytes."
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    assert response.json() == too_large
 
     chunks = oversized_stream(b'{"query": "{ __typename }", "variables": {"p": "', b'"}}')
     streamed = client.post("/graphql", content=chunks, headers={"content-type": "application/json"})
     assert streamed.status_code == 413
+    assert streamed.json() == too_large
 
 
 def test_bounds_at_the_edges_of_the_calendar_list_every_event(client: TestClient) -> None:
@@ -306,5 +345,16 @@ def test_a_request_body_with_a_repeated_key_is_refused_and_stores_nothing(
         ),
         headers={"content-type": "application/json"},
     )
-    assert response.status_code == 400
+    assert (response.status_code, response.json()) == (
+        400,
+        {
+            "errors": [
+                {
+                    "message": "A key is repeated, which leaves its value unclear: "
+                    "variables.i.userId.",
+                    "extensions": {"code": "BAD_REQUEST"},
+                }
+            ]
+        },
+    )
     assert client.get(f"/events/{user}").json()["events"] == []
