@@ -10,6 +10,7 @@ it asks, with 401 (or 503 when the issuer's keys cannot be fetched): see `refusa
 """
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
@@ -17,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from gateway.deps import ResolverDep, identify_caller
+from gateway.deps import identify_caller
 from gateway.graphql.refusal import RequestRefused
 from gateway.resolvers import EventResolver
 from schema.access import Caller
@@ -31,13 +32,20 @@ class DetailsMissing(Exception):
 
 
 class GraphQLContext(BaseContext):
-    def __init__(self, resolver: EventResolver, caller: Caller) -> None:
+    def __init__(self, resolver_source: Callable[[], EventResolver], caller: Caller) -> None:
         super().__init__()
-        self.resolver = resolver
+        self._resolver_source = resolver_source
         self.caller = caller
         self.details_loader: DataLoader[str, dict[str, Any]] = DataLoader(
             load_fn=self._load_details
         )
+
+    @property
+    def resolver(self) -> EventResolver:
+        """Asked for by the fields that need it: stores that cannot be opened (on Lambda, they
+        are opened on demand) fail those fields with SERVICE_UNAVAILABLE, as any store failure
+        does, instead of failing the request outside GraphQL."""
+        return self._resolver_source()
 
     async def _load_details(self, event_ids: list[str]) -> list[dict[str, Any] | BaseException]:
         found = await run_in_threadpool(self.resolver.details_for, event_ids)
@@ -48,9 +56,9 @@ class GraphQLContext(BaseContext):
         return [found.get(event_id, DetailsMissing(event_id)) for event_id in event_ids]
 
 
-async def get_context(request: Request, resolver: ResolverDep) -> GraphQLContext:
+async def get_context(request: Request) -> GraphQLContext:
     try:
         caller = await identify_caller(request)
     except (Unauthenticated, IssuerUnavailable) as refusal:
         raise RequestRefused(refusal) from refusal
-    return GraphQLContext(resolver, caller)
+    return GraphQLContext(request.app.state.resolver_source, caller)

@@ -8,9 +8,12 @@ from fastapi.testclient import TestClient
 from graphql import GraphQLInputObjectType, GraphQLObjectType, get_named_type
 from pydantic import BaseModel
 
+from gateway.app import create_app
 from gateway.graphql.errors import GRAPHQL_NAMES
 from gateway.graphql.schema import build_schema
 from gateway.settings import Settings
+from gateway.stores import Stores
+from schema.errors import StoreUnavailable
 from schema.events import EventCreate, EventListQuery
 from scripts.export_schema import SCHEMA_FILE, exported_schema
 from tests.api.conftest import (
@@ -187,6 +190,20 @@ def test_an_unavailable_store_is_service_unavailable_naming_it(settings: Setting
     with TestClient(app_with(settings, details=down)) as client:
         result = graphql(client, RECORD, input=record_input())
     assert result["errors"][0]["extensions"] == {"code": "SERVICE_UNAVAILABLE", "store": "details"}
+
+
+def test_stores_that_cannot_be_opened_fail_the_fields_as_service_unavailable(
+    settings: Settings,
+) -> None:
+    """On Lambda the stores are opened on demand; a failure is a GraphQL answer there too."""
+
+    def unreachable() -> Stores:
+        raise StoreUnavailable("metadata")
+
+    with TestClient(create_app(settings, unreachable)) as client:
+        result = graphql(client, EVENTS, userId="u")
+    assert result["data"] is None
+    assert result["errors"][0]["extensions"] == {"code": "SERVICE_UNAVAILABLE", "store": "metadata"}
 
 
 def test_an_unexpected_error_is_masked(settings: Settings) -> None:
