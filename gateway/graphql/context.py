@@ -60,5 +60,6 @@ async def get_context(request: Request) -> GraphQLContext:
     try:
         caller = await identify_caller(request)
     except (Unauthenticated, IssuerUnavailable) as refusal:
-        raise RequestRefused(refusal) from refusal
+        retry_after = request.app.state.settings.retry_after_seconds
+        raise RequestRefused.caller_not_accepted(refusal, retry_after) from refusal
     return GraphQLContext(request.app.state.resolver_source, caller)

@@ -21,8 +21,7 @@ that is not a JSON object with a 500), so this module does the reading and the s
 Strawberry parses, validates and executes.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -34,11 +33,10 @@ from strawberry.types import ExecutionResult
 
 from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
 from gateway.graphql.errors import PARSE_FAILED, with_code
+from gateway.graphql.refusal import GRAPHQL_RESPONSE, JSON, RequestRefused, graphql_response
 from schema.errors import offending_fields
-from schema.jsonvalue import DuplicateKeys, JsonTooDeep, MalformedJson, dump_json, parse_json
+from schema.jsonvalue import DuplicateKeys, JsonTooDeep, MalformedJson, parse_json
 
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-JSON = "application/json"
 PARAMETERS = ("query", "operationName", "variables", "extensions")
 
 
@@ -48,52 +46,6 @@ class GraphQLParams:
     operation_name: str | None = None
     variables: dict[str, Any] | None = None
     extensions: dict[str, Any] | None = None
-
-
-@dataclass
-class RequestRefused(Exception):
-    """Not a well-formed GraphQL-over-HTTP request, or not one this endpoint serves."""
-
-    status: HTTPStatus
-    code: str
-    message: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-def response_media_type(accept: str | None) -> str | None:
-    """The media type to answer in, by the `Accept` header (RFC 9110 §12.5.1): the one the
-    client ranks higher, `application/graphql-response+json` on a tie; None if it accepts
-    neither. No `Accept` at all is taken as `application/graphql-response+json`."""
-    if accept is None or not accept.strip():
-        return GRAPHQL_RESPONSE
-    ranges = [_media_range(item) for item in accept.split(",") if item.strip()]
-    ranked = [(_quality(ranges, candidate), candidate) for candidate in (GRAPHQL_RESPONSE, JSON)]
-    quality, best = max(ranked, key=lambda ranked_candidate: ranked_candidate[0])
-    return best if quality > 0 else None
-
-
-def _media_range(item: str) -> tuple[str, float]:
-    media, *parameters = (part.strip() for part in item.split(";"))
-    quality = 1.0
-    for parameter in parameters:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "q":
-            try:
-                quality = float(value)
-            except ValueError:
-                quality = 0.0
-    return media.lower(), quality
-
-
-def _quality(ranges: list[tuple[str, float]], candidate: str) -> float:
-    """The quality of the most specific range that matches (`type/sub` over `type/*` over
-    `*/*`)."""
-    main_type = candidate.split("/")[0]
-    for pattern in (candidate, f"{main_type}/*", "*/*"):
-        matching = [quality for media, quality in ranges if media == pattern]
-        if matching:
-            return max(matching)
-    return 0.0
 
 
 async def read_params(request: Request) -> GraphQLParams:
@@ -207,8 +159,8 @@ def result_response(result: ExecutionResult, media: str) -> Response:
     if _is_request_error(result):
         del body["data"]
         status = HTTPStatus.BAD_REQUEST if media == GRAPHQL_RESPONSE else HTTPStatus.OK
-        return _response(body, status, media)
-    return _response(body, HTTPStatus.OK, media)
+        return graphql_response(body, status, media)
+    return graphql_response(body, HTTPStatus.OK, media)
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -218,23 +170,4 @@ def _is_request_error(result: ExecutionResult) -> bool:
         result.data is None
         and bool(result.errors)
         and all(error.path is None for error in result.errors or [])
-    )
-
-
-def refusal_response(refusal: RequestRefused, media: str | None) -> Response:
-    body = {"errors": [{"message": refusal.message, "extensions": {"code": refusal.code}}]}
-    return _response(body, refusal.status, media or JSON, refusal.headers)
-
-
-def _response(
-    body: dict[str, Any],
-    status: HTTPStatus,
-    media: str,
-    headers: Mapping[str, str] | None = None,
-) -> Response:
-    return Response(
-        dump_json(body),
-        status_code=int(status),
-        headers={"Vary": "Accept", **(headers or {})},
-        media_type=f"{media}; charset=utf-8",
     )

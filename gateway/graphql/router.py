@@ -16,15 +16,8 @@ from strawberry.types.unset import UNSET
 from gateway.assets import OfflineAssets, root_path
 from gateway.graphql.context import GraphQLContext, get_context
 from gateway.graphql.errors import OPERATION_RESOLUTION_FAILURE
-from gateway.graphql.http import (
-    GraphQLParams,
-    RequestRefused,
-    parse_failure,
-    read_params,
-    refusal_response,
-    response_media_type,
-    result_response,
-)
+from gateway.graphql.http import GraphQLParams, parse_failure, read_params, result_response
+from gateway.graphql.refusal import RequestRefused, refusal_response, response_media_type
 from gateway.graphql.schema import build_schema
 
 # The operations each method may run: GET is safe, so queries only (mutations are 405).
