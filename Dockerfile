@@ -17,12 +17,16 @@ RUN groupadd --system --gid 10001 eventlog \
  && useradd --system --uid 10001 --gid eventlog --no-create-home --shell /usr/sbin/nologin eventlog
 
 WORKDIR /app
-COPY pyproject.toml alembic.ini ./
+# Exactly the lock's versions (requirements-docker.txt is `uv export`ed by `make lock`), each file
+# checked against its hash; the code is run from /app, not installed.
+COPY requirements-docker.txt ./
+RUN pip install --no-cache-dir --require-hashes -r requirements-docker.txt
+ENV PYTHONPATH=/app
+COPY alembic.ini ./
 COPY gateway gateway
 COPY schema schema
 COPY persistence persistence
 COPY migrations migrations
-RUN pip install --no-cache-dir '.[mssql]'
 
 USER eventlog
 EXPOSE 8000

@@ -1,25 +1,60 @@
-# The few commands people type. Each one bootstraps .venv (and, for tests, the Debian packages).
+# The few commands people type. Each one installs what it needs from the lockfiles (uv.lock for
+# Python, package-lock.json for npm) and, for tests, the Debian packages.
 SHELL := /bin/bash
 PYTHON ?= python3
+# Lambda's runtime (template.yaml): `make test` runs the unit, API, integration and Lambda tests on
+# it too. Found on PATH or under pyenv; `make test PYTHON312=/path/to/python3.12` names another.
+PYTHON312 ?= $(firstword $(foreach candidate,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12),\
+  $(shell $(candidate) -c 'import sys; sys.version_info[:2] == (3, 12) and print(sys.executable)' 2>/dev/null)))
 PORT ?= 8000
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
+VENV312 := .venv-312
+# uv from PyPI, pinned with hashes in requirements-uv.txt (which `make lock` writes from this
+# version) and installed by pip into .uv/: a fresh clone needs only Python 3.11+ and pip.
+UV_VERSION := 0.13.9
+UV := $(ROOT)/.uv/bin/uv
+# uv never downloads an interpreter: the system's (or pyenv's) Pythons are the ones used.
+export UV_PYTHON_DOWNLOADS := never
+# Installs from the lock, failing when pyproject.toml has changed without `make relock`.
+SYNC := $(UV) sync --locked
+# uv does not compile bytecode at install (pip did), so Python must be free to cache what it
+# imports: with PYTHONDONTWRITEBYTECODE set, each of the servers and CLIs the tests start would
+# compile moto, FastAPI and SQLAlchemy again (a 7 s start instead of 2 s).
+export PYTHONDONTWRITEBYTECODE :=
+NPM_CI := npm ci --prefer-offline --no-audit --no-fund --ignore-scripts --loglevel=error
 # unixODBC + FreeTDS: the real pyodbc driver for SQL Server failure tests; curl and jq run the
 # docs' examples and the demo; Chromium is the browser of the GraphiQL and Swagger UI tests;
 # docker-compose (1.29) validates docker-compose.yml offline (no engine needed); openssl makes
 # the certificates the layer's CA-bundle check is tested with.
 APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose openssl
 
-.PHONY: run test demo demo-cast lint lint-deploy bench bench-load format schema screenshots venv assets \
-	dynalite system-deps clean lambda-build build-ApiFunction odbc-driver-sample test-remote
+.PHONY: run test test-312 test-remote demo demo-cast lint lint-python lint-deploy bench bench-load \
+	bench-setup format schema screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
+	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction odbc-driver-sample
 
+# Set-up runs side by side (uv and npm; then the linters), each step's output kept together.
+PARALLEL := $(MAKE) --no-print-directory --jobs=3 --output-sync=target
+
+# Serving needs the app and the embedded extra only; `--inexact` keeps what `make test` added.
 # `make run AUTH=dev`: a local token issuer, and a token to try (EVENTLOG_AUTH, see README).
-run: venv assets
+run:
+	@$(PARALLEL) venv-run assets
 	$(if $(AUTH),EVENTLOG_AUTH=$(AUTH)) $(BIN)/python -m gateway --port $(PORT)
 
-test: venv assets dynalite system-deps lint lambda-build odbc-driver-sample
+test:
+	@$(PARALLEL) venv assets-dev sam-venv system-deps odbc-driver-sample
+	@$(PARALLEL) lint lambda-build
 	$(BIN)/pytest
+	@$(MAKE) --no-print-directory test-312
+
+# Lambda runs Python 3.12: the tests of everything it loads (not the browser, demo or embedded
+# server tests, which exercise the local toolchain) run there too, from the same lock.
+test-312: venv-312
+	$(VENV312)/bin/pytest -p no:cacheprovider -q tests/unit tests/api tests/integration \
+	  tests/e2e/test_lambda_handler.py
 
 # The REST and GraphQL tests and the docs' examples against a running deployment:
 #   make test-remote BASE_URL=http://127.0.0.1:8000    (docker compose up, or make run)
@@ -37,29 +72,29 @@ demo: venv system-deps
 
 # Re-record docs/demo.cast (asciinema) and its animated picture docs/demo.svg (svg-term-cli).
 demo-cast: venv system-deps
-	$(BIN)/python -m pip install --quiet asciinema
+	$(SYNC) --inexact --group cast --python $(PYTHON)
 	DEMO_PAUSE=1.5 PYTHON=$(BIN)/python $(BIN)/asciinema rec --overwrite --quiet --cols 120 \
 	  --rows 40 --title 'Event Log API: make demo' --command 'bash scripts/demo.sh' docs/demo.cast
 	npx --yes svg-term-cli@2.1.1 --in docs/demo.cast --out docs/demo.svg --window \
 	  --width 120 --height 40
 
-lint: venv lint-deploy
+lint: lint-python lint-deploy
+
+lint-python: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # The SAM template and the compose file, checked offline. SAM CLI and cfn-lint pin older
 # boto3/pydantic than the app, so they live in a venv of their own.
-lint-deploy: $(SAM_VENV)/.installed system-deps
+lint-deploy: sam-venv system-deps
 	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	docker-compose -f docker-compose.yml --env-file .env.example config -q
 
-$(SAM_VENV)/.installed:
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli cfn-lint
-	touch $@
+# The lock's `deploy` group only (neither the app nor its dependencies), in .venv-sam.
+sam-venv: $(UV)
+	UV_PROJECT_ENVIRONMENT=$(SAM_VENV) $(SYNC) --only-group deploy --python $(PYTHON)
 
 # Cold-start figures of the Lambda handler (import, then building the app).
 bench: venv
@@ -85,30 +120,69 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-venv: $(VENV)/.installed
+# .venv, shared by `make run` and `make test`: uv installs only what is missing or changed, in
+# well under a second when nothing is.
+venv: $(UV)
+	$(SYNC) --python $(PYTHON)
 
-$(VENV)/.installed: pyproject.toml
+venv-run: $(UV)
+	$(SYNC) --inexact --no-dev --extra embedded --python $(PYTHON)
+
+venv-312: $(UV)
+	@test -n "$(PYTHON312)" || { echo "make test runs the Lambda tests on Python 3.12 as well," \
+	  "and no python3.12 was found: install it, or pass PYTHON312=/path/to/python3.12"; exit 1; }
+	UV_PROJECT_ENVIRONMENT=$(VENV312) $(SYNC) --python $(PYTHON312)
+
+$(UV): requirements-uv.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: make PYTHON=python3.12 ...")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -rf $(ROOT)/.uv
+	PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install --quiet --disable-pip-version-check \
+	  --require-hashes --no-deps --target $(ROOT)/.uv -r $(ROOT)/requirements-uv.txt
 	touch $@
 
-# GraphiQL, Swagger UI and ReDoc files from the npm registry (never committed); without npm the
-# pages fall back to their CDN.
-assets: .assets/.installed
+# GraphiQL, Swagger UI and ReDoc files (package.json's dependencies, at the versions the pages
+# name) into node_modules/, from package-lock.json; `make test` adds the devDependencies. Without
+# npm the pages fall back to their CDN.
+assets: node_modules/.served
 
-.assets/.installed: $(VENV)/.installed scripts/install_assets.py
-	$(BIN)/python scripts/install_assets.py
-	@if [ -d .assets/node_modules ]; then touch $@; fi
+assets-dev: node_modules/.all
 
-# dynalite, an independent DynamoDB implementation (npm, pinned by .dynalite/package-lock.json):
-# the tests run the details store against it beside moto, so one emulator's quirks hide nothing.
-dynalite: .dynalite/node_modules/.installed
+node_modules/.served: package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  echo "npm not found: GraphiQL and /docs will load their files from a CDN"; exit 0; fi; \
+	$(NPM_CI) --omit=dev && touch $@
 
-.dynalite/node_modules/.installed: .dynalite/package-lock.json
-	npm ci --prefix .dynalite --no-audit --no-fund --loglevel=error
-	touch $@
+node_modules/.all: package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  echo "npm not found: GraphiQL and /docs will load their files from a CDN"; exit 0; fi; \
+	$(NPM_CI) && touch $@ node_modules/.served
+
+# Every Python and npm dependency to the newest release pyproject.toml and package.json allow, in
+# one command; review the diff of uv.lock and package-lock.json (README: "Dependencies").
+lock: $(UV)
+	$(UV) lock --upgrade
+	$(MAKE) --no-print-directory lock-derived NPM_LOCK=update
+
+# After editing pyproject.toml or package.json: lock what changed, keep every other pin.
+relock: $(UV)
+	$(UV) lock
+	$(MAKE) --no-print-directory lock-derived NPM_LOCK=install
+
+# What is derived from the locks: package.json's pins from the pages, package-lock.json, the
+# exports the Lambda artifact and the Docker image install, and uv's own pin. Tests fail when
+# any of them drifts.
+lock-derived: venv
+	$(BIN)/python scripts/pin_assets.py
+	npm $(NPM_LOCK) --package-lock-only --ignore-scripts --no-audit --no-fund --loglevel=error
+	$(UV) export --frozen --quiet --no-emit-project --no-dev --extra mssql --prune uvicorn \
+	  -o requirements-lambda.txt
+	$(UV) export --frozen --quiet --no-emit-project --no-dev --extra mssql -o requirements-docker.txt
+	echo "uv==$(UV_VERSION)" | $(UV) pip compile - --quiet --universal --generate-hashes \
+	  --custom-compile-command "make lock" -o requirements-uv.txt
+
+# dynalite, an independent DynamoDB implementation the tests run beside moto: a devDependency in
+# package.json, so `make test` (assets-dev) installs it with the browser files.
+dynalite: assets-dev
 
 system-deps:
 	@missing=""; \
@@ -123,43 +197,51 @@ system-deps:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .assets .dynalite/node_modules .aws-sam .cache .mypy_cache \
+	rm -rf $(VENV) $(SAM_VENV) $(VENV312) .uv node_modules .aws-sam .cache .mypy_cache \
 	  .pytest_cache .ruff_cache
+
+# Seconds from a fresh clone to `make run`'s first answer and `make test`'s first test, with
+# empty (cold) and filled (warm) package caches of its own: the README's figures.
+bench-setup:
+	$(PYTHON) bench/setup.py --port $(PORT)
 
 # `sam build` (template.yaml, BuildMethod: makefile). samconfig.toml builds in the source folder,
 # so SAM copies nothing (.venv and .venv-sam included) and this recipe picks what ships: the
-# runtime code, wheels for Lambda's Python 3.12 on x86_64 whatever Python runs the build, the
-# browser files of /docs and GraphiQL, and bytecode compiled once by Python 3.12. Hash-checked
-# bytecode, unchecked: SAM's zip dates every file 1980-01-01, so timestamp-checked .pyc files
-# would all be stale and every module compiled again at every cold start (/var/task is
-# read-only: nothing is ever cached). The code never changes under a deployed artifact.
-LAMBDA_PYTHON ?= $(shell PYENV_VERSION=3.12 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null)
+# runtime code, the lock's export for Lambda's Python 3.12 on x86_64 (Amazon Linux 2023: glibc
+# 2.34) whatever Python runs the build, every file checked against its hash, the browser files of
+# /docs and GraphiQL, and bytecode compiled once by Python 3.12. Hash-checked bytecode,
+# unchecked: SAM's zip dates every file 1980-01-01, so timestamp-checked .pyc files would all be
+# stale and every module compiled again at every cold start (/var/task is read-only: nothing is
+# ever cached). The code never changes under a deployed artifact.
+LAMBDA_PYTHON ?= $(PYTHON312)
+LAMBDA_PLATFORM := x86_64-manylinux_2_34
 
-build-ApiFunction: assets
+build-ApiFunction: assets $(UV)
 	@test -n "$(LAMBDA_PYTHON)" || { echo "Python 3.12 (Lambda's) is needed to compile the bytecode: install python3.12 or give LAMBDA_PYTHON=/path/to/python3.12"; exit 1; }
 	cp -r gateway schema persistence migrations alembic.ini "$(ARTIFACTS_DIR)/"
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -type d -prune -exec rm -rf {} +
-	$(LAMBDA_PYTHON) -m pip install --quiet --no-compile --target "$(ARTIFACTS_DIR)" \
-	  --platform manylinux2014_x86_64 --implementation cp --python-version 3.12 \
-	  --only-binary=:all: -r requirements-lambda.txt
-	$(BIN)/python -m scripts.package_assets "$(ARTIFACTS_DIR)/.assets/node_modules"
+	$(UV) pip install --quiet --target "$(ARTIFACTS_DIR)" --python-platform $(LAMBDA_PLATFORM) \
+	  --python-version 3.12 --only-binary :all: --require-hashes \
+	  -r $(ROOT)/requirements-lambda.txt
+	$(BIN)/python -m scripts.package_assets "$(ARTIFACTS_DIR)/node_modules"
 	$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)"
 
 # The function as `sam build` makes it (the ODBC layer needs Docker: sam build --use-container).
 # The tests import it as Lambda would (tests/integration/test_lambda_artifact.py).
-lambda-build: $(SAM_VENV)/.installed venv assets
+lambda-build: sam-venv venv assets
 	$(SAM_VENV)/bin/sam build --exclude OdbcLayer --template template.yaml
 
 # Microsoft's ODBC Driver 18 as built for RHEL 9 / Amazon Linux, from Microsoft's
 # mssql-python-odbc wheel on PyPI (never committed): tests/integration/test_odbc_layer.py runs
 # the layer's library collection on the real driver and checks it against what the driver
-# declares it needs.
+# declares it needs. Test data, not a dependency: pip (uv has no `pip download`) fetches it.
 ODBC_DRIVER_WHEEL := mssql-python-odbc==18.6.2.2
 odbc-driver-sample: .cache/msodbcsql/.installed
 
-.cache/msodbcsql/.installed: $(VENV)/.installed
+.cache/msodbcsql/.installed:
 	rm -rf .cache/msodbcsql
-	$(BIN)/python -m pip download --quiet --no-deps --only-binary=:all: \
-	  --platform manylinux_2_28_x86_64 --python-version 3.12 -d .cache/msodbcsql "$(ODBC_DRIVER_WHEEL)"
-	$(BIN)/python -m zipfile -e .cache/msodbcsql/*.whl .cache/msodbcsql/
+	PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip download --quiet --disable-pip-version-check \
+	  --no-deps --only-binary=:all: --platform manylinux_2_28_x86_64 --python-version 3.12 \
+	  -d .cache/msodbcsql "$(ODBC_DRIVER_WHEEL)"
+	$(PYTHON) -m zipfile -e .cache/msodbcsql/*.whl .cache/msodbcsql/
 	touch $@

@@ -1,10 +1,11 @@
 """Browser assets of GraphiQL, Swagger UI and ReDoc, served by this app when installed.
 
 Those pages load React, GraphiQL and the rest from a CDN, which a firewalled machine cannot reach.
-`scripts/install_assets.py` installs the very packages and versions the pages name, from the npm
-registry, into `.assets/`; here each CDN address whose file is installed becomes a local one (the
-bytes are the same, so the pages' SRI hashes still match). An address whose file is absent is
-left as it was: the page then falls back to the CDN.
+package.json pins the very packages and versions the pages name (`scripts/pin_assets.py` writes
+them) and `npm ci` installs them from package-lock.json into `node_modules/`; here each CDN
+address whose file is installed becomes a local one (the bytes are the same, so the pages' SRI
+hashes still match). An address whose file is absent is left as it was: the page then falls back
+to the CDN.
 """
 
 import json
@@ -16,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 ASSETS_PATH = "/assets"
-DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[1] / ".assets" / "node_modules"
+DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[1] / "node_modules"
 
 # Any CDN address of the form https://host/[npm/]package@version/path (no host is named here).
 PACKAGE_URL = re.compile(
@@ -54,7 +55,7 @@ class OfflineAssets:
         """The installed copy of a CDN file, when the installed version is the one asked for."""
         candidate = self.root / wanted.package / wanted.path
         installed = self._installed_version(wanted.package)
-        if installed is None or not _satisfies(installed, wanted.version):
+        if installed is None or not satisfies(installed, wanted.version):
             return None
         return candidate if candidate.is_file() else None
 
@@ -81,6 +82,6 @@ def root_path(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
-def _satisfies(installed: str, wanted: str) -> bool:
+def satisfies(installed: str, wanted: str) -> bool:
     """`18.2.0` wants exactly that; `5` (jsDelivr's major-only form) any 5.x.y."""
     return installed == wanted or installed.startswith(f"{wanted}.")

@@ -27,7 +27,7 @@ from persistence.sql_engine import build_engine
 TEST_CURSOR_SECRET = "test-cursor-secret-of-at-least-32-characters"
 # A password with URL delimiters: spliced into a URL, it would move the host.
 PASSWORD = "P@ssw0rd#2026"
-DYNALITE_CLI = Path(__file__).resolve().parents[1] / ".dynalite/node_modules/dynalite/cli.js"
+DYNALITE_CLI = Path(__file__).resolve().parents[1] / "node_modules/dynalite/cli.js"
 # The two independent DynamoDB implementations the details store is tested against.
 EMULATORS = ("moto", "dynalite")
 # Opt-in live stores (tests/live), kept before the EVENTLOG_* variables are cleared below.

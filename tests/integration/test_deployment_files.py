@@ -3,7 +3,6 @@
 import json
 import re
 import subprocess
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -108,18 +107,6 @@ def test_no_password_is_a_parameter_or_an_environment_variable() -> None:
         if "PASSWORD" in name or name[-6:] == "SECRET"
     }
     assert secrets == {"EVENTLOG_DATABASE_PASSWORD": "", "EVENTLOG_CURSOR_SECRET": ""}
-
-
-def test_the_lambda_requirements_follow_the_projects_runtime_dependencies() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {_name(dependency) for dependency in project["dependencies"]} - {"uvicorn"}
-    lines = (ROOT / "requirements-lambda.txt").read_text().splitlines()
-    listed = {_name(line) for line in lines if line and not line.startswith("#")}
-    assert listed == wanted | {"pyodbc"}
-
-
-def _name(requirement: str) -> str:
-    return re.split(r"[<>=\[ ]", requirement, maxsplit=1)[0].lower()
 
 
 def compose() -> dict[str, Any]:
