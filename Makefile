@@ -31,9 +31,10 @@ NPM_CI := npm ci --prefer-offline --no-audit --no-fund --ignore-scripts --loglev
 # the certificates the layer's CA-bundle check is tested with.
 APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose openssl
 
-.PHONY: run test test-312 test-remote demo demo-cast lint lint-python lint-deploy bench bench-load \
+.PHONY: run reconcile test test-312 test-remote demo demo-cast lint lint-python lint-deploy bench bench-load \
 	bench-setup format schema screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
-	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction odbc-driver-sample
+	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction build-ReconcileFunction \
+	odbc-driver-sample
 
 # Set-up runs side by side (uv and npm; then the linters), each step's output kept together.
 PARALLEL := $(MAKE) --no-print-directory --jobs=3 --output-sync=target
@@ -95,6 +96,10 @@ lint-deploy: sam-venv system-deps
 # The lock's `deploy` group only (neither the app nor its dependencies), in .venv-sam.
 sam-venv: $(UV)
 	UV_PROJECT_ENVIRONMENT=$(SAM_VENV) $(SYNC) --only-group deploy --python $(PYTHON)
+
+# The reconcile job against the stores EVENTLOG_* names (a dry run; ARGS=--apply deletes).
+reconcile: venv
+	$(BIN)/python -m gateway reconcile $(ARGS)
 
 # Cold-start figures of the Lambda handler (import, then building the app).
 bench: venv
@@ -216,6 +221,9 @@ bench-setup:
 LAMBDA_PYTHON ?= $(PYTHON312)
 LAMBDA_PLATFORM := x86_64-manylinux_2_34
 
+# The reconcile job ships the same artifact (another handler of it).
+build-ReconcileFunction: build-ApiFunction
+
 build-ApiFunction: assets $(UV)
 	@test -n "$(LAMBDA_PYTHON)" || { echo "Python 3.12 (Lambda's) is needed to compile the bytecode: install python3.12 or give LAMBDA_PYTHON=/path/to/python3.12"; exit 1; }
 	cp -r gateway schema persistence migrations alembic.ini "$(ARTIFACTS_DIR)/"
@@ -229,7 +237,7 @@ build-ApiFunction: assets $(UV)
 # The function as `sam build` makes it (the ODBC layer needs Docker: sam build --use-container).
 # The tests import it as Lambda would (tests/integration/test_lambda_artifact.py).
 lambda-build: sam-venv venv assets
-	$(SAM_VENV)/bin/sam build --exclude OdbcLayer --template template.yaml
+	$(SAM_VENV)/bin/sam build --exclude OdbcLayer --exclude ReconcileFunction --template template.yaml
 
 # Microsoft's ODBC Driver 18 as built for RHEL 9 / Amazon Linux, from Microsoft's
 # mssql-python-odbc wheel on PyPI (never committed): tests/integration/test_odbc_layer.py runs

@@ -1,4 +1,5 @@
 """`python -m gateway` (what `make run` starts): open the stores, say where they are, serve.
+`python -m gateway reconcile` runs the reconcile job instead (gateway/reconcile.py).
 
 The port is bound before the banner is printed, so a client that reads the banner may connect at
 once, and a port already in use is reported before anything else starts.
@@ -90,6 +91,11 @@ def bind_listener(host: str, port: int) -> socket.socket:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["reconcile"]:
+        from gateway.reconcile import main as reconcile
+
+        reconcile(sys.argv[2:])
+        sys.exit(0)
     try:
         main()
     except KeyboardInterrupt:

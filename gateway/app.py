@@ -18,6 +18,8 @@ from gateway.observability import RequestContextMiddleware
 from gateway.request_deadline import RequestDeadlineMiddleware
 from gateway.resolvers import EventResolver
 from gateway.rest.docs_pages import install_docs_pages
+from gateway.rest.lifecycle import BATCH_PATH
+from gateway.rest.lifecycle import router as lifecycle_router
 from gateway.rest.problems import install_problem_handlers
 from gateway.rest.routes import router
 from gateway.settings import Settings, get_settings
@@ -81,6 +83,11 @@ def create_app(
     app.add_middleware(
         BodyGuardMiddleware,
         max_bytes=settings.limits.max_body_bytes,
+        # A batch may carry many events, through either door.
+        max_bytes_by_path={
+            BATCH_PATH: settings.batch_max_body_bytes,
+            GRAPHQL_PATH: settings.batch_max_body_bytes,
+        },
         read_timeout_seconds=settings.body_read_timeout_seconds,
     )
     app.add_middleware(HeadAsGetMiddleware)
@@ -91,6 +98,7 @@ def create_app(
     install_problem_handlers(app)
     app.add_exception_handler(RequestRefused, refused_response)
     app.include_router(router)
+    app.include_router(lifecycle_router)
     assets = OfflineAssets()
     install_docs_pages(app, assets)
     app.router.routes.append(

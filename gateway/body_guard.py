@@ -12,6 +12,7 @@ the answer, which curl and browsers read as they send, and most other clients do
 """
 
 import time
+from collections.abc import Mapping
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,10 +33,27 @@ class BodyReadTimeout(Exception):
 
 
 class BodyGuardMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int, read_timeout_seconds: float) -> None:
+    """`max_bytes` for every route, but those of `max_bytes_by_path` (a batch's route), whose
+    paths are the app's own, under any root path."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        read_timeout_seconds: float,
+        max_bytes_by_path: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_bytes_by_path = dict(max_bytes_by_path or {})
         self.read_timeout = read_timeout_seconds
+
+    def limit_for(self, scope: Scope) -> int:
+        path, root = scope.get("path", ""), scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        return self.max_bytes_by_path.get(path, self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,7 +66,7 @@ class BodyGuardMiddleware:
         if declared is None and not on_lambda:
             await self.app(scope, receive, send)
             return
-        body = _GuardedBody(self, declared or 0, receive, send, may_close=not on_lambda)
+        body = _GuardedBody(self, scope, declared or 0, receive, send, may_close=not on_lambda)
         await self.app(scope, body.receive, body.send)
 
 
@@ -58,6 +76,7 @@ class _GuardedBody:
     def __init__(
         self,
         guard: BodyGuardMiddleware,
+        scope: Scope,
         declared: int,
         receive: Receive,
         send: Send,
@@ -65,6 +84,7 @@ class _GuardedBody:
         may_close: bool,
     ) -> None:
         self._guard = guard
+        self._limit = guard.limit_for(scope)
         self._declared = declared
         self._receive = receive
         self._send = send
@@ -76,7 +96,7 @@ class _GuardedBody:
     async def receive(self) -> Message:
         if self._complete:
             return await self._receive()
-        limit = self._guard.max_bytes
+        limit = self._limit
         if self._declared > limit:
             raise PayloadTooLarge(limit)
         try:

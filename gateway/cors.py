@@ -7,7 +7,7 @@ itself on Lambda; a test compares the two.
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-CORS_ALLOW_METHODS = ("GET", "POST")
+CORS_ALLOW_METHODS = ("GET", "POST", "DELETE")
 # Content-Type: application/json, a bearer token and a request id all make a request preflighted.
 CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")
 # Readable by scripts: where a new event is, which request to quote, when to retry.

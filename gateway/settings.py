@@ -7,12 +7,17 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from persistence.details import DEFAULT_PARALLEL_WRITES
 from schema.limits import (
     DEFAULT_BODY_READ_TIMEOUT_SECONDS,
+    DEFAULT_MAX_BATCH_BODY_BYTES,
     DEFAULT_MAX_DETAILS_BYTES,
     DEFAULT_MAX_FUTURE_SECONDS,
     DEFAULT_REQUEST_TIMEOUT_SECONDS,
+    MAX_BATCH_BODY_BYTES_CEILING,
+    MAX_BATCH_EVENTS,
     MAX_DETAILS_BYTES_CEILING,
+    MAX_ERASE_EVENTS,
     MAX_FUTURE_SECONDS_CEILING,
     Limits,
 )
@@ -57,6 +62,39 @@ class Settings(BaseSettings):
     dynamodb_max_attempts: int = Field(3, ge=1, le=10)
     max_details_bytes: int = Field(DEFAULT_MAX_DETAILS_BYTES, ge=1024, le=MAX_DETAILS_BYTES_CEILING)
     max_future_seconds: int = Field(DEFAULT_MAX_FUTURE_SECONDS, ge=0, le=MAX_FUTURE_SECONDS_CEILING)
+    batch_max_events: int = Field(
+        MAX_BATCH_EVENTS, ge=1, le=MAX_BATCH_EVENTS, description="Events one batch may hold."
+    )
+    batch_max_body_bytes: int = Field(
+        DEFAULT_MAX_BATCH_BODY_BYTES,
+        ge=64 * 1024,
+        le=MAX_BATCH_BODY_BYTES_CEILING,
+        description="Bytes the body of `POST /events/batch` (and of `/graphql`) may take.",
+    )
+    erase_max_events: int = Field(
+        MAX_ERASE_EVENTS,
+        ge=1,
+        le=MAX_ERASE_EVENTS,
+        description="Events one `DELETE /events/{userId}` erases at most (the client repeats).",
+    )
+    dynamodb_parallel_writes: int = Field(
+        DEFAULT_PARALLEL_WRITES,
+        ge=1,
+        le=64,
+        description="DynamoDB writes of one batch or erasure in flight at once.",
+    )
+    reconcile_grace_seconds: int = Field(
+        900,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="The reconcile job deletes only orphaned details last claimed longer ago "
+        "than this: a write in flight is never touched.",
+    )
+    reconcile_segments: int = Field(4, ge=1, le=64, description="Parallel Scan segments.")
+    reconcile_apply: bool = Field(
+        False,
+        description="The scheduled reconcile function deletes orphans (else it only reports).",
+    )
     retry_after_seconds: int = Field(2, ge=1, le=3600)
     request_timeout_seconds: float = Field(
         DEFAULT_REQUEST_TIMEOUT_SECONDS,
@@ -113,7 +151,11 @@ class Settings(BaseSettings):
     @property
     def limits(self) -> Limits:
         return Limits(
-            max_details_bytes=self.max_details_bytes, max_future_seconds=self.max_future_seconds
+            max_details_bytes=self.max_details_bytes,
+            max_future_seconds=self.max_future_seconds,
+            max_batch_events=self.batch_max_events,
+            max_batch_body_bytes=self.batch_max_body_bytes,
+            max_erase_events=self.erase_max_events,
         )
 
     @model_validator(mode="after")
@@ -131,6 +173,16 @@ class Settings(BaseSettings):
             )
         if self.cursor_secret is not None and len(self.cursor_secret.get_secret_value()) < 32:
             raise ValueError("EVENTLOG_CURSOR_SECRET must be at least 32 characters")
+        if self.batch_max_body_bytes < self.limits.max_body_bytes:
+            raise ValueError(
+                "EVENTLOG_BATCH_MAX_BODY_BYTES must be at least the body limit of one event "
+                f"({self.limits.max_body_bytes} bytes): a batch of one event must fit"
+            )
+        if self.reconcile_grace_seconds < self.request_timeout_seconds + 60:
+            raise ValueError(
+                "EVENTLOG_RECONCILE_GRACE_SECONDS must exceed EVENTLOG_REQUEST_TIMEOUT_SECONDS "
+                "by a minute at least: a write still in flight must never lose its details"
+            )
         return self
 
     @field_validator("auth_audience", "cors_allow_origins", mode="before")

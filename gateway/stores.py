@@ -61,11 +61,16 @@ def open_stores(settings: Settings) -> Iterator[Stores]:
         if settings.embedded or settings.create_tables:
             create_metadata_schema(engine)
             ensure_details_table(client, settings.details_table)
+        details = DynamoDetailStore(
+            settings.details_table,
+            client,
+            max_attempts=settings.dynamodb_max_attempts,
+            parallel_writes=settings.dynamodb_parallel_writes,
+        )
+        cleanup.callback(details.close)
         yield Stores(
             metadata=SqlMetadataStore(engine),
-            details=DynamoDetailStore(
-                settings.details_table, client, max_attempts=settings.dynamodb_max_attempts
-            ),
+            details=details,
             cursor_secret=_cursor_secret(settings),
             description={
                 "metadata": engine.url.render_as_string(hide_password=True),
@@ -79,12 +84,13 @@ def open_stores(settings: Settings) -> Iterator[Stores]:
 def dynamodb_client(settings: Settings, endpoint: str) -> "DynamoDBClient":
     """A client whose every wait is bounded. By itself it makes one attempt per call: the
     details store asks for more, within the request's deadline. It keeps a connection for every
-    worker thread that may call it at once, so none is opened and discarded under load."""
+    thread that may call it at once (the workers, and the details store's own writers of a
+    batch), so none is opened and discarded under load."""
     config = Config(
         connect_timeout=settings.dynamodb_connect_timeout_seconds,
         read_timeout=settings.dynamodb_read_timeout_seconds,
         retries={"mode": "standard", "max_attempts": 1},
-        max_pool_connections=WORKER_THREADS,
+        max_pool_connections=WORKER_THREADS + settings.dynamodb_parallel_writes,
     )
     options: dict[str, Any] = {"region_name": settings.aws_region, "config": config}
     if endpoint != AWS_DEFAULT:

@@ -5,6 +5,14 @@ that fails after writing can withdraw its own claim without deleting details tha
 identical attempt is about to make visible. Reads are batched (100 keys a call) and retry
 `UnprocessedKeys` with backoff; a key is never dropped.
 
+Each claim also stamps the item with its writer (`claimToken`) and time (`lastClaimAt`, epoch
+ms): a deletion that read an item's version deletes it only if no claim came since (erasure: a
+client re-recording an event while it is erased keeps its details), and the reconcile job only
+items last claimed long enough ago that no write relying on them can still be in flight.
+
+Single-item writes of a batch run several at a time (`persistence.parallel`): a conditional
+UpdateItem or DeleteItem has no batch form.
+
 Every call ends by the request's deadline (`persistence.deadline`). botocore still makes the
 attempts and says which errors are transient (its standard retry checkers), but the store
 decides whether another attempt is worth it: botocore's standard mode would sleep up to 20 s
@@ -18,7 +26,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.retries.standard import (
@@ -29,7 +37,8 @@ from botocore.retries.standard import (
 
 from persistence.attribute_values import from_attribute, to_attribute
 from persistence.deadline import DeadlineExceeded, budget, remaining_seconds
-from persistence.protocols import DetailsClaimedByOther
+from persistence.parallel import BoundedParallel
+from persistence.protocols import Claim, ClaimResult, DetailsClaimedByOther, ItemVersion
 from schema.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -40,7 +49,11 @@ else:
 logger = logging.getLogger(__name__)
 
 BATCH_GET_MAX_KEYS = 100
+# Single-item writes of one batch in flight at once (each holds a pooled HTTP connection).
+DEFAULT_PARALLEL_WRITES = 16
 _CONDITION_FAILED = "ConditionalCheckFailedException"
+# What a version read or a scan asks for: never the details themselves.
+_VERSION_ATTRIBUTES = "eventId, claimToken, lastClaimAt"
 
 
 class DynamoDetailStore:
@@ -53,12 +66,16 @@ class DynamoDetailStore:
         unprocessed_retries: int = 8,
         backoff_base_seconds: float = 0.05,
         sleep: Callable[[float], None] = time.sleep,
+        clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        parallel_writes: int = DEFAULT_PARALLEL_WRITES,
     ) -> None:
         self._table = table_name
         self._client = client
         self._unprocessed_retries = unprocessed_retries
         self._backoff_base = backoff_base_seconds
         self._sleep = sleep
+        self._clock_ms = clock_ms
+        self._parallel = BoundedParallel(parallel_writes, name="dynamodb-write")
         bound_attempts_by_deadline(client, max_attempts=max_attempts, backoff=self._backoff)
 
     def claim(
@@ -77,7 +94,8 @@ class DynamoDetailStore:
                     UpdateExpression=(
                         "SET userId = if_not_exists(userId, :user), "
                         "details = if_not_exists(details, :details), "
-                        "contentHash = if_not_exists(contentHash, :hash) "
+                        "contentHash = if_not_exists(contentHash, :hash), "
+                        "claimToken = :token, lastClaimAt = :now "
                         "ADD writers :writer"
                     ),
                     ConditionExpression="attribute_not_exists(eventId) OR contentHash = :hash",
@@ -85,6 +103,8 @@ class DynamoDetailStore:
                         ":user": {"S": user_id},
                         ":details": to_attribute(details),
                         ":hash": {"S": content_hash},
+                        ":token": {"S": writer_id},
+                        ":now": {"N": str(self._clock_ms())},
                         ":writer": {"SS": [writer_id]},
                     },
                 )
@@ -92,6 +112,35 @@ class DynamoDetailStore:
             if _error_code(exc) == _CONDITION_FAILED:
                 raise DetailsClaimedByOther(event_id) from exc
             raise
+
+    def claim_many(self, claims: Sequence[Claim]) -> list[ClaimResult]:
+        def claim(one: Claim) -> ClaimResult:
+            self.claim(one.event_id, one.user_id, one.details, one.content_hash, one.writer_id)
+            return "claimed"
+
+        results: list[ClaimResult] = []
+        for outcome in self._parallel.map(claim, claims):
+            if isinstance(outcome, DetailsClaimedByOther):
+                results.append("conflict")
+            elif isinstance(outcome, StoreUnavailable):
+                results.append("unavailable")
+            elif isinstance(outcome, Exception):
+                raise outcome
+            else:
+                results.append(outcome)
+        return results
+
+    def release_many(self, claims: Sequence[Claim]) -> None:
+        def release(one: Claim) -> None:
+            self.release(one.event_id, one.writer_id)
+
+        failures = self._parallel.map(release, claims)
+        left = sum(isinstance(failure, StoreUnavailable) for failure in failures)
+        if left:
+            logger.warning("could not withdraw %d claims of a batch; left invisible", left)
+        for failure in failures:
+            if isinstance(failure, Exception) and not isinstance(failure, StoreUnavailable):
+                raise failure
 
     def release(self, event_id: str, writer_id: str) -> None:
         key = {"eventId": {"S": event_id}}
@@ -111,36 +160,108 @@ class DynamoDetailStore:
             )
 
     def get_many(self, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        unique_ids = list(dict.fromkeys(event_ids))
-        for start in range(0, len(unique_ids), BATCH_GET_MAX_KEYS):
-            found.update(self._get_chunk(unique_ids[start : start + BATCH_GET_MAX_KEYS]))
-        return found
+        # Whole items, no ProjectionExpression: DynamoDB charges by item size either way
+        # ("Projection expression has no effect on provisioned throughput consumption",
+        # developerguide/Expressions.ProjectionExpressions.html).
+        items = self._batch_get(event_ids, {})
+        return {event_id: from_attribute(item["details"]) for event_id, item in items.items()}
+
+    def versions(self, event_ids: Sequence[str]) -> dict[str, ItemVersion]:
+        items = self._batch_get(event_ids, {"ProjectionExpression": _VERSION_ATTRIBUTES})
+        return {event_id: _version(item) for event_id, item in items.items()}
+
+    def delete_unchanged(
+        self, versions: Sequence[ItemVersion], *, before_ms: int | None = None
+    ) -> int:
+        def delete(version: ItemVersion) -> bool:
+            return self._delete_if_unchanged(version, before_ms)
+
+        outcomes = self._parallel.map(delete, versions)
+        for outcome in outcomes:
+            if isinstance(outcome, Exception) and not isinstance(outcome, StoreUnavailable):
+                raise outcome
+        if any(isinstance(outcome, StoreUnavailable) for outcome in outcomes):
+            raise StoreUnavailable("details")
+        return sum(outcome is True for outcome in outcomes)
+
+    def scan(self, segment: int, segments: int) -> Iterator[list[ItemVersion]]:
+        """Scan pages hold up to 1 MB of items read (projected to their versions)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "ProjectionExpression": _VERSION_ATTRIBUTES,
+            "Segment": segment,
+            "TotalSegments": segments,
+            "ConsistentRead": True,
+        }
+        while True:
+            with self._translated_errors():
+                page = self._client.scan(**request)
+            yield [_version(item) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def ping(self) -> None:
         with self._translated_errors():
             self._client.describe_table(TableName=self._table)
 
-    def _get_chunk(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
-        # Whole items, no ProjectionExpression: DynamoDB charges by item size either way
-        # ("Projection expression has no effect on provisioned throughput consumption",
-        # developerguide/Expressions.ProjectionExpressions.html), and moto answers 500 to a
-        # projection of an item holding a number such as 1.2345...E-130 with 38 digits (it
-        # projects through boto3's TypeDeserializer), which embedded mode would serve.
+    def close(self) -> None:
+        self._parallel.close()
+
+    def _delete_if_unchanged(self, version: ItemVersion, before_ms: int | None) -> bool:
+        """Delete the item unless a claim came after `version` was read (or, with `before_ms`,
+        since then): True if deleted, False if kept."""
+        values: dict[str, Any] = {}
+        if version.claim_token is None:
+            condition = "attribute_exists(eventId) AND attribute_not_exists(claimToken)"
+        else:
+            condition = "claimToken = :token"
+            values[":token"] = {"S": version.claim_token}
+        if before_ms is not None:
+            condition += " AND (attribute_not_exists(lastClaimAt) OR lastClaimAt < :before)"
+            values[":before"] = {"N": str(before_ms)}
+        options: dict[str, Any] = {"ExpressionAttributeValues": values} if values else {}
+        try:
+            with self._translated_errors():
+                self._client.delete_item(
+                    TableName=self._table,
+                    Key={"eventId": {"S": version.event_id}},
+                    ConditionExpression=condition,
+                    **options,
+                )
+        except ClientError as exc:
+            if _error_code(exc) == _CONDITION_FAILED:
+                return False
+            raise
+        return True
+
+    def _batch_get(
+        self, event_ids: Sequence[str], options: dict[str, Any]
+    ) -> dict[str, dict[str, Any]]:
+        """Whole or projected items by eventId, 100 keys a call."""
+        found: dict[str, dict[str, Any]] = {}
+        unique_ids = list(dict.fromkeys(event_ids))
+        for start in range(0, len(unique_ids), BATCH_GET_MAX_KEYS):
+            chunk = unique_ids[start : start + BATCH_GET_MAX_KEYS]
+            found.update(self._get_chunk(chunk, options))
+        return found
+
+    def _get_chunk(self, event_ids: list[str], options: dict[str, Any]) -> dict[str, Any]:
         request: dict[str, Any] = {
             self._table: {
                 "Keys": [{"eventId": {"S": event_id}} for event_id in event_ids],
                 "ConsistentRead": True,
+                **options,
             }
         }
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, Any] = {}
         for attempt in range(self._unprocessed_retries + 1):
             with self._translated_errors():
                 if attempt:
                     self._pause(self._backoff(attempt))
                 response = self._client.batch_get_item(RequestItems=request)
             for item in response.get("Responses", {}).get(self._table, []):
-                found[item["eventId"]["S"]] = from_attribute(item["details"])
+                found[item["eventId"]["S"]] = item
             request = response.get("UnprocessedKeys") or {}
             if not request:
                 return found
@@ -242,6 +363,16 @@ def bound_attempts_by_deadline(
 
 # What botocore's standard mode retries: throttling, 5xx, connections that failed or timed out.
 _TRANSIENT = (TransientRetryableChecker(), ThrottledRetryableChecker())
+
+
+def _version(item: dict[str, Any]) -> ItemVersion:
+    token = item.get("claimToken")
+    claimed = item.get("lastClaimAt")
+    return ItemVersion(
+        event_id=item["eventId"]["S"],
+        claim_token=None if token is None else cast(str, token["S"]),
+        last_claim_ms=None if claimed is None else int(claimed["N"]),
+    )
 
 
 def _time_for(pause: float) -> bool:

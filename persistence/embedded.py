@@ -7,6 +7,11 @@ DynamoDB applies each request to an item atomically; moto does not (an UpdateIte
 an item first stores the bare key, then the attributes), so concurrent conditional writes to one
 item could see half of another. The server here answers one request at a time, which restores
 the atomicity the write protocol relies on.
+
+moto also projects an item (ProjectionExpression) by converting the whole item through boto3's
+TypeDeserializer, whose decimal context refuses numbers DynamoDB stores (1.2345...E-130 with 38
+digits): a version read of such an event's item would answer 500. Projections of top-level
+attributes, the only ones this API makes, are taken from the stored attribute values instead.
 """
 
 import argparse
@@ -16,6 +21,7 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from moto.dynamodb.models.dynamo_type import Item
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -37,6 +43,24 @@ class _OneRequestAtATime:
     ) -> Iterable[bytes]:
         with self._lock:
             return list(self._app(environ, start_response))
+
+
+_moto_project = Item.project
+
+
+def _project_top_level(item: Item, projection_expressions: list[list[str]]) -> Item:
+    if any(len(path) != 1 for path in projection_expressions):
+        return _moto_project(item, projection_expressions)
+    wanted = {path[0] for path in projection_expressions}
+    attributes = item.to_json()["Attributes"]
+    return Item(
+        hash_key=item.hash_key,
+        range_key=item.range_key,
+        attrs={name: value for name, value in attributes.items() if name in wanted},
+    )
+
+
+Item.project = _project_top_level  # type: ignore[method-assign,assignment]
 
 
 class EmbeddedDynamoDB:

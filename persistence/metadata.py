@@ -10,7 +10,7 @@ its text keys carry a binary collation (SQLite's default, BINARY, already is one
 """
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +25,12 @@ from sqlalchemy import (
     Table,
     Unicode,
     and_,
+    delete,
+    insert,
     or_,
     select,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.types import TypeDecorator
@@ -107,6 +109,10 @@ USER_TYPE_TIMELINE_INDEX = Index(
 )
 
 
+# SQL Server takes at most 2,100 parameters a statement: lists of ids go 1,000 at a time.
+MAX_IDS_PER_STATEMENT = 1000
+
+
 class SqlMetadataStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -116,30 +122,67 @@ class SqlMetadataStore:
             row = session.get(EventRow, event_id)
             return None if row is None else _record(row)
 
+    def get_many(self, event_ids: Sequence[str]) -> dict[str, EventRecord]:
+        found: dict[str, EventRecord] = {}
+        with self._session() as session:
+            for chunk in _chunks(event_ids):
+                rows = session.scalars(select(EventRow).where(EVENTS_TABLE.c.event_id.in_(chunk)))
+                found.update((row.event_id, _record(row)) for row in rows)
+        return found
+
     def insert(self, record: EventRecord) -> None:
-        with Session(self._engine) as session:
-            session.add(_row(record))
+        self.insert_many([record])
+
+    def insert_many(self, records: Sequence[EventRecord]) -> None:
+        """One INSERT of every row (an executemany: pyodbc's fast_executemany sends them as one
+        array) and one COMMIT."""
+        with self._transaction("insert") as connection:
             try:
-                session.flush()
+                connection.execute(insert(EVENTS_TABLE), [_values(record) for record in records])
             except IntegrityError as exc:
-                raise DuplicateEventId(record.event_id) from exc
-            except (DBAPIError, PoolTimeout, DeadlineExceeded) as exc:
-                logger.warning("metadata insert failed before commit", exc_info=exc)
-                raise StoreUnavailable("metadata") from exc
-            try:
-                session.commit()
-            except IntegrityError as exc:
-                raise DuplicateEventId(record.event_id) from exc
-            except DeadlineExceeded as exc:
-                # Raised by our own checks, which run before a statement, never inside COMMIT.
-                raise StoreUnavailable("metadata") from exc
-            except SQLAlchemyError as exc:
-                logger.error("metadata commit failed; outcome unknown", exc_info=exc)
-                raise StoreUnavailable("metadata", in_doubt=True) from exc
+                raise DuplicateEventId from exc
 
     def list_page(self, request: PageRequest) -> list[EventRecord]:
         with self._session() as session:
             return [_record(found) for found in session.scalars(page_query(request))]
+
+    def user_event_ids(self, user_id: str, limit: int) -> list[str]:
+        row = EVENTS_TABLE.c
+        query = (
+            select(row.event_id)
+            .where(row.user_id == user_id)
+            .order_by(row.occurred_at.desc(), row.event_id.asc())
+            .limit(limit)
+        )
+        with self._session() as session:
+            return list(session.scalars(query))
+
+    def delete(self, user_id: str, event_ids: Sequence[str]) -> int:
+        row = EVENTS_TABLE.c
+        deleted = 0
+        with self._transaction("delete") as connection:
+            for chunk in _chunks(event_ids):
+                statement = delete(EVENTS_TABLE).where(
+                    row.user_id == user_id, row.event_id.in_(chunk)
+                )
+                deleted += connection.execute(statement).rowcount
+        return deleted
+
+    def existing(self, event_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        with self._session() as session:
+            for chunk in _chunks(event_ids):
+                column = EVENTS_TABLE.c.event_id
+                found.update(session.scalars(select(column).where(column.in_(chunk))))
+        return found
+
+    def event_ids_after(self, after: str | None, limit: int) -> list[str]:
+        column = EVENTS_TABLE.c.event_id
+        query = select(column).order_by(column).limit(limit)
+        if after is not None:
+            query = query.where(column > after)
+        with self._session() as session:
+            return list(session.scalars(query))
 
     def ping(self) -> None:
         with self._session() as session:
@@ -153,6 +196,41 @@ class SqlMetadataStore:
         except (DBAPIError, PoolTimeout, DeadlineExceeded) as exc:
             logger.warning("metadata store unavailable", exc_info=exc)
             raise StoreUnavailable("metadata") from exc
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[Connection]:
+        """A connection whose statements commit together when the block ends. A failure before
+        the COMMIT changed nothing; a COMMIT that fails leaves the outcome unknown (`in_doubt`)."""
+        try:
+            with self._engine.connect() as connection:
+                try:
+                    yield connection
+                except (DBAPIError, PoolTimeout, DeadlineExceeded) as exc:
+                    logger.warning("metadata %s failed before commit", what, exc_info=exc)
+                    raise StoreUnavailable("metadata") from exc
+                _commit(connection, what)
+        except (DBAPIError, PoolTimeout, DeadlineExceeded) as exc:
+            # Checking out or closing the connection.
+            logger.warning("metadata store unavailable", exc_info=exc)
+            raise StoreUnavailable("metadata") from exc
+
+
+def _commit(connection: Connection, what: str) -> None:
+    try:
+        connection.commit()
+    except IntegrityError as exc:
+        raise DuplicateEventId from exc
+    except DeadlineExceeded as exc:
+        # Raised by our own checks, which run before a statement, never inside COMMIT.
+        raise StoreUnavailable("metadata") from exc
+    except SQLAlchemyError as exc:
+        logger.error("metadata %s commit failed; outcome unknown", what, exc_info=exc)
+        raise StoreUnavailable("metadata", in_doubt=True) from exc
+
+
+def _chunks(event_ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(event_ids), MAX_IDS_PER_STATEMENT):
+        yield event_ids[start : start + MAX_IDS_PER_STATEMENT]
 
 
 def page_query(request: PageRequest) -> Select[EventRow]:
@@ -203,15 +281,15 @@ def create_metadata_schema(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def _row(record: EventRecord) -> EventRow:
-    return EventRow(
-        event_id=record.event_id,
-        user_id=record.user_id,
-        event_type=record.event_type,
-        occurred_at=record.timestamp,
-        received_at=record.received_at,
-        content_hash=record.content_hash,
-    )
+def _values(record: EventRecord) -> dict[str, Any]:
+    return {
+        "event_id": record.event_id,
+        "user_id": record.user_id,
+        "event_type": record.event_type,
+        "occurred_at": record.timestamp,
+        "received_at": record.received_at,
+        "content_hash": record.content_hash,
+    }
 
 
 def _record(row: Any) -> EventRecord:

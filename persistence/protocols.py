@@ -4,10 +4,10 @@ The resolver depends on these protocols only, so its write protocol can be teste
 any store that keeps these promises (SQLite, SQL Server, DynamoDB, DynamoDB Local) can sit behind.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from schema.cursor import CursorPosition
 
@@ -36,8 +36,33 @@ class PageRequest:
     after: CursorPosition | None = None
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One write attempt's claim on an event's details item."""
+
+    event_id: str
+    user_id: str
+    details: dict[str, Any]
+    content_hash: str
+    writer_id: str
+
+
+# What became of one claim of a batch: made, refused (other content), or not answered.
+ClaimResult = Literal["claimed", "conflict", "unavailable"]
+
+
+@dataclass(frozen=True)
+class ItemVersion:
+    """What identifies a details item's current state: the last claim made on it (`None` for an
+    item no claim of this version of the protocol touched), and when that was (epoch ms)."""
+
+    event_id: str
+    claim_token: str | None
+    last_claim_ms: int | None
+
+
 class DuplicateEventId(Exception):
-    """The metadata row already exists (another request committed it first)."""
+    """A metadata row already exists (another request committed it first)."""
 
 
 class DetailsClaimedByOther(Exception):
@@ -47,12 +72,34 @@ class DetailsClaimedByOther(Exception):
 class MetadataStore(Protocol):
     def get(self, event_id: str) -> EventRecord | None: ...
 
-    def insert(self, record: EventRecord) -> None:
-        """Commit the row; raise `DuplicateEventId`, or `StoreUnavailable` (`in_doubt` when the
-        commit itself failed and the row may exist)."""
+    def get_many(self, event_ids: Sequence[str]) -> dict[str, EventRecord]:
+        """The rows of those of `event_ids` that exist, by eventId (one query per 1,000 ids)."""
+        ...
+
+    def insert_many(self, records: Sequence[EventRecord]) -> None:
+        """Commit every row in one transaction, or none; raise `DuplicateEventId` when one
+        exists, or `StoreUnavailable` (`in_doubt` when the commit itself failed and the rows
+        may exist)."""
         ...
 
     def list_page(self, request: PageRequest) -> list[EventRecord]: ...
+
+    def user_event_ids(self, user_id: str, limit: int) -> list[str]:
+        """Up to `limit` of the user's eventIds, newest first."""
+        ...
+
+    def delete(self, user_id: str, event_ids: Sequence[str]) -> int:
+        """Delete the user's rows among `event_ids` in one transaction; how many were deleted.
+        Raises `StoreUnavailable` (`in_doubt` when the commit itself failed)."""
+        ...
+
+    def existing(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of `event_ids` have a row."""
+        ...
+
+    def event_ids_after(self, after: str | None, limit: int) -> list[str]:
+        """Every eventId in ascending order, `limit` at a time after `after` (maintenance)."""
+        ...
 
     def ping(self) -> None: ...
 
@@ -74,8 +121,32 @@ class DetailStore(Protocol):
         """Withdraw `writer_id`'s claim; delete the item once no writer relies on it."""
         ...
 
+    def claim_many(self, claims: Sequence[Claim]) -> list[ClaimResult]:
+        """`claim` for each of `claims`, several at a time; one result per claim, in order."""
+        ...
+
+    def release_many(self, claims: Sequence[Claim]) -> None:
+        """`release` each claim's writer, several at a time; failures are logged, not raised."""
+        ...
+
     def get_many(self, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Details by eventId; every id asked for is answered or the call raises."""
+        ...
+
+    def versions(self, event_ids: Sequence[str]) -> dict[str, ItemVersion]:
+        """The current version of each existing item among `event_ids` (a consistent read)."""
+        ...
+
+    def delete_unchanged(
+        self, versions: Sequence[ItemVersion], *, before_ms: int | None = None
+    ) -> int:
+        """Delete each item still at `version` (no claim since it was read) and, with
+        `before_ms`, last claimed before then; items that changed are kept. How many were
+        deleted; raises `StoreUnavailable` once every deletion was tried, if one was not."""
+        ...
+
+    def scan(self, segment: int, segments: int) -> Iterator[list[ItemVersion]]:
+        """One of `segments` parallel parts of the table, a page at a time."""
         ...
 
     def ping(self) -> None: ...

@@ -55,9 +55,13 @@ def build_engine(
     }
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, query_timeout_seconds, pool)
-    engine = create_engine(parsed, pool_pre_ping=True, **pool)
-    if parsed.get_driver_name() == "pyodbc":
-        _bound_pyodbc_waits(engine, connect_timeout_seconds, query_timeout_seconds)
+    if parsed.get_driver_name() != "pyodbc":
+        return create_engine(parsed, pool_pre_ping=True, **pool)
+    # fast_executemany: a batch's rows reach SQL Server as one parameter array, in one round
+    # trip, instead of one round trip a row (SQLAlchemy 2.0.9+ uses it for every INSERT of
+    # several rows without RETURNING).
+    engine = create_engine(parsed, pool_pre_ping=True, fast_executemany=True, **pool)
+    _bound_pyodbc_waits(engine, connect_timeout_seconds, query_timeout_seconds)
     return engine
 
 

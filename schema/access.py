@@ -21,6 +21,7 @@ class Action(Enum):
 
     RECORD = ("record", "events:write")
     READ = ("read", "events:read")
+    DELETE = ("delete", "events:delete")
 
     @property
     def verb(self) -> str:

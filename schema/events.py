@@ -31,7 +31,7 @@ from pydantic_core import PydanticCustomError
 
 from schema.details import check_details
 from schema.errors import FieldError, InvalidInput
-from schema.jsonvalue import NonFiniteNumber, canonical_json, normal_json
+from schema.jsonvalue import NonFiniteNumber, canonical_json, normal_json, repeated_keys
 from schema.limits import (
     DEFAULT_PAGE_LIMIT,
     EARLIEST_TIMESTAMP,
@@ -239,6 +239,8 @@ def parse_event_create(raw: Any, limits: Limits, now: datetime) -> EventCreate:
     """Validate a raw JSON body; raise `InvalidInput` naming every offending field."""
     if not isinstance(raw, dict):
         raise InvalidInput([FieldError("", "the body must be a JSON object", "object_type")])
+    if repeated := repeated_keys(raw):
+        raise InvalidInput(repeated)
     # One spelling per number from here on: what is checked, stored and answered is the same.
     raw = normal_json(raw)
     errors: list[FieldError] = []

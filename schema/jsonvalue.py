@@ -57,8 +57,12 @@ class _RepeatingObject(dict[str, Any]):
     repeated: list[str]
 
 
-def parse_json(text: str | bytes, *, decimal_integers: bool = True) -> Any:
-    """`decimal_integers=False` keeps integers as int, as GraphQL's Int arguments need."""
+def parse_json(
+    text: str | bytes, *, decimal_integers: bool = True, refuse_repeats: bool = True
+) -> Any:
+    """`decimal_integers=False` keeps integers as int, as GraphQL's Int arguments need.
+    `refuse_repeats=False` leaves repeated keys for `repeated_keys` to find later, in each part
+    of the document on its own (a batch refuses only the events that repeat a key)."""
     repeats = False
 
     def make_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -83,9 +87,17 @@ def parse_json(text: str | bytes, *, decimal_integers: bool = True) -> Any:
         raise JsonTooDeep from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedJson(str(exc)) from exc
-    if repeats:
-        raise DuplicateKeys(list(_repeated_keys(value, ""))[:MAX_REPORTED_ERRORS])
+    if repeats and refuse_repeats:
+        raise DuplicateKeys(repeated_keys(value))
     return value
+
+
+def repeated_keys(value: Any, *, nested: bool = True) -> list[FieldError]:
+    """Where a document parsed with `refuse_repeats=False` repeats a key (none otherwise):
+    anywhere in it, or (`nested=False`) in its outermost object only."""
+    if nested:
+        return list(_repeated_keys(value, ""))[:MAX_REPORTED_ERRORS]
+    return [_repeated(key) for key in getattr(value, "repeated", ())]
 
 
 def _repeats(keys: list[str]) -> list[str]:
@@ -101,17 +113,21 @@ def _repeats(keys: list[str]) -> list[str]:
 def _repeated_keys(value: Any, path: str) -> Iterator[FieldError]:
     if isinstance(value, _RepeatingObject):
         for key in value.repeated:
-            yield FieldError(
-                child_path(path, key),
-                "the key appears more than once in its object; send it once",
-                "duplicate_key",
-            )
+            yield _repeated(key, path)
     if isinstance(value, dict):
         for key, item in value.items():
             yield from _repeated_keys(item, child_path(path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _repeated_keys(item, f"{path}[{index}]")
+
+
+def _repeated(key: str, path: str = "") -> FieldError:
+    return FieldError(
+        child_path(path, key),
+        "the key appears more than once in its object; send it once",
+        "duplicate_key",
+    )
 
 
 def parse_number(literal: str) -> Decimal:

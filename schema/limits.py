@@ -39,6 +39,16 @@ MAX_FUTURE_SECONDS_CEILING = 366 * 24 * 60 * 60
 DEFAULT_BODY_READ_TIMEOUT_SECONDS = 10.0
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 15.0
 
+# `POST /events/batch`: events a batch may hold, and the bytes its body may take. Lambda takes at
+# most 6 MB of request payload (the whole event, headers included) and API Gateway 10 MB: a
+# ceiling of 5 MiB leaves room for the rest.
+MAX_BATCH_EVENTS = 500
+DEFAULT_MAX_BATCH_BODY_BYTES = 1024 * 1024
+MAX_BATCH_BODY_BYTES_CEILING = 5 * 1024 * 1024
+# `DELETE /events/{userId}`: events one call erases, so that a call ends well inside Lambda's
+# time limit; a client repeats while `more` is true.
+MAX_ERASE_EVENTS = 1000
+
 DEFAULT_PAGE_LIMIT = 100
 MAX_PAGE_LIMIT = 1000
 # Event types one listing may ask for at once (an OR filter, one bound parameter each).
@@ -51,6 +61,9 @@ class Limits:
 
     max_details_bytes: int = DEFAULT_MAX_DETAILS_BYTES
     max_future_seconds: int = DEFAULT_MAX_FUTURE_SECONDS
+    max_batch_events: int = MAX_BATCH_EVENTS
+    max_batch_body_bytes: int = DEFAULT_MAX_BATCH_BODY_BYTES
+    max_erase_events: int = MAX_ERASE_EVENTS
 
     @property
     def max_future_skew(self) -> timedelta:

@@ -47,10 +47,10 @@ OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
 
 # The GraphQL names of the fields the shared rules name as REST does (`events(first, after)`
 # are REST's `limit` and `cursor`; every other argument has the same name in both).
-GRAPHQL_NAMES = {"limit": "first", "cursor": "after"}
+GRAPHQL_NAMES = {"limit": "first", "cursor": "after", "events": "inputs"}
 
 
-def _domain_error(error: EventLogError) -> tuple[str, dict[str, Any]]:
+def domain_error(error: EventLogError) -> tuple[str, dict[str, Any]]:
     """The message and extensions that answer one of our errors."""
     code = next(code for kind, code in _CODES.items() if isinstance(error, kind))
     extensions: dict[str, Any] = {"code": code}
@@ -95,7 +95,7 @@ class ErrorCodes(MaskErrors):
             # A value that does not fit its type: a variable, or an argument at execution.
             return with_code(error, BAD_USER_INPUT)
         if isinstance(original, EventLogError):
-            return _copy(error, *_domain_error(original))
+            return _copy(error, *domain_error(original))
         logger.error("unhandled GraphQL error", exc_info=original)
         return _copy(
             error,

@@ -12,17 +12,21 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
 from gateway.graphql.context import DetailsMissing, GraphQLContext
-from gateway.graphql.errors import OPERATION_RESOLUTION_FAILURE, ErrorCodes
+from gateway.graphql.errors import OPERATION_RESOLUTION_FAILURE, ErrorCodes, domain_error
 from gateway.graphql.scalars import SCALARS, DateTime
 from gateway.graphql.types import (
     Event,
     EventConnection,
     EventEdge,
+    EventOutcome,
+    InputProblem,
     PageInfo,
     RecordEventInput,
     RecordEventPayload,
+    RecordEventsResult,
     RecordOutcome,
 )
+from gateway.resolvers.writes import WriteOutcome
 from persistence.protocols import EventRecord
 from schema.access import require_identity
 from schema.events import parse_listing
@@ -130,6 +134,37 @@ class Mutation:
             outcome=RecordOutcome.CREATED if outcome.created else RecordOutcome.REPLAYED,
             event=Event.from_event(outcome.event),
         )
+
+    @strawberry.mutation(
+        description="Record a batch (up to 500): each input as recordEvent would, one result "
+        "per input in order; one bad input never sinks the others."
+    )
+    async def record_events(
+        self, info: ContextInfo, inputs: list[RecordEventInput]
+    ) -> list[RecordEventsResult]:
+        outcomes = await run_in_threadpool(
+            info.context.resolver.record_inputs,
+            [one.as_body() for one in inputs],
+            caller=info.context.caller,
+        )
+        return [_batch_result(index, outcome) for index, outcome in enumerate(outcomes)]
+
+
+def _batch_result(index: int, outcome: WriteOutcome) -> RecordEventsResult:
+    code = message = problems = None
+    if outcome.error is not None:
+        message, extensions = domain_error(outcome.error)
+        code = extensions["code"]
+        if "errors" in extensions:
+            problems = [InputProblem(**problem) for problem in extensions["errors"]]
+    return RecordEventsResult(
+        index=index,
+        outcome=EventOutcome(outcome.outcome.value),
+        event=None if outcome.event is None else Event.from_event(outcome.event),
+        code=code,
+        message=message,
+        errors=problems,
+    )
 
 
 class OperationNameWhenSeveral(SchemaExtension):

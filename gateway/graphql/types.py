@@ -107,6 +107,35 @@ class RecordOutcome(Enum):
     REPLAYED = "REPLAYED"
 
 
+@strawberry.enum(description="What became of one event of `recordEvents`.")
+class EventOutcome(Enum):
+    CREATED = "created"
+    REPLAYED = "replayed"
+    CONFLICT = "conflict"
+    INVALID = "invalid"
+    FORBIDDEN = "forbidden"
+
+
+@strawberry.type(description="One rule an input broke, as in BAD_USER_INPUT's `errors`.")
+class InputProblem:
+    field: str
+    message: str
+    code: str
+
+
+@strawberry.type(description="The fate of one input of `recordEvents`, at its place in the list.")
+class RecordEventsResult:
+    index: int
+    outcome: EventOutcome
+    event: Event | None = strawberry.field(description="CREATED and REPLAYED only.")
+    code: str | None = strawberry.field(
+        description="The `extensions.code` recordEvent would have answered: CONFLICT, "
+        "BAD_USER_INPUT or FORBIDDEN."
+    )
+    message: str | None
+    errors: list[InputProblem] | None = strawberry.field(description="BAD_USER_INPUT's rules.")
+
+
 @strawberry.type
 class RecordEventPayload:
     outcome: RecordOutcome = strawberry.field(

@@ -25,11 +25,20 @@ def is_json_media_type(content_type: str | None) -> bool:
 
 
 async def read_json_body(request: Request) -> Any:
+    return await _read_json(request, refuse_repeats=True)
+
+
+async def read_batch_body(request: Request) -> Any:
+    """A batch's repeated keys are refused per event (each is `invalid`), not for the batch."""
+    return await _read_json(request, refuse_repeats=False)
+
+
+async def _read_json(request: Request, *, refuse_repeats: bool) -> Any:
     if not is_json_media_type(request.headers.get("content-type")):
         raise UnsupportedMediaType
     body = await request.body()
     try:
-        return parse_json(body.decode("utf-8"))
+        return parse_json(body.decode("utf-8"), refuse_repeats=refuse_repeats)
     except (MalformedJson, UnicodeDecodeError) as exc:
         raise MalformedBody from exc
     except JsonTooDeep as exc:
@@ -39,3 +48,4 @@ async def read_json_body(request: Request) -> Any:
 
 
 JsonBody = Annotated[Any, Depends(read_json_body)]
+BatchBody = Annotated[Any, Depends(read_batch_body)]

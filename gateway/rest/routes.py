@@ -76,7 +76,12 @@ _UNAUTHENTICATED_TEXT = (
 )
 
 
-def _access_answers(action: Action, when_forbidden: str) -> dict[int, tuple[str, Exception]]:
+def unavailable_answer() -> tuple[str, Exception]:
+    """The 503 of a read or an erasure, documented with the error that answers it."""
+    return _UNAVAILABLE_TEXT, _UNAVAILABLE
+
+
+def access_answers(action: Action, when_forbidden: str) -> dict[int, tuple[str, Exception]]:
     """The 401 and 403 of an operation, documented with the errors that answer them."""
     forbidden = Forbidden(action.verb, EXAMPLE_USER_ID, action.scope)
     return {401: (_UNAUTHENTICATED_TEXT, Unauthenticated()), 403: (when_forbidden, forbidden)}
@@ -163,7 +168,7 @@ _RECORDED_EVENT_LINKS = {
                     "The body breaks a rule (`validation`); `errors` lists every offending field.",
                     invalid_event_errors(),
                 ),
-                **_access_answers(
+                **access_answers(
                     Action.RECORD,
                     "The token's subject is not the body's `userId` and it lacks the scope "
                     "`events:write` (`forbidden`); nothing was stored.",
@@ -233,7 +238,7 @@ def listing_parameters() -> list[dict[str, Any]]:
                 "than `eventType` given twice (`validation`); `errors` lists each.",
                 rejection(lambda: parse_listing(EXAMPLE_USER_ID, {"limit": ["0"]})),
             ),
-            **_access_answers(Action.READ, _READ_FORBIDDEN),
+            **access_answers(Action.READ, _READ_FORBIDDEN),
             503: (_UNAVAILABLE_TEXT, _UNAVAILABLE),
         }
     ),
@@ -266,7 +271,7 @@ def list_events(
                 "A malformed `userId` (`validation`).",
                 rejection(lambda: parse_user_id("user 42")),
             ),
-            **_access_answers(Action.READ, _READ_FORBIDDEN),
+            **access_answers(Action.READ, _READ_FORBIDDEN),
             503: (_UNAVAILABLE_TEXT, _UNAVAILABLE),
         }
     ),

@@ -84,7 +84,7 @@ def test_the_graphql_door_answers_the_same_as_graphql_errors(url: str) -> None:
             {
                 "errors": [
                     {
-                        "message": "The body exceeds 147456 bytes.",
+                        "message": "The body exceeds 1048576 bytes.",
                         "extensions": {"code": "PAYLOAD_TOO_LARGE"},
                     }
                 ]

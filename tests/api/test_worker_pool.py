@@ -1,5 +1,6 @@
-"""Connections for every worker thread: the DynamoDB client keeps as many as anyio may run
-blocking calls at once, so none is opened and thrown away per request under load."""
+"""Connections for every thread: the DynamoDB client keeps as many as anyio may run blocking
+calls at once, plus the details store's batch writers, so none is opened and thrown away per
+request under load."""
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,9 @@ def test_the_worker_threads_are_anyios_and_the_client_keeps_a_connection_for_eac
 
     assert anyio.run(default_limit) == WORKER_THREADS
     client = dynamodb_client(settings, settings.dynamodb_endpoint)
-    assert client.meta.config.max_pool_connections == WORKER_THREADS
+    # One for each worker, and one for each of the details store's writers of a batch.
+    expected = WORKER_THREADS + settings.dynamodb_parallel_writes
+    assert client.meta.config.max_pool_connections == expected
 
 
 def test_many_clients_at_once_never_overflow_the_connection_pool(

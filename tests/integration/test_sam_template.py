@@ -9,6 +9,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.integration.test_deployment_files import ROOT, function, template
 
 SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
@@ -51,8 +53,8 @@ def boto3_calls(module: Path, receiver: str) -> set[str]:
     return calls
 
 
-def role_statements() -> list[dict[str, Any]]:
-    (role,) = resources("AWS::IAM::Role").values()
+def role_statements(function_name: str) -> list[dict[str, Any]]:
+    role = resources("AWS::IAM::Role")[f"{function_name}Role"]
     return [
         statement
         for policy in role["Policies"]
@@ -60,17 +62,84 @@ def role_statements() -> list[dict[str, Any]]:
     ]
 
 
-def test_the_role_grants_exactly_the_dynamodb_and_secrets_calls_the_code_makes() -> None:
-    """The details store calls DynamoDB only through `self._client`; creating the table
-    (`ensure_details_table`) happens in local modes only, and the template never asks for it."""
-    dynamodb = set().union(
-        *(boto3_calls(module, "self._client") for module in (ROOT / "persistence").glob("*.py"))
+DETAILS_MODULE = ROOT / "persistence" / "details.py"
+RESOLVERS = ROOT / "gateway" / "resolvers"
+
+
+def store_calls(module: Path) -> dict[str, set[str]]:
+    """For each method of the details store: the DynamoDB actions it makes, itself or through
+    the store's other methods (`claim_many` calls `claim`, which calls UpdateItem)."""
+    (store,) = [
+        node
+        for node in ast.parse(module.read_text()).body
+        if isinstance(node, ast.ClassDef) and node.name == "DynamoDetailStore"
+    ]
+    methods = {node.name: node for node in store.body if isinstance(node, ast.FunctionDef)}
+    own: dict[str, set[str]] = {}
+    uses: dict[str, set[str]] = {}
+    for name, method in methods.items():
+        own[name] = _calls_on(method, "self._client", as_action=True)
+        uses[name] = _calls_on(method, "self", as_action=False) & set(methods)
+    closed: dict[str, set[str]] = {}
+    for name in methods:
+        seen, todo, actions = set(), [name], set()
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                actions |= own[current]
+                todo += uses[current]
+        closed[name] = actions
+    return closed
+
+
+def _calls_on(tree: ast.AST, receiver: str, *, as_action: bool) -> set[str]:
+    names = {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and ast.unparse(node.func.value) == receiver
+    }
+    if not as_action:
+        return names
+    return {"".join(word.title() for word in name.split("_")) for name in names}
+
+
+def actions_of(callers: list[Path]) -> set[str]:
+    """The DynamoDB actions of every details-store method the `callers` modules call."""
+    by_method = store_calls(DETAILS_MODULE)
+    called = set().union(
+        *(_calls_on(ast.parse(m.read_text()), "self._details", as_action=False) for m in callers)
     )
-    assert dynamodb == {"UpdateItem", "DeleteItem", "BatchGetItem", "DescribeTable"}
+    return set().union(*(by_method[name] for name in called))
+
+
+API_PATH = [RESOLVERS / "events.py", RESOLVERS / "writes.py", RESOLVERS / "erasure.py"]
+RECONCILE_PATH = [RESOLVERS / "reconcile.py"]
+
+
+@pytest.mark.parametrize(
+    ("function_name", "callers", "expected"),
+    [
+        ("ApiFunction", API_PATH, {"UpdateItem", "DeleteItem", "BatchGetItem", "DescribeTable"}),
+        ("ReconcileFunction", RECONCILE_PATH, {"Scan", "BatchGetItem", "DeleteItem"}),
+    ],
+)
+def test_each_role_grants_exactly_the_dynamodb_and_secrets_calls_its_code_makes(
+    function_name: str, callers: list[Path], expected: set[str]
+) -> None:
+    """Each function's DynamoDB calls are those of the store methods its resolvers call (the
+    readiness probe's `ping` included); creating the table (`ensure_details_table`) happens in
+    local modes only, and the template never asks for it."""
+    dynamodb = actions_of(callers) | (
+        store_calls(DETAILS_MODULE)["ping"] if function_name == "ApiFunction" else set()
+    )
+    assert dynamodb == expected
     secrets = boto3_calls(ROOT / "gateway" / "stores.py", "client")
     assert secrets == {"GetSecretValue"}
     assert function()["Environment"]["Variables"]["EVENTLOG_CREATE_TABLES"] == ""
-    table, secret, key = role_statements()
+    table, secret, key = role_statements(function_name)
     assert (table["Resource"], set(table["Action"])) == (
         {"Fn::GetAtt": ["DetailsTable", "Arn"]},
         {f"dynamodb:{call}" for call in dynamodb},
@@ -92,13 +161,23 @@ def test_the_role_grants_exactly_the_dynamodb_and_secrets_calls_the_code_makes()
     }
 
 
-def test_the_vpc_permissions_come_once_from_the_managed_policy() -> None:
-    (role,) = resources("AWS::IAM::Role").values()
+def test_every_store_call_of_persistence_is_granted_to_a_function() -> None:
+    """No DynamoDB call in persistence/ goes unaccounted for (but the local table set-up)."""
+    made = set().union(
+        *(boto3_calls(module, "self._client") for module in (ROOT / "persistence").glob("*.py"))
+    )
+    assert made == actions_of(API_PATH) | actions_of(RECONCILE_PATH) | {"DescribeTable"}
+
+
+@pytest.mark.parametrize("function_name", ["ApiFunction", "ReconcileFunction"])
+def test_the_vpc_permissions_come_once_from_the_managed_policy(function_name: str) -> None:
+    role = resources("AWS::IAM::Role")[f"{function_name}Role"]
     assert role["ManagedPolicyArns"] == [
         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
         "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
     ]
-    assert not [s for s in role_statements() if "ec2:CreateNetworkInterface" in str(s)]
+    statements = role_statements(function_name)
+    assert not [s for s in statements if "ec2:CreateNetworkInterface" in str(s)]
 
 
 def test_function_logs_and_access_logs_go_to_log_groups_that_expire() -> None:
@@ -106,9 +185,11 @@ def test_function_logs_and_access_logs_go_to_log_groups_that_expire() -> None:
     assert groups == {
         "FunctionLogs": {"RetentionInDays": {"Ref": "LogRetentionDays"}},
         "AccessLogs": {"RetentionInDays": {"Ref": "LogRetentionDays"}},
+        "ReconcileLogs": {"RetentionInDays": {"Ref": "LogRetentionDays"}},
     }
-    (lambda_function,) = resources("AWS::Lambda::Function").values()
-    assert lambda_function["LoggingConfig"]["LogGroup"] == {"Ref": "FunctionLogs"}
+    functions = resources("AWS::Lambda::Function")
+    assert functions["ApiFunction"]["LoggingConfig"]["LogGroup"] == {"Ref": "FunctionLogs"}
+    assert functions["ReconcileFunction"]["LoggingConfig"]["LogGroup"] == {"Ref": "ReconcileLogs"}
     (stage,) = resources("AWS::ApiGatewayV2::Stage").values()
     access = stage["AccessLogSettings"]
     assert access["DestinationArn"] == {"Fn::GetAtt": ["AccessLogs", "Arn"]}
@@ -118,7 +199,7 @@ def test_function_logs_and_access_logs_go_to_log_groups_that_expire() -> None:
 def test_reserved_concurrency_is_a_parameter_that_zero_leaves_unset() -> None:
     parameter = template()["Parameters"]["ReservedConcurrency"]
     assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", 0, 0)
-    (lambda_function,) = resources("AWS::Lambda::Function").values()
+    lambda_function = resources("AWS::Lambda::Function")["ApiFunction"]
     assert lambda_function["ReservedConcurrentExecutions"] == {
         "Fn::If": [
             "HasReservedConcurrency",
@@ -130,7 +211,7 @@ def test_reserved_concurrency_is_a_parameter_that_zero_leaves_unset() -> None:
 
 def test_snapstart_is_offered_on_a_published_alias_that_the_api_calls() -> None:
     assert template()["Parameters"]["SnapStart"]["AllowedValues"] == ["None", "PublishedVersions"]
-    (lambda_function,) = resources("AWS::Lambda::Function").values()
+    lambda_function = resources("AWS::Lambda::Function")["ApiFunction"]
     assert lambda_function["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
     assert re.fullmatch(r"python3\.(1[2-9])", lambda_function["Runtime"])
     (alias,) = resources("AWS::Lambda::Alias").values()
@@ -165,8 +246,11 @@ def test_the_api_asks_the_jwt_authorizer_on_operations_only_and_answers_prefligh
     guarded = {route for route, needed in security.items() if needed == [{"OidcToken": []}]}
     assert guarded == {
         ("POST", "/events"),
+        ("POST", "/events/batch"),
         ("GET", "/events/{userId}"),
         ("GET", "/events/{userId}/{eventId}"),
+        ("DELETE", "/events/{userId}"),
+        ("DELETE", "/events/{userId}/{eventId}"),
         ("POST", "/graphql"),
     }
     assert all(

@@ -1,15 +1,27 @@
-"""In-memory stores keeping the protocols' promises, with switches to make them fail."""
+"""In-memory stores keeping the protocols' promises, with switches to make them fail, and a
+resolver over them (`World`)."""
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Any
 
+from gateway.resolvers import EventResolver
 from persistence.protocols import (
+    Claim,
+    ClaimResult,
     DetailsClaimedByOther,
     DuplicateEventId,
     EventRecord,
+    ItemVersion,
     PageRequest,
 )
+from schema.access import Caller
 from schema.errors import StoreUnavailable
+from schema.events import EventListQuery
+from schema.limits import Limits
+from tests.factories import make_event
 
 
 class FakeMetadataStore:
@@ -25,7 +37,15 @@ class FakeMetadataStore:
         self._check()
         return self.rows.get(event_id)
 
+    def get_many(self, event_ids: Sequence[str]) -> dict[str, EventRecord]:
+        self._check()
+        return {key: self.rows[key] for key in event_ids if key in self.rows}
+
     def insert(self, record: EventRecord) -> None:
+        self.insert_many([record])
+
+    def insert_many(self, records: Sequence[EventRecord]) -> None:
+        """One transaction: every row, or none."""
         self.calls.append("metadata.insert")
         self._check()
         for row in self.before_insert:
@@ -34,12 +54,36 @@ class FakeMetadataStore:
         if self.fail_inserts:
             self.fail_inserts -= 1
             raise StoreUnavailable("metadata", in_doubt=self.in_doubt)
-        if record.event_id in self.rows:
-            raise DuplicateEventId(record.event_id)
-        self.rows[record.event_id] = record
+        if any(record.event_id in self.rows for record in records):
+            raise DuplicateEventId
+        self.rows.update((record.event_id, record) for record in records)
 
-    def list_page(self, request: PageRequest) -> list[EventRecord]:
-        self.calls.append("metadata.list_page")
+    def user_event_ids(self, user_id: str, limit: int) -> list[str]:
+        self._check()
+        request = PageRequest(user_id=user_id, limit=limit)
+        return [row.event_id for row in self.list_page(request, record=False)]
+
+    def delete(self, user_id: str, event_ids: Sequence[str]) -> int:
+        self.calls.append("metadata.delete")
+        self._check()
+        doomed = [
+            key for key in event_ids if key in self.rows and self.rows[key].user_id == user_id
+        ]
+        for key in doomed:
+            del self.rows[key]
+        return len(doomed)
+
+    def existing(self, event_ids: Sequence[str]) -> set[str]:
+        self._check()
+        return {key for key in event_ids if key in self.rows}
+
+    def event_ids_after(self, after: str | None, limit: int) -> list[str]:
+        self._check()
+        return sorted(key for key in self.rows if after is None or key > after)[:limit]
+
+    def list_page(self, request: PageRequest, *, record: bool = True) -> list[EventRecord]:
+        if record:
+            self.calls.append("metadata.list_page")
         self._check()
         rows = [row for row in self.rows.values() if row.user_id == request.user_id]
         rows.sort(key=lambda row: row.event_id)
@@ -67,6 +111,8 @@ class FakeDetailStore:
         self.items: dict[str, dict[str, Any]] = {}
         self.calls = calls
         self.down = False
+        self.clock_ms = 0
+        self.fail_claims_after: int | None = None  # claims that succeed before the store fails
 
     def claim(
         self,
@@ -84,11 +130,42 @@ class FakeDetailStore:
                 "details": details,
                 "hash": content_hash,
                 "writers": {writer_id},
+                "token": writer_id,
+                "claimed_ms": self.clock_ms,
             }
         elif item["hash"] == content_hash:
             item["writers"].add(writer_id)
+            item["token"], item["claimed_ms"] = writer_id, self.clock_ms
         else:
             raise DetailsClaimedByOther(event_id)
+
+    def claim_many(self, claims: Sequence[Claim]) -> list[ClaimResult]:
+        results: list[ClaimResult] = []
+        for claim in claims:
+            if self.fail_claims_after is not None and self.fail_claims_after <= 0:
+                results.append("unavailable")
+                continue
+            if self.fail_claims_after is not None:
+                self.fail_claims_after -= 1
+            try:
+                self.claim(
+                    claim.event_id,
+                    claim.user_id,
+                    claim.details,
+                    claim.content_hash,
+                    claim.writer_id,
+                )
+                results.append("claimed")
+            except DetailsClaimedByOther:
+                results.append("conflict")
+            except StoreUnavailable:
+                results.append("unavailable")
+        return results
+
+    def release_many(self, claims: Sequence[Claim]) -> None:
+        for claim in claims:
+            with suppress(StoreUnavailable):
+                self.release(claim.event_id, claim.writer_id)
 
     def release(self, event_id: str, writer_id: str) -> None:
         self.calls.append("details.release")
@@ -105,9 +182,60 @@ class FakeDetailStore:
         self._check()
         return {key: self.items[key]["details"] for key in event_ids if key in self.items}
 
+    def versions(self, event_ids: Sequence[str]) -> dict[str, ItemVersion]:
+        self.calls.append("details.versions")
+        self._check()
+        return {key: self._version(key) for key in event_ids if key in self.items}
+
+    def delete_unchanged(
+        self, versions: Sequence[ItemVersion], *, before_ms: int | None = None
+    ) -> int:
+        self.calls.append("details.delete")
+        self._check()
+        deleted = 0
+        for version in versions:
+            current = self._version(version.event_id) if version.event_id in self.items else None
+            old_enough = before_ms is None or (current and (current.last_claim_ms or 0) < before_ms)
+            if current is not None and current.claim_token == version.claim_token and old_enough:
+                del self.items[version.event_id]
+                deleted += 1
+        return deleted
+
+    def scan(self, segment: int, segments: int) -> Iterator[list[ItemVersion]]:
+        self._check()
+        keys = sorted(self.items)
+        yield [self._version(key) for key in keys[segment::segments]]
+
+    def _version(self, event_id: str) -> ItemVersion:
+        item = self.items[event_id]
+        return ItemVersion(event_id, item["token"], item["claimed_ms"])
+
     def ping(self) -> None:
         self._check()
 
     def _check(self) -> None:
         if self.down:
             raise StoreUnavailable("details")
+
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+# The protocol's tests call as anyone; who may call is tests/unit/test_access.py's subject.
+ANYONE = Caller.anyone()
+
+
+class World:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.metadata = FakeMetadataStore(self.calls)
+        self.details = FakeDetailStore(self.calls)
+        self.resolver = EventResolver(
+            self.metadata, self.details, limits=Limits(), cursor_secret=b"k" * 32, clock=lambda: NOW
+        )
+
+    def visible(self, user_id: str) -> list[str]:
+        page = self.resolver.list_events(user_id, EventListQuery(limit=1000), caller=ANYONE)
+        return [str(event.event_id) for event in page.events]
+
+
+def with_id(**overrides: Any) -> dict[str, Any]:
+    return make_event(eventId=str(uuid.uuid4()), **overrides)

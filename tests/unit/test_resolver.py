@@ -1,13 +1,10 @@
 """The write protocol, idempotency and the join, against fake stores."""
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from gateway.resolvers import EventResolver
-from schema.access import Caller
 from schema.errors import (
     EventConflict,
     EventNotFound,
@@ -18,34 +15,7 @@ from schema.errors import (
 from schema.events import EventListQuery, parse_event_create
 from schema.limits import Limits
 from tests.factories import make_event
-from tests.unit.fakes import FakeDetailStore, FakeMetadataStore
-
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-# The protocol's tests call as anyone; who may call is tests/unit/test_access.py's subject.
-ANYONE = Caller.anyone()
-
-
-class World:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-        self.metadata = FakeMetadataStore(self.calls)
-        self.details = FakeDetailStore(self.calls)
-        self.resolver = EventResolver(
-            self.metadata, self.details, limits=Limits(), cursor_secret=b"k" * 32, clock=lambda: NOW
-        )
-
-    def visible(self, user_id: str) -> list[str]:
-        page = self.resolver.list_events(user_id, EventListQuery(limit=1000), caller=ANYONE)
-        return [str(event.event_id) for event in page.events]
-
-
-@pytest.fixture
-def world() -> World:
-    return World()
-
-
-def with_id(**overrides: Any) -> dict[str, Any]:
-    return make_event(eventId=str(uuid.uuid4()), **overrides)
+from tests.unit.fakes import ANYONE, NOW, World, with_id
 
 
 def test_writes_details_before_the_metadata_row(world: World) -> None:

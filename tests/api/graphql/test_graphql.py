@@ -269,14 +269,15 @@ def test_the_checked_in_schema_is_the_one_the_code_serves() -> None:
 
 
 def test_a_graphql_body_over_the_limit_is_413_as_a_graphql_error(client: TestClient) -> None:
-    padding = "x" * 200_000
+    """GraphQL's limit is the batch's (recordEvents carries up to 500 events)."""
+    padding = "x" * 1_100_000
     response = client.post(
         "/graphql", json={"query": "{ __typename }", "variables": {"p": padding}}
     )
     too_large = {
         "errors": [
             {
-                "message": "The body exceeds 147456 bytes.",
+                "message": "The body exceeds 1048576 bytes.",
                 "extensions": {"code": "PAYLOAD_TOO_LARGE"},
             }
         ]
@@ -285,7 +286,9 @@ def test_a_graphql_body_over_the_limit_is_413_as_a_graphql_error(client: TestCli
     assert response.headers["content-type"] == GRAPHQL_RESPONSE
     assert response.json() == too_large
 
-    chunks = oversized_stream(b'{"query": "{ __typename }", "variables": {"p": "', b'"}}')
+    chunks = oversized_stream(
+        b'{"query": "{ __typename }", "variables": {"p": "', b'"}}', size=1_100_000
+    )
     streamed = client.post("/graphql", content=chunks, headers={"content-type": "application/json"})
     assert streamed.status_code == 413
     assert streamed.json() == too_large

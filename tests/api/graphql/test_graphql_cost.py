@@ -1,18 +1,14 @@
 """What a GraphQL page costs the stores, counted at the drivers: SQL statements at the engine,
 BatchGetItem calls at botocore."""
 
-from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
-from gateway.app import create_app
 from gateway.settings import Settings
-from gateway.stores import open_stores
 from tests.api.graphql.graphql_client import graphql
+from tests.api.store_calls import Calls, counted_app
 from tests.factories import make_event, unique_user
 
 WITH_DETAILS = (
@@ -23,24 +19,10 @@ WITHOUT_DETAILS = (
 )
 
 
-class Calls:
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-
-    def sql(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        self.counts["sql " + statement.split()[0].upper()] += 1
-
-    def dynamodb(self, model: Any, **_: Any) -> None:
-        self.counts["dynamodb " + model.name] += 1
-
-
 @pytest.fixture
 def counted(settings: Settings) -> Iterator[tuple[TestClient, Calls]]:
-    calls = Calls()
-    with open_stores(settings) as stores, TestClient(create_app(settings, stores)) as client:
-        event.listen(stores.engine, "before_cursor_execute", calls.sql)
-        stores.dynamodb.meta.events.register("before-call.dynamodb", calls.dynamodb)
-        yield client, calls
+    with counted_app(settings) as counting:
+        yield counting
 
 
 def test_a_page_with_details_costs_one_query_and_a_batch_per_100_events(

@@ -22,8 +22,11 @@ def operations(user: str) -> list[tuple[str, str, dict[str, Any]]]:
     event_id = "3f2b8a4e-5c1d-4e8f-9a7b-1c2d3e4f5a6b"
     return [
         ("POST", "/events", {"json": make_event(userId=user)}),
+        ("POST", "/events/batch", {"json": {"events": [make_event(userId=user)]}}),
         ("GET", f"/events/{user}", {}),
         ("GET", f"/events/{user}/{event_id}", {}),
+        ("DELETE", f"/events/{user}", {}),
+        ("DELETE", f"/events/{user}/{event_id}", {}),
     ]
 
 

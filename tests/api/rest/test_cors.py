@@ -39,7 +39,7 @@ def test_a_preflight_from_an_allowed_origin_is_answered(cors_client: TestClient)
         )
     } == {
         "access-control-allow-origin": ALLOWED,
-        "access-control-allow-methods": "GET, POST",
+        "access-control-allow-methods": "GET, POST, DELETE",
         # Starlette adds the CORS-safelisted request headers to ours.
         "access-control-allow-headers": (
             "Accept, Accept-Language, Authorization, Content-Language, Content-Type, X-Request-ID"

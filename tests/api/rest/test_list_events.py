@@ -198,7 +198,7 @@ def test_unknown_routes_and_methods_are_problems_too(client: TestClient) -> None
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
     assert missing.json()["type"] == "urn:eventlog:problem:not-found"
-    wrong_method = client.delete("/events/u")
+    wrong_method = client.put("/events/u")
     assert wrong_method.status_code == 405
     assert wrong_method.json()["type"] == "urn:eventlog:problem:method-not-allowed"
 

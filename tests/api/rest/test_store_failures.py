@@ -2,6 +2,7 @@
 request succeeding exactly once when the store is back."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -107,11 +108,11 @@ class FailingInserts:
         self.real = real
         self.failures = failures
 
-    def insert(self, record: EventRecord) -> None:
+    def insert_many(self, records: Sequence[EventRecord]) -> None:
         if self.failures:
             self.failures -= 1
             raise StoreUnavailable("metadata")
-        self.real.insert(record)
+        self.real.insert_many(records)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)

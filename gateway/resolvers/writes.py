@@ -1,0 +1,296 @@
+"""The write protocol, for one event or a batch of them: a single POST is a batch of one, with
+the same code path and the same store calls.
+
+Details first (a conditional claim in DynamoDB, the claims of a batch several at a time), then
+the metadata rows in SQL, every row of a batch in one transaction. The committed rows are the
+moment the events become visible: reads are driven by SQL, so details without a row are never
+shown, and a failed row write leaves nothing a client can see. The rows' write ends a little
+before the request's deadline, so that undoing the claims after it fails still has time.
+
+Store calls for a batch of n events, r of them already stored: one SELECT of the rows whose
+eventId was given (none when no event gives one), ⌈r/100⌉ BatchGetItem for the replays, one
+UpdateItem per new event (16 in flight at once), one INSERT of every new row and one COMMIT.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from persistence.deadline import reserving
+from persistence.protocols import (
+    Claim,
+    DetailsClaimedByOther,
+    DetailStore,
+    DuplicateEventId,
+    EventRecord,
+    MetadataStore,
+)
+from schema.access import Action, Caller, authorize, require_identity
+from schema.batch import BatchOutcome
+from schema.errors import EventConflict, EventLogError, Forbidden, InvalidInput, StoreUnavailable
+from schema.events import Event, EventCreate, parse_event_create
+from schema.limits import Limits
+
+logger = logging.getLogger(__name__)
+
+# Of a request's deadline, what the row write leaves for withdrawing the details claims (two
+# DynamoDB calls each, several at a time) when it fails.
+WITHDRAW_RESERVE_SECONDS = 1.0
+# Rounds of the rows' INSERT: each one that meets a row another request committed first (a
+# race on one eventId) answers those events as replays and inserts the rest again.
+MAX_INSERT_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What became of one event: the stored event (created, replayed), or the error that a
+    single POST would have answered (conflict, invalid, forbidden)."""
+
+    outcome: BatchOutcome
+    event: Event | None = None
+    error: EventLogError | None = None
+
+
+@dataclass(frozen=True)
+class _Valid:
+    """An event that passed the rules, at its place in the request."""
+
+    index: int
+    create: EventCreate
+    content_hash: str
+
+    @property
+    def given_id(self) -> str | None:
+        return None if self.create.event_id is None else str(self.create.event_id)
+
+
+@dataclass(frozen=True)
+class _New:
+    valid: _Valid
+    record: EventRecord
+    claim: Claim
+
+
+class EventWriter:
+    def __init__(
+        self,
+        metadata: MetadataStore,
+        details: DetailStore,
+        *,
+        limits: Limits,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._metadata = metadata
+        self._details = details
+        self._limits = limits
+        self._clock = clock
+
+    def record_many(self, raws: Sequence[Any], *, caller: Caller) -> list[WriteOutcome]:
+        """Each event's outcome, in request order. Raises `StoreUnavailable` when a store
+        fails; nothing the call wrote is visible then, and repeating it stores each event
+        (with an eventId) exactly once."""
+        require_identity(caller)
+        now = self._clock()
+        outcomes: dict[int, WriteOutcome] = {}
+        pending: list[_Valid] = []
+        for index, raw in enumerate(raws):
+            try:
+                create = parse_event_create(raw, self._limits, now)
+                authorize(caller, Action.RECORD, create.user_id)
+            except InvalidInput as invalid:
+                outcomes[index] = WriteOutcome(BatchOutcome.INVALID, error=invalid)
+                continue
+            except Forbidden as forbidden:
+                outcomes[index] = WriteOutcome(BatchOutcome.FORBIDDEN, error=forbidden)
+                continue
+            pending.append(_Valid(index, create, create.content_hash()))
+        # An eventId repeated within the batch: its first occurrence is written, and the others
+        # are judged against what that stored, exactly as if they came in later requests. When
+        # the first is a conflict it stored nothing, and the next occurrence takes its place in
+        # another round (only a batch that repeats an id pays for more than one).
+        while pending:
+            leaders: dict[str, _Valid] = {}
+            writes: list[_Valid] = []
+            waiting: list[_Valid] = []
+            for valid in pending:
+                if valid.given_id in leaders:
+                    waiting.append(valid)
+                    continue
+                if valid.given_id is not None:
+                    leaders[valid.given_id] = valid
+                writes.append(valid)
+            outcomes |= self._round(writes, list(leaders), now)
+            pending = []
+            for valid in waiting:
+                leader = leaders[str(valid.given_id)]
+                if (led := outcomes[leader.index]).event is None:
+                    pending.append(valid)
+                else:
+                    outcomes[valid.index] = _follow(valid, leader, led.event)
+        return [outcomes[index] for index in range(len(raws))]
+
+    def _round(
+        self, writes: list[_Valid], given_ids: list[str], now: datetime
+    ) -> dict[int, WriteOutcome]:
+        """Events whose eventIds are all different: the stored ones replay, the others are
+        written."""
+        stored = self._metadata.get_many(given_ids) if given_ids else {}
+        replays = [(valid, stored[valid.given_id]) for valid in writes if valid.given_id in stored]
+        outcomes = self._replay(replays)
+        return outcomes | self._write(
+            [valid for valid in writes if valid.given_id not in stored], now
+        )
+
+    def _replay(self, replays: list[tuple[_Valid, EventRecord]]) -> dict[int, WriteOutcome]:
+        outcomes: dict[int, WriteOutcome] = {}
+        matching = []
+        for valid, stored in replays:
+            if _same_event(stored, valid):
+                matching.append((valid, stored))
+            else:
+                outcomes[valid.index] = _conflict(stored.event_id)
+        found = (
+            self._details.get_many([stored.event_id for _, stored in matching]) if matching else {}
+        )
+        for valid, stored in matching:
+            if stored.event_id in found:
+                event = stored_event(stored, found[stored.event_id])
+                outcomes[valid.index] = WriteOutcome(BatchOutcome.REPLAYED, event)
+            else:
+                outcomes[valid.index] = self._restore_details(stored, valid.create)
+        return outcomes
+
+    def _restore_details(self, stored: EventRecord, create: EventCreate) -> WriteOutcome:
+        """The row is visible but its details item is gone: lost outside our writes (deleted
+        by hand, missed by a restore). The replay carries the very content the row's hash
+        names, so it puts the item back; answering 503 would send the client into a retry loop
+        that can never succeed."""
+        logger.warning("event %s had no details item; restored from a replay", stored.event_id)
+        try:
+            self._details.claim(
+                stored.event_id,
+                stored.user_id,
+                create.details,
+                stored.content_hash,
+                uuid.uuid4().hex,
+            )
+        except DetailsClaimedByOther:
+            # An item with other content than the row's: damage no write of ours makes.
+            logger.error("details of %s disagree with its row's content hash", stored.event_id)
+            return _conflict(stored.event_id)
+        return WriteOutcome(BatchOutcome.REPLAYED, stored_event(stored, create.details))
+
+    def _write(self, writes: list[_Valid], now: datetime) -> dict[int, WriteOutcome]:
+        if not writes:
+            return {}
+        news = [_new(valid, now) for valid in writes]
+        results = self._details.claim_many([new.claim for new in news])
+        if "unavailable" in results:
+            made = [
+                new.claim for new, result in zip(news, results, strict=True) if result == "claimed"
+            ]
+            self._details.release_many(made)
+            raise StoreUnavailable("details")
+        outcomes = {
+            new.valid.index: _conflict(new.record.event_id)
+            for new, result in zip(news, results, strict=True)
+            if result == "conflict"
+        }
+        claimed = [new for new, result in zip(news, results, strict=True) if result == "claimed"]
+        return outcomes | self._commit(claimed)
+
+    def _commit(self, claimed: list[_New]) -> dict[int, WriteOutcome]:
+        """Insert the rows of every claimed event in one transaction."""
+        outcomes: dict[int, WriteOutcome] = {}
+        for _ in range(MAX_INSERT_ROUNDS):
+            if not claimed:
+                return outcomes
+            try:
+                with reserving(WITHDRAW_RESERVE_SECONDS):
+                    self._metadata.insert_many([new.record for new in claimed])
+            except DuplicateEventId:
+                # A request with some of these eventIds committed first: answer as its replays.
+                committed = self._metadata.get_many([new.record.event_id for new in claimed])
+                if not committed:
+                    self._withdraw(claimed, StoreUnavailable("metadata"))
+                    raise StoreUnavailable("metadata") from None
+                for new in claimed:
+                    if (row := committed.get(new.record.event_id)) is not None:
+                        outcomes[new.valid.index] = _replayed_as_committed(row, new.valid)
+                claimed = [new for new in claimed if new.record.event_id not in committed]
+                continue
+            except StoreUnavailable as failure:
+                self._withdraw(claimed, failure)
+                raise
+            created = BatchOutcome.CREATED
+            return outcomes | {
+                new.valid.index: WriteOutcome(created, stored_event(new.record, new.claim.details))
+                for new in claimed
+            }
+        self._withdraw(claimed, StoreUnavailable("metadata"))
+        raise StoreUnavailable("metadata")
+
+    def _withdraw(self, claimed: list[_New], failure: StoreUnavailable) -> None:
+        """Undo our claims after a failed row write, unless the rows may have committed."""
+        if failure.in_doubt:
+            # The rows may be visible: their details must stay. If they are not, the items are
+            # invisible orphans that the client's retry (same eventIds) adopts, or the reconcile
+            # job removes.
+            logger.warning("metadata commit in doubt; details of %d events kept", len(claimed))
+            return
+        self._details.release_many([new.claim for new in claimed])
+
+
+def stored_event(record: EventRecord, details: dict[str, Any]) -> Event:
+    return Event(
+        event_id=uuid.UUID(record.event_id),
+        user_id=record.user_id,
+        event_type=record.event_type,
+        timestamp=record.timestamp,
+        received_at=record.received_at,
+        details=details,
+    )
+
+
+def _new(valid: _Valid, now: datetime) -> _New:
+    create = valid.create
+    record = EventRecord(
+        event_id=valid.given_id or str(uuid.uuid4()),
+        user_id=create.user_id,
+        event_type=create.event_type,
+        timestamp=create.timestamp or now,
+        received_at=now,
+        content_hash=valid.content_hash,
+    )
+    claim = Claim(
+        record.event_id, create.user_id, create.details, valid.content_hash, uuid.uuid4().hex
+    )
+    return _New(valid, record, claim)
+
+
+def _same_event(stored: EventRecord, valid: _Valid) -> bool:
+    """A replay: the same content, and the same time unless the request left it to the server."""
+    timestamp = valid.create.timestamp
+    return stored.content_hash == valid.content_hash and timestamp in (None, stored.timestamp)
+
+
+def _replayed_as_committed(row: EventRecord, valid: _Valid) -> WriteOutcome:
+    """Our claim proved the details item holds this content; the row is another request's."""
+    if not _same_event(row, valid):
+        return _conflict(row.event_id)
+    return WriteOutcome(BatchOutcome.REPLAYED, stored_event(row, valid.create.details))
+
+
+def _follow(follower: _Valid, leader: _Valid, stored: Event) -> WriteOutcome:
+    """An eventId's later occurrence in the same batch, judged against what its first stored."""
+    same_time = follower.create.timestamp in (None, stored.timestamp)
+    if follower.content_hash != leader.content_hash or not same_time:
+        return _conflict(str(follower.given_id))
+    return WriteOutcome(BatchOutcome.REPLAYED, stored)
+
+
+def _conflict(event_id: str) -> WriteOutcome:
+    return WriteOutcome(BatchOutcome.CONFLICT, error=EventConflict(event_id))

@@ -1,0 +1,282 @@
+"""REST routes of the event lifecycle beyond one event: batch recording and erasure. Like
+`routes`, they parse the transport, call the resolver and shape the answer; nothing else."""
+
+from http import HTTPStatus
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel, Field
+
+from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
+from gateway.deps import CallerDep, ResolverDep
+from gateway.resolvers.writes import WriteOutcome
+from gateway.rest.body import BatchBody, MalformedBody, UnsupportedMediaType
+from gateway.rest.examples import rejection
+from gateway.rest.problems import (
+    ProblemBody,
+    ValidationProblemBody,
+    domain_problem,
+    problem_responses,
+)
+from gateway.rest.responses import ExactJSONResponse
+from gateway.rest.routes import (
+    ListingUserId,
+    PathEventId,
+    PathUserId,
+    access_answers,
+    unavailable_answer,
+)
+from schema.access import Action
+from schema.batch import BatchOutcome, parse_batch
+from schema.erasure import ERASE_LIMIT_RULES, parse_erasure
+from schema.errors import EventNotFound, StoreUnavailable
+from schema.events import EXAMPLE_EVENT_ID, EXAMPLE_USER_ID, Event
+from schema.limits import (
+    DEFAULT_BODY_READ_TIMEOUT_SECONDS,
+    DEFAULT_MAX_BATCH_BODY_BYTES,
+    MAX_BATCH_EVENTS,
+    Limits,
+)
+
+router = APIRouter()
+
+BATCH_PATH = "/events/batch"
+
+Outcome = Literal["created", "replayed", "conflict", "invalid", "forbidden"]
+
+
+class BatchResult(BaseModel):
+    index: int = Field(description="The event's place in `events`, from 0.", examples=[0])
+    outcome: Outcome = Field(
+        description=(
+            "`created` (stored now), `replayed` (already stored with this content), `conflict` "
+            "(the `eventId` is stored with other content), `invalid` (breaks a rule), "
+            "`forbidden` (the token may not record for this `userId`)."
+        ),
+        examples=["created"],
+    )
+    event: Event | None = Field(
+        None, description="The stored Event: `created` and `replayed` only."
+    )
+    problem: ValidationProblemBody | ProblemBody | None = Field(
+        None,
+        description=(
+            "What a single `POST /events` would have answered: `conflict`, `invalid` (with "
+            "`errors`) and `forbidden` only."
+        ),
+    )
+
+
+class BatchCounts(BaseModel):
+    created: int
+    replayed: int
+    conflict: int
+    invalid: int
+    forbidden: int
+
+
+class BatchAnswer(BaseModel):
+    results: list[BatchResult] = Field(description="One per event, in request order.")
+    counts: BatchCounts = Field(description="How many events had each outcome.")
+
+
+class ErasureAnswer(BaseModel):
+    user_id: str = Field(alias="userId", examples=[EXAMPLE_USER_ID])
+    deleted: int = Field(description="Events erased by this call.", examples=[2])
+    more: bool = Field(
+        description="Whether the user has events left: call again until it is `false`.",
+        examples=[False],
+    )
+
+
+_BATCH_EXAMPLE = {
+    "events": [
+        {
+            "eventId": EXAMPLE_EVENT_ID,
+            "userId": EXAMPLE_USER_ID,
+            "eventType": "page_view",
+            "details": {"page": "/pricing"},
+        },
+        {"userId": EXAMPLE_USER_ID, "eventType": "click"},
+    ]
+}
+_BATCH_SCHEMA = {
+    "type": "object",
+    "required": ["events"],
+    "additionalProperties": False,
+    "properties": {
+        "events": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_BATCH_EVENTS,
+            # Any JSON: an item is judged as an event on its own (`invalid` in `results`), never
+            # refused with the batch.
+            "items": {},
+            "description": (
+                "1 to 500 events, each a `POST /events` body; one that breaks its rules is "
+                "answered `invalid` in `results`."
+            ),
+        }
+    },
+}
+
+
+@router.post(
+    BATCH_PATH,
+    tags=["events"],
+    response_model=BatchAnswer,
+    summary="Record a batch of events",
+    description=(
+        "Records up to 500 events in one request, each exactly as `POST /events` would: the "
+        "same rules, the same idempotency by `eventId`, the same access rule per event. One "
+        "bad event never sinks the others: `results` tells each event's fate, in request "
+        "order. The new events become visible together, in one SQL commit."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": _BATCH_SCHEMA,
+                    "examples": {"mixed": {"summary": "Two events", "value": _BATCH_EXAMPLE}},
+                }
+            },
+        }
+    },
+    response_description="Every event was judged; `results` says how each one ended.",
+    responses=problem_responses(
+        {
+            400: ("The body is not UTF-8 JSON (`malformed-json`).", MalformedBody()),
+            408: (
+                "The body did not arrive within 10 s (`body-timeout`); the connection is closed.",
+                BodyReadTimeout(DEFAULT_BODY_READ_TIMEOUT_SECONDS),
+            ),
+            413: (
+                "The body is over 1 MiB, 1,048,576 bytes by default (`too-large`, "
+                "`EVENTLOG_BATCH_MAX_BODY_BYTES`); the connection is closed.",
+                PayloadTooLarge(DEFAULT_MAX_BATCH_BODY_BYTES),
+            ),
+            415: (
+                "`Content-Type` is not `application/json` or `application/*+json` "
+                "(`unsupported-media-type`).",
+                UnsupportedMediaType(),
+            ),
+            422: (
+                "The envelope breaks a rule: not an object, no `events` list, a member other "
+                "than `events`, or not 1 to 500 events (`validation`). Events that break a "
+                "rule are answered in `results` instead.",
+                rejection(lambda: parse_batch({"events": []}, Limits())),
+            ),
+            # An event the token may not record is `forbidden` in `results`: never a 403.
+            401: access_answers(Action.RECORD, "")[401],
+            503: (
+                "A store is down, throttled or too slow (`unavailable`), or the token issuer's "
+                "keys cannot be fetched (`auth-unavailable`). No event of the batch became "
+                "visible: repeat the same batch and each event with an `eventId` is stored "
+                "exactly once.",
+                StoreUnavailable("details"),
+            ),
+        }
+    ),
+)
+def record_events(caller: CallerDep, body: BatchBody, resolver: ResolverDep) -> ExactJSONResponse:
+    outcomes = resolver.record_events(body, caller=caller)
+    counts = dict.fromkeys((outcome.value for outcome in BatchOutcome), 0)
+    for outcome in outcomes:
+        counts[outcome.outcome.value] += 1
+    results = [_result(index, outcome) for index, outcome in enumerate(outcomes)]
+    return ExactJSONResponse({"results": results, "counts": counts})
+
+
+def _result(index: int, outcome: WriteOutcome) -> dict[str, Any]:
+    result: dict[str, Any] = {"index": index, "outcome": outcome.outcome.value}
+    if outcome.event is not None:
+        result["event"] = outcome.event.to_json()
+    if outcome.error is not None:
+        result["problem"] = domain_problem(outcome.error)[1]
+    return result
+
+
+_DELETE_FORBIDDEN = (
+    "The token's subject is not this `userId` and it lacks the scope `events:delete` "
+    "(`forbidden`), whether or not the user has events."
+)
+
+
+@router.delete(
+    "/events/{userId}/{eventId}",
+    tags=["events"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Erase one event",
+    description=(
+        "Erases one event of the user: its metadata first (from then on no answer shows it), "
+        "then its details. A later `POST` of the same `eventId` records it anew."
+    ),
+    response_description="Erased; no body.",
+    responses=problem_responses(
+        {
+            404: (
+                "This user has no such event (`not-found`), also when it was erased already, "
+                "belongs to another user, or the `eventId` is not a UUID.",
+                EventNotFound(EXAMPLE_USER_ID, EXAMPLE_EVENT_ID),
+            ),
+            422: (
+                "A malformed `userId` (`validation`).",
+                rejection(lambda: parse_erasure("user 42", {}, Limits())),
+            ),
+            **access_answers(Action.DELETE, _DELETE_FORBIDDEN),
+            503: unavailable_answer(),
+        }
+    ),
+)
+def delete_event(
+    caller: CallerDep, user_id: PathUserId, event_id: PathEventId, resolver: ResolverDep
+) -> Response:
+    resolver.delete_event(user_id, event_id, caller=caller)
+    return Response(status_code=HTTPStatus.NO_CONTENT)
+
+
+@router.delete(
+    "/events/{userId}",
+    tags=["events"],
+    response_model=ErasureAnswer,
+    summary="Erase a user's events",
+    description=(
+        "Erases up to `limit` of the user's events, newest first (at most 1000 a call, "
+        "`EVENTLOG_ERASE_MAX_EVENTS`), so that each call ends well within the request's time. "
+        "Call again while `more` is `true`."
+    ),
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                "description": ERASE_LIMIT_RULES,
+            }
+        ]
+    },
+    response_description="How many events this call erased, and whether any are left.",
+    responses=problem_responses(
+        {
+            422: (
+                "A malformed `userId`, or a `limit` that is not 1 to 1000 or is given twice "
+                "(`validation`).",
+                rejection(lambda: parse_erasure(EXAMPLE_USER_ID, {"limit": ["0"]}, Limits())),
+            ),
+            **access_answers(Action.DELETE, _DELETE_FORBIDDEN),
+            503: unavailable_answer(),
+        }
+    ),
+)
+def erase_user(
+    caller: CallerDep, user_id: ListingUserId, request: Request, resolver: ResolverDep
+) -> ExactJSONResponse:
+    given: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        given.setdefault(name, []).append(value)
+    erasure = resolver.erase_user(user_id, given, caller=caller)
+    return ExactJSONResponse(
+        {"userId": erasure.user_id, "deleted": erasure.deleted, "more": erasure.more}
+    )
