@@ -32,8 +32,7 @@ class BoundedParallel:
             return [_outcome(call, item) for item in items]
         executor = self._running()
         futures = [
-            executor.submit(contextvars.copy_context().run, _outcome, call, item)
-            for item in items
+            executor.submit(contextvars.copy_context().run, _outcome, call, item) for item in items
         ]
         return [future.result() for future in futures]
 
