@@ -35,6 +35,10 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Their INFO lines say what they do as a matter of course (credentials found, a pool
+    # recreated); their warnings still show.
+    for chatty in ("alembic", "botocore", "sqlalchemy", "persistence.sql_engine"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
 
 
 class RequestContextMiddleware:

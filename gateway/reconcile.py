@@ -10,11 +10,15 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+from sqlalchemy.exc import SQLAlchemyError
+
 from gateway.observability import configure_logging
 from gateway.resolvers.reconcile import Progress, Reconciler, Summary
 from gateway.settings import Settings, get_settings
 from gateway.stores import open_stores, with_secret
 from persistence.deadline import deadline_after
+from schema.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +63,13 @@ def main(argv: list[str]) -> None:
     settings = get_settings()
     segments = args.segments or settings.reconcile_segments
     configure_logging(settings.log_level)
-    with _progress_bar(sys.stderr.isatty() and not args.json) as progress:
-        summary = reconcile(settings, apply=args.apply, segments=segments, progress=progress)
+    try:
+        with _progress_bar(sys.stderr.isatty() and not args.json) as progress:
+            summary = reconcile(settings, apply=args.apply, segments=segments, progress=progress)
+    except (StoreUnavailable, BotoCoreError, ClientError, SQLAlchemyError) as exc:
+        raise SystemExit(
+            f"reconcile stopped: a store cannot be reached ({type(exc).__name__})"
+        ) from exc
     if args.json:
         print(json.dumps(summary.as_json()))  # noqa: T201
     else:

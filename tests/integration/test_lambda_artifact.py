@@ -150,9 +150,12 @@ def test_the_built_function_serves_rest_graphql_and_its_docs_under_a_base_path(
     json_body = {"content-type": "application/json", **token}
     html = {"accept": "text/html"}
     query = json.dumps({"query": f'{{ events(userId: "{user}") {{ nodes {{ details }} }} }}'})
+    batch = json.dumps({"events": [make_event(userId=user, timestamp="2026-11-24T08:00:00Z")]})
     requests: list[tuple[str, str, dict[str, Any]]] = [
         ("POST", "/eventlog/events", {"headers": json_body, "body": body}),
         ("GET", f"/eventlog/events/{user}", {"headers": token}),
+        ("POST", "/eventlog/events/batch", {"headers": json_body, "body": batch}),
+        ("DELETE", f"/eventlog/events/{user}", {"headers": token, "query": {"limit": "1"}}),
         ("POST", "/eventlog/graphql", {"headers": json_body, "body": query}),
         ("GET", "/eventlog/docs", {}),
         ("GET", "/eventlog/graphql", {"headers": html}),
@@ -179,11 +182,42 @@ def test_the_built_function_serves_rest_graphql_and_its_docs_under_a_base_path(
         EVENTLOG_AUTH_JWKS_URL=issuer.jwks_url,
     )
     statuses = [status for status, _, _ in answers]
-    assert statuses == [201, 200, 200, 200, 200, 200, 200], answers
+    assert statuses == [201, 200, 200, 200, 200, 200, 200, 200, 200], answers
     assert [event["userId"] for event in json.loads(answers[1][2])["events"]] == [user]
-    assert json.loads(answers[2][2])["data"]["events"]["nodes"] == [
+    assert json.loads(answers[2][2])["counts"]["created"] == 1
+    # The newest of the user's two events is erased: the first one is left.
+    assert json.loads(answers[3][2]) == {"userId": user, "deleted": 1, "more": True}
+    assert json.loads(answers[4][2])["data"]["events"]["nodes"] == [
         {"details": json.loads(body)["details"]}
     ]
-    for page in (answers[3][2], answers[4][2]):
+    for page in (answers[5][2], answers[6][2]):
         assert "/eventlog/assets/" in page and "cdn.jsdelivr.net" not in page
-    assert answers[5][1].startswith(("application/javascript", "text/javascript"))
+    assert answers[7][1].startswith(("application/javascript", "text/javascript"))
+
+
+RECONCILE = """
+import json
+from gateway.reconcile import handler
+class Context:
+    def get_remaining_time_in_millis(self):
+        return 60_000
+print(json.dumps(handler({}, Context())))
+"""
+
+
+def test_the_built_artifact_runs_the_scheduled_reconcile_job(
+    unzipped: Path, tmp_path: Path, moto_endpoint: str, details_table: str
+) -> None:
+    """ReconcileFunction ships this same artifact with another handler (`sam build` builds it
+    with the same recipe)."""
+    summary = run_in_lambda_python(
+        unzipped,
+        RECONCILE,
+        EVENTLOG_DATABASE_URL=f"sqlite:///{tmp_path / 'events.db'}",
+        EVENTLOG_DYNAMODB_ENDPOINT=moto_endpoint,
+        EVENTLOG_DETAILS_TABLE=details_table,
+        EVENTLOG_CREATE_TABLES="true",
+        EVENTLOG_CURSOR_SECRET="c" * 40,
+        EVENTLOG_AUTH="none",
+    )
+    assert (summary["applied"], summary["items_scanned"], summary["complete"]) == (False, 0, True)

@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, insert, text
 from sqlalchemy.dialects import mssql
 from sqlalchemy.dialects.mssql import pyodbc as mssql_pyodbc
 from sqlalchemy.engine import Engine
@@ -19,6 +19,7 @@ from persistence.metadata import (
     page_query,
 )
 from persistence.protocols import DuplicateEventId, EventRecord, PageRequest
+from persistence.sql_engine import build_engine
 from schema.cursor import CursorPosition
 from schema.errors import StoreUnavailable
 from tests.conftest import FREETDS_URL, closed_port, sql_store
@@ -186,3 +187,58 @@ def test_sql_server_that_never_answers_times_out_instead_of_hanging(silent_port:
     store = mssql_store(silent_port, timeout_seconds=1)
     with pytest.raises(StoreUnavailable):
         store.ping()
+
+
+def test_a_batch_of_rows_commits_together_or_not_at_all(metadata_store: SqlMetadataStore) -> None:
+    taken = record()
+    metadata_store.insert(taken)
+    fresh = [record() for _ in range(3)]
+    with pytest.raises(DuplicateEventId):
+        metadata_store.insert_many([*fresh, taken])
+    assert metadata_store.existing([row.event_id for row in fresh]) == set()
+    metadata_store.insert_many(fresh)
+    found = metadata_store.get_many([row.event_id for row in fresh] + [str(uuid.uuid4())])
+    assert found == {row.event_id: row for row in fresh}
+
+
+def test_lookups_by_many_ids_go_1000_to_a_statement(
+    engine: Engine, metadata_store: SqlMetadataStore
+) -> None:
+    """SQL Server takes at most 2,100 parameters a statement."""
+    rows = [record() for _ in range(1500)]
+    metadata_store.insert_many(rows)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    ids = [row.event_id for row in rows]
+    assert metadata_store.existing(ids) == set(ids)
+    assert len(metadata_store.get_many(ids)) == 1500
+    assert len(statements) == 4
+    assert metadata_store.event_ids_after(None, 2000) == sorted(ids)
+
+
+def test_a_users_rows_are_deleted_in_one_transaction_and_no_one_elses(
+    metadata_store: SqlMetadataStore,
+) -> None:
+    mine = [record(user_id="eraser", at=T0 - timedelta(seconds=i)) for i in range(3)]
+    theirs = record(user_id="other")
+    metadata_store.insert_many([*mine, theirs])
+    assert metadata_store.user_event_ids("eraser", 2) == [row.event_id for row in mine[:2]]
+    assert metadata_store.delete("eraser", [*(row.event_id for row in mine), theirs.event_id]) == 3
+    assert metadata_store.existing([theirs.event_id]) == {theirs.event_id}
+    assert metadata_store.user_event_ids("eraser", 10) == []
+
+
+def test_sql_server_batches_go_as_one_parameter_array_with_fast_executemany() -> None:
+    """pyodbc's fast_executemany sends an executemany's rows in one round trip; SQLAlchemy 2.0.9+
+    uses it for every INSERT of several rows without RETURNING."""
+    store_engine = build_engine(
+        FREETDS_URL.format(port=closed_port()),
+        connect_timeout_seconds=1,
+        query_timeout_seconds=1,
+        pool_size=1,
+        pool_timeout_seconds=1,
+    )
+    assert store_engine.dialect.fast_executemany is True
+    compiled = insert(EVENTS_TABLE).compile(dialect=store_engine.dialect)
+    assert str(compiled).startswith("INSERT INTO events (event_id, user_id, event_type")
+    assert "OUTPUT" not in str(compiled)  # no RETURNING: the executemany path

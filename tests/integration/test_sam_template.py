@@ -277,3 +277,29 @@ def test_sql_server_connections_verify_the_certificate_against_the_layers_rds_bu
     # Lambda extracts a layer under /opt; the Makefile writes into the layer's root.
     assert variables["SSL_CERT_FILE"] == "/opt/" + bundle.group(1)
     assert variables["ODBCSYSINI"] == "/opt/etc"
+
+
+def test_the_reconcile_job_runs_on_a_schedule_from_the_api_functions_artifact() -> None:
+    import gateway.reconcile
+    from gateway.settings import Settings
+
+    declared = template()["Resources"]
+    job, api = declared["ReconcileFunction"], declared["ApiFunction"]
+    assert job["Metadata"] == api["Metadata"] == {"BuildMethod": "makefile"}
+    assert job["Properties"]["CodeUri"] == api["Properties"]["CodeUri"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert "\nbuild-ReconcileFunction: build-ApiFunction\n" in makefile
+    module, name = job["Properties"]["Handler"].rsplit(".", 1)
+    assert module == gateway.reconcile.__name__ and callable(getattr(gateway.reconcile, name))
+    properties = resources("AWS::Lambda::Function")["ReconcileFunction"]
+    assert (properties["Timeout"], properties["ReservedConcurrentExecutions"]) == (900, 1)
+    variables = properties["Environment"]["Variables"]
+    assert variables["EVENTLOG_AUTH"] == "none"
+    assert variables["EVENTLOG_RECONCILE_APPLY"] == {"Ref": "ReconcileApply"}
+    fields = {f"EVENTLOG_{field.upper()}" for field in Settings.model_fields}
+    assert {name for name in variables if name.startswith("EVENTLOG_")} <= fields
+    assert template()["Parameters"]["ReconcileApply"]["Default"] == "false"
+    (schedule,) = resources("AWS::Scheduler::Schedule").values()
+    assert schedule["ScheduleExpression"] == {"Ref": "ReconcileSchedule"}
+    assert schedule["Target"]["Arn"] == {"Fn::GetAtt": ["ReconcileFunction", "Arn"]}
+    assert schedule["Target"]["RetryPolicy"] == {"MaximumRetryAttempts": 0}

@@ -1,0 +1,107 @@
+"""Events per second through `POST /events/batch` (100 events a request) against single
+`POST /events`, in the same run (`make bench-batch`, and part of `make bench`):
+
+- over in-memory store doubles: the API's own cost per event (parsing, rules, the write
+  protocol, JSON), without any store round trip;
+- over a SQLite file and dynalite: with the round trips a batch saves (one commit instead of
+  100, DynamoDB claims 16 at a time).
+
+Every event has an eventId of its own, as a client that may retry sends it. Printed, never
+asserted: the target is a batch rate at least 10x the single rate.
+"""
+
+from bench.harness import (
+    ROUNDS,
+    TABLE_HEAD,
+    Summary,
+    bench_server,
+    dynalite,
+    dynalite_env,
+    row,
+    wrk,
+)
+
+BATCH_SIZE = 100
+CONNECTIONS = 16
+
+# Unique eventIds per thread and request: thread number, then a counter.
+_IDS = """
+local counter = 0
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("prefix", string.format("%08x", threads))
+end
+local function event()
+  counter = counter + 1
+  return '{"eventId": "' .. prefix .. string.format("-%04x-4000-8000-%012x", counter % 65536,
+    counter) .. '", "userId": "bench-' .. (counter % 1000) ..
+    '", "eventType": "click", "details": {"button": "buy", "n": ' .. counter .. '}}'
+end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+"""
+SINGLE = (
+    _IDS
+    + """
+function request()
+  return wrk.format(nil, "/events", nil, event())
+end
+"""
+)
+BATCH = (
+    _IDS
+    + f"""
+function request()
+  local events = {{}}
+  for i = 1, {BATCH_SIZE} do events[i] = event() end
+  local body = '{{"events": [' .. table.concat(events, ",") .. ']}}'
+  return wrk.format(nil, "/events/batch", nil, body)
+end
+"""
+)
+
+
+def measure(base: str) -> tuple[Summary, Summary]:
+    singles, batches = [], []
+    for _ in range(ROUNDS):
+        singles.append(wrk(f"{base}/events", script=SINGLE, connections=CONNECTIONS))
+        batches.append(wrk(f"{base}/events/batch", script=BATCH, connections=CONNECTIONS))
+    return Summary(singles), Summary(batches)
+
+
+def report(stores: str, single: Summary, batch: Summary) -> list[str]:
+    per_event = Summary(
+        [
+            f.__class__(f.rps * BATCH_SIZE, f.p50_ms, f.p99_ms, f.errors, f.timeouts)
+            for f in batch.rounds
+        ]
+    )
+    ratio = per_event.rps / single.rps
+    return [
+        row(f"POST /events, {stores}: events/s", single),
+        row(
+            f"POST /events/batch of {BATCH_SIZE}, {stores}: events/s",
+            per_event,
+            "single POSTs",
+            ratio,
+        ),
+    ]
+
+
+def main() -> list[str]:
+    lines = []
+    with bench_server("memory") as base:
+        lines += report("in-memory doubles", *measure(base))
+    with (
+        dynalite() as endpoint,
+        bench_server("stores", **dynalite_env(endpoint)) as base,
+    ):
+        lines += report("SQLite + dynalite", *measure(base))
+    return lines
+
+
+if __name__ == "__main__":
+    print(f"wrk -t2 -c{CONNECTIONS}, {ROUNDS} rounds each, one uvicorn worker")
+    print(TABLE_HEAD)
+    print("\n".join(main()))

@@ -1,0 +1,172 @@
+"""The reconcile job as an operator runs it: `python -m gateway reconcile` in its own process
+(what `make reconcile` runs) and its Lambda handler, against a SQLite file and DynamoDB over
+HTTP (moto's server), on orphans made the way a crash makes them."""
+
+import fcntl
+import json
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.app import build_resolver
+from gateway.settings import Settings
+from gateway.stores import open_stores
+from persistence.details import DynamoDetailStore
+from schema.access import Caller
+from tests.conftest import TEST_CURSOR_SECRET
+from tests.factories import make_event
+
+HOUR_MS = 3600 * 1000
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    """What an operator exports for the job: the lasting stores, nothing else."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTLOG_")}
+    return env | {
+        "EVENTLOG_DATABASE_URL": settings.database_url,
+        "EVENTLOG_DYNAMODB_ENDPOINT": settings.dynamodb_endpoint,
+        "EVENTLOG_DETAILS_TABLE": settings.details_table,
+        "EVENTLOG_CURSOR_SECRET": TEST_CURSOR_SECRET,
+        "EVENTLOG_AUTH": "none",
+        **extra,
+    }
+
+
+@pytest.fixture
+def damaged(settings: Settings) -> dict[str, Any]:
+    """Two events recorded whole, one orphan claimed two hours ago (a crash before its row),
+    one claimed just now (a write maybe still in flight)."""
+    with open_stores(settings) as stores:
+        resolver = build_resolver(settings, stores)
+        whole = [make_event(eventId=str(uuid.uuid4())) for _ in range(2)]
+        resolver.record_events({"events": whole}, caller=Caller.anyone())
+        old, young = str(uuid.uuid4()), str(uuid.uuid4())
+        now_ms = time.time_ns() // 1_000_000
+        for event_id, age_ms in ((old, 2 * HOUR_MS), (young, 0)):
+            claimed_at = now_ms - age_ms
+            store = DynamoDetailStore(
+                settings.details_table, stores.dynamodb, clock_ms=lambda at=claimed_at: at
+            )
+            store.claim(event_id, "victim", {"k": 1}, "hash", uuid.uuid4().hex)
+    return {"old": old, "young": young, "whole": [event["eventId"] for event in whole]}
+
+
+def reconcile(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", "reconcile", *arguments],
+        env=environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_dry_run_reports_the_orphans_as_json_and_deletes_nothing(
+    settings: Settings, damaged: dict[str, Any]
+) -> None:
+    done = reconcile(settings, "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary | {"orphan_ids": sorted(summary["orphan_ids"])} == {
+        "applied": False,
+        "grace_seconds": 900,
+        "items_scanned": 4,
+        "orphans": 2,
+        "orphans_in_grace": 1,
+        "orphans_deleted": 0,
+        "orphans_kept": 0,
+        "rows_scanned": 2,
+        "rows_without_details": 0,
+        "orphan_ids": sorted([damaged["old"], damaged["young"]]),
+        "bare_row_ids": [],
+        "complete": True,
+    }
+    again = json.loads(reconcile(settings, "--json").stdout)
+    assert again["orphans"] == 2  # nothing was deleted
+
+
+def test_apply_deletes_the_old_orphan_only_and_says_so_in_words(
+    settings: Settings, damaged: dict[str, Any]
+) -> None:
+    done = reconcile(settings, "--apply")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:5] == [
+        "details items scanned: 4",
+        "orphans (details with no event): 2",
+        "  younger than the grace period (900 s), left alone: 1",
+        "  deleted: 1",
+        "  kept, claimed again meanwhile: 0",
+    ]
+    left = json.loads(reconcile(settings, "--json").stdout)
+    assert (left["orphans"], left["orphan_ids"]) == (1, [damaged["young"]])
+
+
+def test_on_a_terminal_it_shows_progress_bars(settings: Settings, damaged: dict[str, Any]) -> None:
+    controller, terminal = pty.openpty()
+    # A terminal of 100 columns (a new pseudo-terminal has no size, and tqdm would draw none).
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "reconcile"],
+        env=environment(settings),
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        text=True,
+        timeout=120,
+    )
+    os.close(terminal)
+    shown = os.read(controller, 65536).decode()
+    os.close(controller)
+    assert done.returncode == 0
+    assert "items: " in shown and "rows: " in shown
+    assert "would be deleted by --apply: 1" in done.stdout
+
+
+def test_the_embedded_stores_are_refused(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTLOG_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "reconcile"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "reconcile checks lasting stores" in done.stderr
+
+
+def test_the_scheduled_lambda_function_reports_and_applies_only_when_told(
+    settings: Settings, damaged: dict[str, Any]
+) -> None:
+    script = (
+        "import json, sys\n"
+        "from gateway.reconcile import handler\n"
+        "class Context:\n"
+        "    def get_remaining_time_in_millis(self): return 60_000\n"
+        "print(json.dumps(handler({'source': 'aws.scheduler'}, Context())))\n"
+    )
+
+    def scheduled(apply: str) -> dict[str, Any]:
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            env=environment(settings, EVENTLOG_RECONCILE_APPLY=apply),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+        return result
+
+    dry = scheduled("false")
+    assert (dry["applied"], dry["orphans"], dry["orphans_deleted"]) == (False, 2, 0)
+    applied = scheduled("true")
+    assert (applied["applied"], applied["orphans_deleted"]) == (True, 1)
