@@ -32,7 +32,7 @@ NPM_CI := npm ci --prefer-offline --no-audit --no-fund --ignore-scripts --loglev
 APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose openssl
 
 .PHONY: run reconcile test test-312 test-remote demo demo-cast lint lint-python lint-deploy bench bench-load \
-	bench-setup format schema screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
+	bench-setup bench-batch bench-deps format schema screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
 	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction build-ReconcileFunction \
 	odbc-driver-sample
 
@@ -104,6 +104,14 @@ reconcile: venv
 # Cold-start figures of the Lambda handler (import, then building the app).
 bench: venv
 	$(BIN)/python bench/cold_start.py
+
+# Events/s through batches of 100 against single POSTs (in-memory doubles, SQLite + dynalite).
+bench-batch: venv assets-dev bench-deps
+	$(BIN)/python -m bench.batch
+
+# wrk, the load generator of the benchmarks (Debian's, on 127.0.0.1 only).
+bench-deps:
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES=wrk
 
 # Store calls per request, and wrk against the embedded server on 127.0.0.1 (needs `wrk`).
 bench-load: venv
