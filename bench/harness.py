@@ -104,8 +104,12 @@ def dynalite() -> Iterator[str]:
     """dynalite (npm), in memory, on a free port: an independent DynamoDB implementation."""
     if not DYNALITE.exists():
         sys.exit("dynalite is not installed: make dynalite")
+    # dynalite takes `--port 0` for its default, 4567: give it a free port.
     process = subprocess.Popen(
-        ["node", str(DYNALITE), "--host", "127.0.0.1", "--port", "0", "--createTableMs", "0"],
+        [
+            *("node", str(DYNALITE), "--host", "127.0.0.1", "--port", str(free_port())),
+            *("--createTableMs", "0"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -121,8 +121,10 @@ def dynalite_endpoint() -> Iterator[str]:
     the spelling it was sent, so quirks of one emulator cannot hide a bug."""
     if not DYNALITE_CLI.exists():
         pytest.fail("dynalite is not installed: run `make dynalite` (`make test` does)")
+    # dynalite takes `--port 0` for its default, 4567: give it a port nothing listens on.
+    port = str(closed_port())
     process = subprocess.Popen(
-        ["node", str(DYNALITE_CLI), "--host", "127.0.0.1", "--port", "0", "--createTableMs", "0"],
+        ["node", str(DYNALITE_CLI), "--host", "127.0.0.1", "--port", port, "--createTableMs", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -103,6 +103,7 @@ def test_swagger_ui_lists_the_operations_with_no_internet(
     operations.first.wait_for(timeout=15_000)
     assert sorted(set(operations.all_inner_texts())) == [
         "/events",
+        "/events/batch",
         "/events/{userId}",
         "/events/{userId}/{eventId}",
         "/health",
