@@ -28,11 +28,11 @@ NPM_CI := npm ci --prefer-offline --no-audit --no-fund --ignore-scripts --loglev
 # unixODBC + FreeTDS: the real pyodbc driver for SQL Server failure tests; curl and jq run the
 # docs' examples and the demo; Chromium is the browser of the GraphiQL and Swagger UI tests;
 # docker-compose (1.29) validates docker-compose.yml offline (no engine needed); openssl makes
-# the certificates the layer's CA-bundle check is tested with.
-APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose openssl
+# the certificates the layer's CA-bundle check is tested with; wrk loads the benchmarks' smoke run.
+APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose openssl wrk
 
 .PHONY: run reconcile test test-312 test-remote demo demo-cast lint lint-python lint-deploy bench bench-load \
-	bench-setup bench-batch bench-deps format schema screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
+	bench-setup bench-batch bench-cold bench-http bench-deep bench-deps format schema screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
 	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction build-ReconcileFunction \
 	odbc-driver-sample
 
@@ -102,11 +102,25 @@ reconcile: venv
 	$(BIN)/python -m gateway reconcile $(ARGS)
 
 # Cold-start figures of the Lambda handler (import, then building the app).
-bench: venv
+# Every figure of bench/ in one table, each with its anchor from the same run (a few minutes;
+# BENCH_ROUNDS, BENCH_DURATION, BENCH_CONNECTIONS). The cold-start rows measure the built
+# artifact too after `make lambda-build`.
+bench: venv assets bench-deps
+	$(BIN)/python -m bench.suite
+
+# One figure at a time: the cold start in detail (with the import profile), the HTTP cases, the
+# deep pages.
+bench-cold: venv
 	$(BIN)/python bench/cold_start.py
 
+bench-http: venv assets bench-deps
+	$(BIN)/python -m bench.http
+
+bench-deep: venv
+	$(BIN)/python -m bench.deep_pages
+
 # Events/s through batches of 100 against single POSTs (in-memory doubles, SQLite + dynalite).
-bench-batch: venv assets-dev bench-deps
+bench-batch: venv assets bench-deps
 	$(BIN)/python -m bench.batch
 
 # wrk, the load generator of the benchmarks (Debian's, on 127.0.0.1 only).
@@ -154,8 +168,8 @@ $(UV): requirements-uv.txt
 	touch $@
 
 # GraphiQL, Swagger UI and ReDoc files (package.json's dependencies, at the versions the pages
-# name) into node_modules/, from package-lock.json; `make test` adds the devDependencies. Without
-# npm the pages fall back to their CDN.
+# name) and dynalite (its optionalDependencies) into node_modules/, from package-lock.json.
+# Without npm the pages fall back to their CDN, and make run to moto for DynamoDB.
 assets: node_modules/.served
 
 assets-dev: node_modules/.all
@@ -193,9 +207,9 @@ lock-derived: venv
 	echo "uv==$(UV_VERSION)" | $(UV) pip compile - --quiet --universal --generate-hashes \
 	  --custom-compile-command "make lock" -o requirements-uv.txt
 
-# dynalite, an independent DynamoDB implementation the tests run beside moto: a devDependency in
-# package.json, so `make test` (assets-dev) installs it with the browser files.
-dynalite: assets-dev
+# dynalite, an independent DynamoDB implementation: make run's embedded emulator, and the tests'
+# beside moto. An optionalDependency in package.json, installed with the browser files.
+dynalite: assets
 
 system-deps:
 	@missing=""; \

@@ -135,6 +135,40 @@ def artifact(runs: int) -> None:
     )
 
 
+def rows(runs: int = 5) -> list[str]:
+    """The suite's rows: the handler's import against the floor, here and as built for Lambda."""
+    from bench.harness import line
+
+    python = sys.executable
+    floor = median_ms(runs, lambda: seconds(python, FLOOR))
+    handler = median_ms(runs, lambda: seconds(python, HANDLER))
+    found = [
+        line(
+            f"cold start: import gateway.lambda_handler (Python {sys.version.split()[0]})",
+            f"{handler:,.0f} ms, median of {runs} interpreters",
+            f"FastAPI + Mangum hello world: {floor:,.0f} ms",
+            handler / floor,
+        )
+    ]
+    lambda_python_found = lambda_python()
+    if ARTIFACT.is_dir() and lambda_python_found is not None:
+        with tempfile.TemporaryDirectory(prefix="var-task-") as folder:
+            built = unzipped_copy(Path(folder), stale=False)
+            artifact_floor = median_ms(
+                runs, lambda: seconds(lambda_python_found, FLOOR, path=built)
+            )
+            as_built = median_ms(runs, lambda: seconds(lambda_python_found, HANDLER, path=built))
+        found.append(
+            line(
+                "cold start: the sam build artifact (Python 3.12, files dated 1980)",
+                f"{as_built:,.0f} ms, median of {runs}",
+                f"the same floor in the artifact: {artifact_floor:,.0f} ms",
+                as_built / artifact_floor,
+            )
+        )
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)

@@ -41,12 +41,19 @@ class BareEvent(BaseModel):
 def bare_app() -> FastAPI:
     app = FastAPI()
 
+    # async, as FastAPI's own tutorial writes them: no worker thread for code without I/O.
     @app.get("/health")
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.post("/events", status_code=status.HTTP_201_CREATED)
-    def record(event: BareEvent) -> BareEvent:
+    async def record(event: BareEvent) -> BareEvent:
+        return event
+
+    # The comparable thing for a write to a store, whose client blocks: a sync route, which
+    # FastAPI runs in a worker thread (as this API runs its store calls).
+    @app.post("/blocking/events", status_code=status.HTTP_201_CREATED)
+    def record_blocking(event: BareEvent) -> BareEvent:
         return event
 
     return app

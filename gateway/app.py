@@ -20,6 +20,7 @@ from gateway.resolvers import EventResolver
 from gateway.rest.docs_pages import install_docs_pages
 from gateway.rest.lifecycle import BATCH_PATH
 from gateway.rest.lifecycle import router as lifecycle_router
+from gateway.rest.probes import router as probes_router
 from gateway.rest.problems import install_problem_handlers
 from gateway.rest.routes import router
 from gateway.settings import Settings, get_settings
@@ -97,6 +98,7 @@ def create_app(
     install_cors(app, settings.cors_allow_origins)
     install_problem_handlers(app)
     app.add_exception_handler(RequestRefused, refused_response)
+    app.include_router(probes_router)
     app.include_router(router)
     app.include_router(lifecycle_router)
     assets = OfflineAssets()

@@ -1,52 +1,52 @@
-"""Dependencies the routes declare: the resolver of this app's stores (opened in its lifespan,
-given by the caller, or opened on demand, in which case asking may raise StoreUnavailable), and
-the caller."""
+"""What an operation needs from its request: the caller, and the resolver of this app's stores.
 
-from typing import Annotated
+Plain functions rather than FastAPI dependencies: solving dependencies was a fifth of a
+request's cost, and the operations' routes call these in the order that matters (who is
+calling comes before anything about the request). The OpenAPI description of the bearer scheme
+is added by `gateway.rest.problems.install_problem_openapi`.
+"""
 
-from fastapi import Depends, Request, Security
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.auth.bearer import BearerAuthentication
 from gateway.resolvers import EventResolver
 from schema.access import Caller, require_identity
 
-# Documents the scheme in OpenAPI, so Swagger UI's Authorize button sends the token; the header is
-# read by `identify_caller`, the same for REST and GraphQL.
-BEARER_SCHEME = HTTPBearer(
-    bearerFormat="JWT",
-    scheme_name="bearerAuth",
-    description="An access token from the API's OpenID Connect issuer.",
-    auto_error=False,
-)
+BEARER_SCHEME_NAME = "bearerAuth"
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "JWT",
+    "description": "An access token from the API's OpenID Connect issuer.",
+}
+# What every operation's OpenAPI entry says of its security (Swagger UI's Authorize uses it).
+OPERATION_SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME_NAME: []}]
 
 
-def get_resolver(request: Request) -> EventResolver:
+def resolver_of(request: Request) -> EventResolver:
+    """This app's resolver. No I/O, but on Lambda opening stores that failed to open at init
+    (a container serves one request at a time there): StoreUnavailable when they still fail."""
     resolver: EventResolver = request.app.state.resolver_source()
     return resolver
 
 
 async def identify_caller(request: Request) -> Caller:
-    """Who sends this request. Checking a token may fetch the issuer's keys (blocking, bounded),
-    so it runs in the thread pool; with authentication off there is nothing to check."""
+    """Who sends this request. A token whose issuer keys are kept is checked at once (a
+    signature check); one that needs the keys fetched (bounded, blocking) is checked in a worker
+    thread. With authentication off there is nothing to check."""
     authentication: BearerAuthentication | None = request.app.state.authentication
     if authentication is None:
         return Caller.anyone()
     values = request.headers.getlist("authorization")
+    if authentication.identifies_without_waiting(values):
+        return authentication.identify(values)
     return await run_in_threadpool(authentication.identify, values)
 
 
-async def get_caller(
-    request: Request,
-    _documented: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)],
-) -> Caller:
-    """Every REST route that asks for a caller is an operation: no identity, no entry (401 comes
-    before any complaint about the request itself)."""
+async def caller_of(request: Request) -> Caller:
+    """Every REST operation asks this first: no identity, no entry (401 comes before any
+    complaint about the request itself)."""
     caller = await identify_caller(request)
     require_identity(caller)
     return caller
-
-
-ResolverDep = Annotated[EventResolver, Depends(get_resolver)]
-CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -4,14 +4,15 @@ import logging
 import sys
 import time
 
-from pythonjsonlogger.json import JsonFormatter
-from starlette.datastructures import MutableHeaders
+import orjson
+from pythonjsonlogger.orjson import OrjsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.request_id import REQUEST_ID_HEADER, adopt_request_id, request_id_var
 from gateway.rest.problems import internal_error_problem
 
 access_logger = logging.getLogger("eventlog.access")
+_ID_HEADER = REQUEST_ID_HEADER.lower().encode()
 logger = logging.getLogger(__name__)
 
 
@@ -22,11 +23,28 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+class _AccessLineFormatter(logging.Formatter):
+    """The access line, in the same JSON shape as every other line, made from its known fields
+    only: the general formatter walks every attribute of every record, which cost a tenth of a
+    request."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.msg,
+            "request_id": request_id_var.get(),
+            **getattr(record, "access", {}),
+        }
+        return orjson.dumps(line).decode()
+
+
 def configure_logging(level: str) -> None:
     """One JSON object per line on stderr, for people and for CloudWatch alike."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter(
+        OrjsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         )
@@ -35,6 +53,10 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    access = logging.StreamHandler(sys.stderr)
+    access.setFormatter(_AccessLineFormatter())
+    access_logger.handlers[:] = [access]
+    access_logger.propagate = False
     # Their INFO lines say what they do as a matter of course (credentials found, a pool
     # recreated); their warnings still show.
     for chatty in ("alembic", "botocore", "sqlalchemy", "persistence.sql_engine"):
@@ -57,6 +79,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = adopt_request_id(_sent_request_id(scope))
+        id_bytes = request_id.encode()
         token = request_id_var.set(request_id)
         began = time.perf_counter()
         status = 500
@@ -66,7 +89,7 @@ class RequestContextMiddleware:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                message["headers"] = [*message.get("headers", ()), (_ID_HEADER, id_bytes)]
             await send(message)
 
         try:
@@ -77,16 +100,23 @@ class RequestContextMiddleware:
                 raise
             await internal_error_problem()(scope, receive, send_with_id)
         finally:
-            access_logger.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - began) * 1000, 2),
-                },
-            )
+            if access_logger.isEnabledFor(logging.INFO):
+                _log_access(scope, status, began)
             request_id_var.reset(token)
+
+
+def _log_access(scope: Scope, status: int, began: float) -> None:
+    """One line per request, made without `logging`'s search of the stack for the caller."""
+    fields = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "status": status,
+        "duration_ms": round((time.perf_counter() - began) * 1000, 2),
+    }
+    record = access_logger.makeRecord(
+        access_logger.name, logging.INFO, __file__, 0, "request", (), None, extra={"access": fields}
+    )
+    access_logger.handle(record)
 
 
 def _sent_request_id(scope: Scope) -> str | None:

@@ -1,7 +1,7 @@
 """The current request's id, readable anywhere in the request's context (logs, problems)."""
 
+import os
 import re
-import uuid
 from contextvars import ContextVar
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -19,4 +19,4 @@ def adopt_request_id(sent: str | None) -> str:
     """The client's id when it is sane (short, printable, no spaces), else a fresh one."""
     if sent is not None and _SANE_REQUEST_ID.match(sent):
         return sent
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()

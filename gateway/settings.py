@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     )
     dynamodb_endpoint: str = Field(
         EMBEDDED,
-        description="`embedded` (moto in this process), `aws` (the SDK's endpoint), or a URL "
+        description="`embedded` (dynalite in a process of its own, or moto in this one without "
+        "Node.js), `aws` (the SDK's endpoint), or a URL "
         "such as DynamoDB Local's.",
     )
     aws_region: str = "us-east-1"

@@ -45,10 +45,11 @@ class Stores:
 def open_stores(settings: Settings) -> Iterator[Stores]:
     with ExitStack() as cleanup:
         database_url, endpoint = settings.database_url, settings.dynamodb_endpoint
+        emulator = ""
         if settings.embedded:
             folder = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="eventlog-"))
             database_url = f"sqlite:///{Path(folder) / 'events.db'}"
-            endpoint = _start_embedded_dynamodb(cleanup)
+            endpoint, emulator = _start_embedded_dynamodb(cleanup)
         engine = build_engine(
             database_url if settings.embedded else sql_url(settings),
             connect_timeout_seconds=settings.sql_connect_timeout_seconds,
@@ -74,7 +75,8 @@ def open_stores(settings: Settings) -> Iterator[Stores]:
             cursor_secret=_cursor_secret(settings),
             description={
                 "metadata": engine.url.render_as_string(hide_password=True),
-                "details": f"{endpoint} table {settings.details_table}",
+                "details": f"{endpoint} table {settings.details_table}"
+                + (f" ({emulator})" if emulator else ""),
             },
             engine=engine,
             dynamodb=client,
@@ -101,13 +103,12 @@ def dynamodb_client(settings: Settings, endpoint: str) -> "DynamoDBClient":
     return boto3.client("dynamodb", **options)
 
 
-def _start_embedded_dynamodb(cleanup: ExitStack) -> str:
-    from persistence.embedded import EmbeddedDynamoDB
+def _start_embedded_dynamodb(cleanup: ExitStack) -> tuple[str, str]:
+    from persistence.embedded import start_embedded_dynamodb
 
-    emulator = EmbeddedDynamoDB()
-    endpoint = emulator.start()
-    cleanup.callback(emulator.stop)
-    return endpoint
+    endpoint, name, stop = start_embedded_dynamodb()
+    cleanup.callback(stop)
+    return endpoint, name
 
 
 def sql_url(settings: Settings) -> URL:

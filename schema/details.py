@@ -24,17 +24,24 @@ from schema.limits import (
 # DynamoDB's size accounting: a map or list costs 3 bytes, each element 1 more.
 _CONTAINER_BYTES = 3
 _ELEMENT_BYTES = 1
+# DynamoDB's size of a document is at most this many times its compact JSON size, plus this
+# (a one-digit number, 1 byte of JSON, costs DynamoDB 3; a test holds the bound): below it, the
+# item budget cannot be reached and its walk is skipped (always, at the default 64 KiB limit).
+_DYNAMODB_BYTES_PER_JSON_BYTE = 3
+_DYNAMODB_SLACK_BYTES = 16
 
 
 def check_details(
     details: dict[str, Any], limits: Limits, root: str = "details"
 ) -> list[FieldError]:
-    """Every rule broken by `details`, each with the path of the offending value."""
+    """Every rule broken by `details`, each with the path of the offending value. A first walk
+    only asks whether any rule is broken; the walk that names paths runs when one is."""
     errors: list[FieldError] = []
-    for error in _walk(details, root, depth=1):
-        errors.append(error)
-        if len(errors) >= MAX_REPORTED_ERRORS:
-            return errors
+    if not _obeys(details, depth=1):
+        for error in _walk(details, root, depth=1):
+            errors.append(error)
+            if len(errors) >= MAX_REPORTED_ERRORS:
+                return errors
     if errors:
         return errors
     size = len(dump_json(details))
@@ -47,7 +54,9 @@ def check_details(
                 "too_large",
             )
         )
-    elif dynamodb_size(details) > MAX_DETAILS_ITEM_BYTES:
+    elif _DYNAMODB_BYTES_PER_JSON_BYTE * size + _DYNAMODB_SLACK_BYTES > MAX_DETAILS_ITEM_BYTES and (
+        dynamodb_size(details) > MAX_DETAILS_ITEM_BYTES
+    ):
         errors.append(
             FieldError(
                 root,
@@ -57,6 +66,33 @@ def check_details(
             )
         )
     return errors
+
+
+def _obeys(value: Any, depth: int) -> bool:
+    """Whether `value` breaks none of `_walk`'s rules (no paths made: the common case)."""
+    if isinstance(value, dict):
+        return (
+            depth <= MAX_DETAILS_DEPTH
+            and all(map(_key_fits, value))
+            and all(_obeys(item, depth + 1) for item in value.values())
+        )
+    if isinstance(value, list):
+        return depth <= MAX_DETAILS_DEPTH and all(_obeys(item, depth + 1) for item in value)
+    if isinstance(value, str):
+        return is_encodable(value)
+    if isinstance(value, NonFiniteNumber):
+        return False
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int | Decimal):
+        return next(_check_number(Decimal(value), ""), None) is None
+    return True
+
+
+def _key_fits(key: str) -> bool:
+    # A character takes at most 4 bytes of UTF-8: most keys need no encoding to be measured.
+    short = len(key) * 4 <= MAX_KEY_BYTES
+    return key != "" and is_encodable(key) and (short or len(key.encode()) <= MAX_KEY_BYTES)
 
 
 def _walk(value: Any, path: str, depth: int) -> Iterator[FieldError]:

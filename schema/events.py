@@ -31,7 +31,7 @@ from pydantic_core import PydanticCustomError
 
 from schema.details import check_details
 from schema.errors import FieldError, InvalidInput
-from schema.jsonvalue import NonFiniteNumber, canonical_json, normal_json, repeated_keys
+from schema.jsonvalue import NonFiniteNumber, canonical_json, normal_json
 from schema.limits import (
     DEFAULT_PAGE_LIMIT,
     EARLIEST_TIMESTAMP,
@@ -68,7 +68,8 @@ ClientDateTime = Annotated[AwareDatetime, BeforeValidator(parse_rfc3339)]
 
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with a Z and microseconds: one fixed shape clients can rely on."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 class _CamelModel(BaseModel):
@@ -165,8 +166,16 @@ class Event(_CamelModel):
         return format_timestamp(moment)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict keeping the details' Decimals (FastAPI's encoder would float them)."""
-        return self.model_dump(mode="python", by_alias=True) | {"eventId": str(self.event_id)}
+        """A JSON-ready dict keeping the details' Decimals (FastAPI's encoder would float them),
+        built directly: the shape is fixed, and a model round trip cost a quarter of a POST."""
+        return {
+            "eventId": str(self.event_id),
+            "userId": self.user_id,
+            "eventType": self.event_type,
+            "timestamp": format_timestamp(self.timestamp),
+            "receivedAt": format_timestamp(self.received_at),
+            "details": self.details,
+        }
 
 
 class EventPage(_CamelModel):
@@ -239,8 +248,6 @@ def parse_event_create(raw: Any, limits: Limits, now: datetime) -> EventCreate:
     """Validate a raw JSON body; raise `InvalidInput` naming every offending field."""
     if not isinstance(raw, dict):
         raise InvalidInput([FieldError("", "the body must be a JSON object", "object_type")])
-    if repeated := repeated_keys(raw):
-        raise InvalidInput(repeated)
     # One spelling per number from here on: what is checked, stored and answered is the same.
     raw = normal_json(raw)
     errors: list[FieldError] = []

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
 import simplejson
 
 from schema.errors import FieldError, InvalidInput, child_path
@@ -57,12 +58,20 @@ class _RepeatingObject(dict[str, Any]):
     repeated: list[str]
 
 
-def parse_json(
-    text: str | bytes, *, decimal_integers: bool = True, refuse_repeats: bool = True
-) -> Any:
-    """`decimal_integers=False` keeps integers as int, as GraphQL's Int arguments need.
-    `refuse_repeats=False` leaves repeated keys for `repeated_keys` to find later, in each part
-    of the document on its own (a batch refuses only the events that repeat a key)."""
+def parse_json(text: str | bytes, *, decimal_integers: bool = True) -> Any:
+    """`decimal_integers=False` keeps integers as int, as GraphQL's Int arguments need."""
+    value, repeats = parse_json_keeping_repeats(text, decimal_integers=decimal_integers)
+    if repeats:
+        raise DuplicateKeys(repeated_keys(value))
+    return value
+
+
+def parse_json_keeping_repeats(
+    text: str | bytes, *, decimal_integers: bool = True
+) -> tuple[Any, bool]:
+    """The document, and whether any object in it repeats a key: `repeated_keys` then finds
+    where, in each part of the document on its own (a batch refuses only the events that repeat
+    a key, and looks for them only when there are some)."""
     repeats = False
 
     def make_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -87,13 +96,11 @@ def parse_json(
         raise JsonTooDeep from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedJson(str(exc)) from exc
-    if repeats and refuse_repeats:
-        raise DuplicateKeys(repeated_keys(value))
-    return value
+    return value, repeats
 
 
 def repeated_keys(value: Any, *, nested: bool = True) -> list[FieldError]:
-    """Where a document parsed with `refuse_repeats=False` repeats a key (none otherwise):
+    """Where a document parsed with `parse_json_keeping_repeats` repeats a key (none otherwise):
     anywhere in it, or (`nested=False`) in its outermost object only."""
     if nested:
         return list(_repeated_keys(value, ""))[:MAX_REPORTED_ERRORS]
@@ -150,17 +157,22 @@ def _int_or_decimal(literal: str) -> int | Decimal:
 
 
 def dump_json(value: Any) -> bytes:
-    """Compact UTF-8 JSON with Decimals written digit for digit.
+    """Compact UTF-8 JSON with Decimals written digit for digit (orjson, each Decimal a
+    fragment of its own text).
 
     Text that cannot be UTF-8 (an unpaired surrogate echoed in an error) is written as JSON
     escapes instead, so no response ever fails to encode.
     """
     try:
-        return simplejson.dumps(
-            value, use_decimal=True, ensure_ascii=False, separators=(",", ":")
-        ).encode("utf-8")
-    except UnicodeEncodeError:
+        return orjson.dumps(value, default=_decimal_fragment)
+    except orjson.JSONEncodeError:
         return simplejson.dumps(value, use_decimal=True, separators=(",", ":")).encode("ascii")
+
+
+def _decimal_fragment(value: Any) -> orjson.Fragment:
+    if isinstance(value, Decimal) and value.is_finite():
+        return orjson.Fragment(str(value))
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def _trimmed(number: Decimal) -> tuple[int, tuple[int, ...], int]:
@@ -207,17 +219,27 @@ def normal_json(value: Any) -> Any:
 
 
 def canonical_json(value: Any) -> bytes:
-    """Sorted keys and canonical numbers: equal content, equal bytes (for content hashes)."""
-    return simplejson.dumps(
-        _respelled(value, canonical_number),
-        use_decimal=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        sort_keys=True,
-    ).encode("utf-8")
+    """Sorted keys and canonical numbers: equal content, equal bytes (for content hashes).
+
+    The bytes of stored events' hashes: they must never change. orjson writes them (a test holds
+    them to the simplejson encoding they were first made with, on generated documents)."""
+    return orjson.dumps(
+        _respelled(value, canonical_number), default=_decimal_fragment, option=orjson.OPT_SORT_KEYS
+    )
 
 
 def _respelled(value: Any, spell: Callable[[Decimal], Decimal]) -> Any:
+    # Exact types first (every request walks its documents twice): text, the commonest value,
+    # falls through at once; subclasses (a dict that repeats a key) take the general path.
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is dict:
+        return {key: _respelled(item, spell) for key, item in value.items()}
+    if kind is Decimal:
+        return spell(value) if value.is_finite() else value
+    if kind is list:
+        return [_respelled(item, spell) for item in value]
     if isinstance(value, dict):
         return {key: _respelled(item, spell) for key, item in value.items()}
     if isinstance(value, list):

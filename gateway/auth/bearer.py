@@ -30,6 +30,15 @@ class BearerAuthentication:
         token = bearer_token(authorization)
         return Caller() if token is None else self._verifier.caller(token)
 
+    def identifies_without_waiting(self, authorization: Sequence[str]) -> bool:
+        """Whether `identify` can answer at once (CPU only: a signature check): no keys to
+        fetch from the issuer first."""
+        try:
+            token = bearer_token(authorization)
+        except Unauthenticated:
+            return True
+        return token is None or self._verifier.checks_without_waiting(token)
+
 
 def bearer_token(authorization: Sequence[str]) -> str | None:
     """The token of `Authorization: Bearer <token>`, None when the request carries no bearer

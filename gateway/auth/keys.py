@@ -80,6 +80,11 @@ class IssuerKeys:
             return known.keys[kid]
         return self._refreshed(kid).keys.get(kid)
 
+    def cached(self, kid: str) -> bool:
+        """Whether `signing_key(kid)` would answer from what is kept, with no fetch to wait for."""
+        known = self._known
+        return known is not None and kid in known.keys and self._fresh(known)
+
     def _fresh(self, known: _KeySet) -> bool:
         return self._clock() - known.fetched_at < self._max_age
 

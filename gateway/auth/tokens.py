@@ -65,6 +65,15 @@ class TokenVerifier:
             raise invalid("The token's sub claim is empty.")
         return Caller.from_claims(claims)
 
+    def checks_without_waiting(self, token: str) -> bool:
+        """Whether checking `token` needs no fetch of the issuer's keys: its key is kept, or the
+        token fails before any key is looked up."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            return True
+        return not isinstance(kid, str) or self._keys.cached(kid)
+
     def _signing_key(self, token: str) -> jwt.PyJWK:
         try:
             header = jwt.get_unverified_header(token)

@@ -146,7 +146,11 @@ def _bad_request(message: str) -> RequestRefused:
 
 def parse_failure(query: str) -> ExecutionResult | None:
     """The answer to a document made of nothing but whitespace and comments, which Strawberry
-    would take for a missing query: it is a document that does not parse."""
+    would take for a missing query: it is a document that does not parse. Every operation and
+    fragment has a selection set in braces, so a document with a brace is left to Strawberry
+    (whose parse is cached), and only one without is parsed here."""
+    if "{" in query:
+        return None
     try:
         parse(query)
     except GraphQLSyntaxError as error:

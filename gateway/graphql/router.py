@@ -4,6 +4,7 @@
 from http import HTTPStatus
 from typing import Any
 
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -58,7 +59,10 @@ class EventLogGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
         self, params: GraphQLParams, method: str, context: Any, root_value: Any
     ) -> ExecutionResult:
         try:
-            return await self.schema.execute(
+            # The operation's resolvers are sync and block on the stores: the whole execution
+            # runs in one worker thread (the request's context, its deadline with it, is copied).
+            return await run_in_threadpool(
+                self.schema.execute_sync,
                 params.query,
                 variable_values=params.variables,
                 context_value=context,

@@ -1,17 +1,29 @@
-"""Query and Mutation: thin calls into the resolver layer, shaped as GraphQL types."""
+"""Query and Mutation: thin calls into the resolver layer, shaped as GraphQL types.
 
-import asyncio
+Every resolver is sync and calls the stores directly: the whole operation runs in one worker
+thread (`router.py`), so a request makes one thread hop, as a REST request does, and
+graphql-core executes without an awaitable check on every field. A page's details are loaded
+with its rows, in the same call (one BatchGetItem per 100 events), never field by field."""
+
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from typing import Annotated, Any
 
 import strawberry
-from fastapi.concurrency import run_in_threadpool
 from graphql import GraphQLError, OperationDefinitionNode
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, SchemaExtension
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
-from gateway.graphql.context import DetailsMissing, GraphQLContext
+from gateway.graphql.context import GraphQLContext
 from gateway.graphql.errors import OPERATION_RESOLUTION_FAILURE, ErrorCodes, domain_error
 from gateway.graphql.scalars import SCALARS, DateTime
 from gateway.graphql.types import (
@@ -37,6 +49,34 @@ from schema.limits import DEFAULT_PAGE_LIMIT, MAX_EVENT_TYPES
 # introspection, so here it could never fire. Size is bounded by aliases and tokens.
 MAX_ALIASES = 10
 MAX_TOKENS = 2000
+# Distinct documents whose parse and validation are kept (an LRU each; a client's queries are
+# few and repeated, so most requests skip both).
+CACHED_DOCUMENTS = 256
+# The alias rule, made once: Strawberry's MaxAliasesLimiter makes a new rule class for each
+# instance, which made every request's rules new to the validation cache, and so never cached.
+_MAX_ALIASES_RULE = create_validator(MAX_ALIASES)
+
+
+class MaxAliases(AddValidationRules):
+    def __init__(self) -> None:
+        super().__init__([_MAX_ALIASES_RULE])
+
+
+class CachedParse(ParserCache):
+    """Strawberry's ParserCache, for documents that parse: one that does not is left to
+    Strawberry's own parse, whose error every other extension (ErrorCodes) then sees."""
+
+    def __init__(self) -> None:
+        super().__init__(maxsize=CACHED_DOCUMENTS)
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
 
 ContextInfo = Info[GraphQLContext, None]
 
@@ -44,7 +84,7 @@ ContextInfo = Info[GraphQLContext, None]
 @strawberry.type
 class Query:
     @strawberry.field(description="A page of the user's events, newest first; cursors as REST's.")
-    async def events(
+    def events(
         self,
         info: ContextInfo,
         user_id: str,
@@ -68,20 +108,24 @@ class Query:
             {name: [value] for name, value in given.items() if value is not None}
             | {"eventType": event_type or []},
         )
-        records = await run_in_threadpool(
-            resolver.list_records, user_id, query, caller=info.context.caller
+        with_details = _asks_for(info.selected_fields, "details")
+        records, details = resolver.records_and_details(
+            user_id, query, caller=info.context.caller, with_details=with_details
         )
         page = records[: query.limit]
+
+        def cursor_of(record: EventRecord) -> str:
+            return resolver.cursor_for(user_id, query, record)
+
+        # Each edge's cursor is signed only if the query asks for it.
         edges = [
-            EventEdge(
-                cursor=resolver.cursor_for(user_id, query, record), node=Event.from_record(record)
-            )
-            for record in await _shown(info, page)
+            EventEdge(node=node, cursor_of=partial(cursor_of, record))
+            for record, node in _shown(page, details, with_details)
         ]
         page_info = PageInfo(
             has_next_page=len(records) > query.limit,
             has_previous_page=False,
-            start_cursor=edges[0].cursor if edges else None,
+            start_cursor=edges[0].cursor_of() if edges else None,
             # The page's last row, shown or not (as REST's nextCursor): the walk goes on past it.
             end_cursor=resolver.cursor_for(user_id, query, page[-1]) if page else None,
         )
@@ -91,26 +135,27 @@ class Query:
         description="One of the user's events, or null; FORBIDDEN for a user the token may "
         "not read, whether or not the event exists."
     )
-    async def event(self, info: ContextInfo, user_id: str, event_id: strawberry.ID) -> Event | None:
-        record = await run_in_threadpool(
-            info.context.resolver.find_record, user_id, event_id, caller=info.context.caller
+    def event(self, info: ContextInfo, user_id: str, event_id: strawberry.ID) -> Event | None:
+        with_details = _asks_for(info.selected_fields, "details")
+        record, details = info.context.resolver.record_and_details(
+            user_id, event_id, caller=info.context.caller, with_details=with_details
         )
-        shown = await _shown(info, [record] if record is not None else [])
-        return Event.from_record(shown[0]) if shown else None
+        shown = _shown([record] if record is not None else [], details, with_details)
+        return shown[0][1] if shown else None
 
 
-async def _shown(info: ContextInfo, records: Sequence[EventRecord]) -> list[EventRecord]:
-    """The records a client may see: when it asks for details, those whose details item is
-    gone are left out (logged by the loader), as REST leaves them out. The loader batches the
-    page into one call and keeps what it loaded for the `details` fields."""
-    if not records or not _asks_for(info.selected_fields, "details"):
-        return list(records)
-    loads = (info.context.details_loader.load(record.event_id) for record in records)
-    found = await asyncio.gather(*loads, return_exceptions=True)
+def _shown(
+    records: Sequence[EventRecord], details: dict[str, dict[str, Any]], with_details: bool
+) -> list[tuple[EventRecord, Event]]:
+    """The records a client may see, as Events: when it asks for details, those whose details
+    item is gone are left out (logged by the resolver layer), as REST leaves them out; the
+    others carry their details, loaded with the rows in the same worker thread."""
+    if not with_details:
+        return [(record, Event.from_record(record)) for record in records]
     return [
-        record
-        for record, details in zip(records, found, strict=True)
-        if not isinstance(details, DetailsMissing)
+        (record, Event.from_record(record, details[record.event_id]))
+        for record in records
+        if record.event_id in details
     ]
 
 
@@ -126,10 +171,8 @@ def _asks_for(selections: Iterable[Any], name: str) -> bool:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Record an event; the same rules and idempotency as REST.")
-    async def record_event(self, info: ContextInfo, input: RecordEventInput) -> RecordEventPayload:
-        outcome = await run_in_threadpool(
-            info.context.resolver.record_event, input.as_body(), caller=info.context.caller
-        )
+    def record_event(self, info: ContextInfo, input: RecordEventInput) -> RecordEventPayload:
+        outcome = info.context.resolver.record_event(input.as_body(), caller=info.context.caller)
         return RecordEventPayload(
             outcome=RecordOutcome.CREATED if outcome.created else RecordOutcome.REPLAYED,
             event=Event.from_event(outcome.event),
@@ -139,13 +182,11 @@ class Mutation:
         description="Record a batch (up to 500): each input as recordEvent would, one result "
         "per input in order; one bad input never sinks the others."
     )
-    async def record_events(
+    def record_events(
         self, info: ContextInfo, inputs: list[RecordEventInput]
     ) -> list[RecordEventsResult]:
-        outcomes = await run_in_threadpool(
-            info.context.resolver.record_inputs,
-            [one.as_body() for one in inputs],
-            caller=info.context.caller,
+        outcomes = info.context.resolver.record_inputs(
+            [one.as_body() for one in inputs], caller=info.context.caller
         )
         return [_batch_result(index, outcome) for index, outcome in enumerate(outcomes)]
 
@@ -199,8 +240,10 @@ def build_schema() -> strawberry.Schema:
         config=StrawberryConfig(scalar_map=SCALARS),
         # Factories, not instances: each operation gets extensions of its own.
         extensions=[
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            MaxAliases,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            CachedParse,
+            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             OperationNameWhenSeveral,
             ErrorCodes,
         ],

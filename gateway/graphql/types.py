@@ -1,5 +1,6 @@
 """GraphQL types: the Event, its Relay connection, and the recordEvent input and payload."""
 
+from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,11 @@ if TYPE_CHECKING:
     from gateway.graphql.context import GraphQLContext
 
 
+class DetailsNotLoaded(Exception):
+    """An Event answered without its details though the query asked for them: a resolver that
+    did not load them (a bug, answered INTERNAL_SERVER_ERROR and logged)."""
+
+
 @strawberry.type(description="One recorded event.")
 class Event:
     event_id: strawberry.ID
@@ -24,20 +30,23 @@ class Event:
     known_details: strawberry.Private[dict[str, Any] | None] = None
 
     @strawberry.field(description="The event's JSON details, as recorded.")
-    async def details(self, info: Info["GraphQLContext", None]) -> JSON:
-        if self.known_details is not None:
-            return JSON(self.known_details)
-        return JSON(await info.context.details_loader.load(str(self.event_id)))
+    def details(self, info: Info["GraphQLContext", None]) -> JSON:
+        """Known already: every operation that answers Events loads their details with them
+        when the query asks for details (`schema._asks_for`)."""
+        if self.known_details is None:
+            raise DetailsNotLoaded(str(self.event_id))
+        return JSON(self.known_details)
 
     @classmethod
-    def from_record(cls, record: EventRecord) -> "Event":
-        """Metadata now; details only if the query selects them (through the DataLoader)."""
+    def from_record(cls, record: EventRecord, details: dict[str, Any] | None = None) -> "Event":
+        """Metadata now; details when they were loaded, else when a query selects them."""
         return cls(
             event_id=strawberry.ID(record.event_id),
             user_id=record.user_id,
             event_type=record.event_type,
             timestamp=DateTime(record.timestamp),
             received_at=DateTime(record.received_at),
+            known_details=details,
         )
 
     @classmethod
@@ -55,8 +64,12 @@ class Event:
 
 @strawberry.type
 class EventEdge:
-    cursor: str
     node: Event
+    cursor_of: strawberry.Private[Callable[[], str]]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return self.cursor_of()
 
 
 @strawberry.type

@@ -65,15 +65,21 @@ class EventResolver:
         assert outcome.event is not None
         return RecordOutcome(outcome.event, created=outcome.outcome is BatchOutcome.CREATED)
 
-    def record_events(self, raw: Any, *, caller: Caller) -> list[WriteOutcome]:
+    def record_events(
+        self, raw: Any, *, caller: Caller, repeats: bool = True
+    ) -> list[WriteOutcome]:
         """A batch: each event judged and stored as `record_event` would, in one round of
-        store calls; one outcome per event, in order."""
+        store calls; one outcome per event, in order. `repeats`: whether the document may
+        repeat a key somewhere (parsed with `parse_json_keeping_repeats`), so that each event
+        must be searched for one."""
         require_identity(caller)
-        return self._writer.record_many(parse_batch(raw, self._limits), caller=caller)
+        events = parse_batch(raw, self._limits)
+        return self._writer.record_many(events, caller=caller, repeats=repeats)
 
     def record_inputs(self, raws: Sequence[Any], *, caller: Caller) -> list[WriteOutcome]:
-        """A batch given as a list (GraphQL's `recordEvents`), held to the same bound."""
-        return self.record_events({"events": list(raws)}, caller=caller)
+        """A batch given as a list (GraphQL's `recordEvents`, whose variables repeat no key:
+        the HTTP layer refuses those), held to the same bound."""
+        return self.record_events({"events": list(raws)}, caller=caller, repeats=False)
 
     def delete_event(self, user_id: str, event_id: str, *, caller: Caller) -> None:
         """Erase one event; `EventNotFound` when the user has no such event (also after a
@@ -149,6 +155,32 @@ class EventResolver:
         )
         return self._metadata.list_page(request)
 
+    def records_and_details(
+        self, user_id: str, query: EventListQuery, *, caller: Caller, with_details: bool
+    ) -> tuple[list[EventRecord], dict[str, dict[str, Any]]]:
+        """`list_records` and, when asked, the page's details, in one call (GraphQL's page:
+        one worker thread for both stores, as REST's `list_events`)."""
+        records = self.list_records(user_id, query, caller=caller)
+        page = records[: query.limit]
+        return records, self._details_of(page) if with_details and page else {}
+
+    def record_and_details(
+        self, user_id: str, event_id: str, *, caller: Caller, with_details: bool
+    ) -> tuple[EventRecord | None, dict[str, dict[str, Any]]]:
+        """`find_record` and, when asked, its details, in one call (GraphQL's `event`)."""
+        record = self.find_record(user_id, event_id, caller=caller)
+        if record is None or not with_details:
+            return record, {}
+        return record, self._details_of([record])
+
+    def _details_of(self, records: Sequence[EventRecord]) -> dict[str, dict[str, Any]]:
+        found = self._details.get_many([record.event_id for record in records])
+        for record in records:
+            if record.event_id not in found:
+                # The protocol never commits a row without its details; this is outside damage.
+                logger.error("event %s has no details item; not shown", record.event_id)
+        return found
+
     def cursor_for(self, user_id: str, query: EventListQuery, record: EventRecord) -> str:
         position = CursorPosition(record.timestamp, record.event_id)
         return encode_cursor(position, _fingerprint(user_id, query), self._cursor_secret)
@@ -170,15 +202,12 @@ class EventResolver:
     def _join(self, records: Sequence[EventRecord]) -> list[Event]:
         if not records:
             return []
-        details = self._details.get_many([record.event_id for record in records])
-        events = []
-        for record in records:
-            if record.event_id not in details:
-                # The protocol never commits a row without its details; this is outside damage.
-                logger.error("event %s has no details item; not shown", record.event_id)
-                continue
-            events.append(stored_event(record, details[record.event_id]))
-        return events
+        details = self._details_of(records)
+        return [
+            stored_event(record, details[record.event_id])
+            for record in records
+            if record.event_id in details
+        ]
 
 
 def _fingerprint(user_id: str, query: EventListQuery) -> bytes:

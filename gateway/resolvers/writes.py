@@ -32,6 +32,7 @@ from schema.access import Action, Caller, authorize, require_identity
 from schema.batch import BatchOutcome
 from schema.errors import EventConflict, EventLogError, Forbidden, InvalidInput, StoreUnavailable
 from schema.events import Event, EventCreate, parse_event_create
+from schema.jsonvalue import repeated_keys
 from schema.limits import Limits
 
 logger = logging.getLogger(__name__)
@@ -61,10 +62,7 @@ class _Valid:
     index: int
     create: EventCreate
     content_hash: str
-
-    @property
-    def given_id(self) -> str | None:
-        return None if self.create.event_id is None else str(self.create.event_id)
+    given_id: str | None  # its eventId, canonical, when the request gave one
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,9 @@ class EventWriter:
         self._limits = limits
         self._clock = clock
 
-    def record_many(self, raws: Sequence[Any], *, caller: Caller) -> list[WriteOutcome]:
+    def record_many(
+        self, raws: Sequence[Any], *, caller: Caller, repeats: bool = False
+    ) -> list[WriteOutcome]:
         """Each event's outcome, in request order. Raises `StoreUnavailable` when a store
         fails; nothing the call wrote is visible then, and repeating it stores each event
         (with an eventId) exactly once."""
@@ -97,16 +97,11 @@ class EventWriter:
         outcomes: dict[int, WriteOutcome] = {}
         pending: list[_Valid] = []
         for index, raw in enumerate(raws):
-            try:
-                create = parse_event_create(raw, self._limits, now)
-                authorize(caller, Action.RECORD, create.user_id)
-            except InvalidInput as invalid:
-                outcomes[index] = WriteOutcome(BatchOutcome.INVALID, error=invalid)
-                continue
-            except Forbidden as forbidden:
-                outcomes[index] = WriteOutcome(BatchOutcome.FORBIDDEN, error=forbidden)
-                continue
-            pending.append(_Valid(index, create, create.content_hash()))
+            judged = self._judge(index, raw, caller, now, repeats=repeats)
+            if isinstance(judged, _Valid):
+                pending.append(judged)
+            else:
+                outcomes[index] = judged
         # An eventId repeated within the batch: its first occurrence is written, and the others
         # are judged against what that stored, exactly as if they came in later requests. When
         # the first is a conflict it stored nothing, and the next occurrence takes its place in
@@ -131,6 +126,22 @@ class EventWriter:
                 else:
                     outcomes[valid.index] = _follow(valid, leader, led.event)
         return [outcomes[index] for index in range(len(raws))]
+
+    def _judge(
+        self, index: int, raw: Any, caller: Caller, now: datetime, *, repeats: bool
+    ) -> "_Valid | WriteOutcome":
+        """One event against the rules and the access rule, as a single POST would be."""
+        try:
+            if repeats and (repeated := repeated_keys(raw)):
+                raise InvalidInput(repeated)
+            create = parse_event_create(raw, self._limits, now)
+            authorize(caller, Action.RECORD, create.user_id)
+        except InvalidInput as invalid:
+            return WriteOutcome(BatchOutcome.INVALID, error=invalid)
+        except Forbidden as forbidden:
+            return WriteOutcome(BatchOutcome.FORBIDDEN, error=forbidden)
+        given = None if create.event_id is None else str(create.event_id)
+        return _Valid(index, create, create.content_hash(), given)
 
     def _round(
         self, writes: list[_Valid], given_ids: list[str], now: datetime

@@ -1,12 +1,18 @@
 """REST request bodies: the media type, then JSON parsing (`gateway.body_guard` bounds their
 size and the time they take to arrive, for both doors)."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from schema.errors import FieldError, InvalidInput
-from schema.jsonvalue import JsonTooDeep, MalformedJson, parse_json
+from schema.jsonvalue import (
+    DuplicateKeys,
+    JsonTooDeep,
+    MalformedJson,
+    parse_json_keeping_repeats,
+    repeated_keys,
+)
 
 
 class UnsupportedMediaType(Exception):
@@ -25,27 +31,27 @@ def is_json_media_type(content_type: str | None) -> bool:
 
 
 async def read_json_body(request: Request) -> Any:
-    return await _read_json(request, refuse_repeats=True)
+    value, repeats = await _read_json(request)
+    if repeats:
+        raise DuplicateKeys(repeated_keys(value))
+    return value
 
 
-async def read_batch_body(request: Request) -> Any:
-    """A batch's repeated keys are refused per event (each is `invalid`), not for the batch."""
-    return await _read_json(request, refuse_repeats=False)
+async def read_batch_body(request: Request) -> tuple[Any, bool]:
+    """A batch, and whether it repeats a key anywhere: a repeated key is refused per event (it
+    is `invalid`), not for the batch."""
+    return await _read_json(request)
 
 
-async def _read_json(request: Request, *, refuse_repeats: bool) -> Any:
+async def _read_json(request: Request) -> tuple[Any, bool]:
     if not is_json_media_type(request.headers.get("content-type")):
         raise UnsupportedMediaType
     body = await request.body()
     try:
-        return parse_json(body.decode("utf-8"), refuse_repeats=refuse_repeats)
+        return parse_json_keeping_repeats(body.decode("utf-8"))
     except (MalformedJson, UnicodeDecodeError) as exc:
         raise MalformedBody from exc
     except JsonTooDeep as exc:
         raise InvalidInput(
             [FieldError("", "the document nests far deeper than 32 levels", "too_deep")]
         ) from exc
-
-
-JsonBody = Annotated[Any, Depends(read_json_body)]
-BatchBody = Annotated[Any, Depends(read_batch_body)]

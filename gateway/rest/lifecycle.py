@@ -5,12 +5,13 @@ from http import HTTPStatus
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
-from gateway.deps import CallerDep, ResolverDep
+from gateway.deps import caller_of, resolver_of
 from gateway.resolvers.writes import WriteOutcome
-from gateway.rest.body import BatchBody, MalformedBody, UnsupportedMediaType
+from gateway.rest.body import MalformedBody, UnsupportedMediaType, read_batch_body
 from gateway.rest.examples import rejection
 from gateway.rest.problems import (
     ProblemBody,
@@ -20,10 +21,11 @@ from gateway.rest.problems import (
 )
 from gateway.rest.responses import ExactJSONResponse
 from gateway.rest.routes import (
-    ListingUserId,
-    PathEventId,
-    PathUserId,
+    EVENT_ID_PARAMETER,
+    USER_ID_PARAMETER,
     access_answers,
+    operation_extra,
+    query_values,
     unavailable_answer,
 )
 from schema.access import Action
@@ -132,8 +134,8 @@ _BATCH_SCHEMA = {
         "bad event never sinks the others: `results` tells each event's fate, in request "
         "order. The new events become visible together, in one SQL commit."
     ),
-    openapi_extra={
-        "requestBody": {
+    openapi_extra=operation_extra(
+        requestBody={
             "required": True,
             "content": {
                 "application/json": {
@@ -142,7 +144,7 @@ _BATCH_SCHEMA = {
                 }
             },
         }
-    },
+    ),
     response_description="Every event was judged; `results` says how each one ended.",
     responses=problem_responses(
         {
@@ -179,8 +181,12 @@ _BATCH_SCHEMA = {
         }
     ),
 )
-def record_events(caller: CallerDep, body: BatchBody, resolver: ResolverDep) -> ExactJSONResponse:
-    outcomes = resolver.record_events(body, caller=caller)
+async def record_events(request: Request) -> ExactJSONResponse:
+    caller = await caller_of(request)
+    body, repeats = await read_batch_body(request)
+    outcomes = await run_in_threadpool(
+        resolver_of(request).record_events, body, caller=caller, repeats=repeats
+    )
     counts = dict.fromkeys((outcome.value for outcome in BatchOutcome), 0)
     for outcome in outcomes:
         counts[outcome.outcome.value] += 1
@@ -213,6 +219,7 @@ _DELETE_FORBIDDEN = (
         "then its details. A later `POST` of the same `eventId` records it anew."
     ),
     response_description="Erased; no body.",
+    openapi_extra=operation_extra(USER_ID_PARAMETER, EVENT_ID_PARAMETER),
     responses=problem_responses(
         {
             404: (
@@ -229,10 +236,10 @@ _DELETE_FORBIDDEN = (
         }
     ),
 )
-def delete_event(
-    caller: CallerDep, user_id: PathUserId, event_id: PathEventId, resolver: ResolverDep
-) -> Response:
-    resolver.delete_event(user_id, event_id, caller=caller)
+async def delete_event(request: Request) -> Response:
+    caller = await caller_of(request)
+    user_id, event_id = request.path_params["userId"], request.path_params["eventId"]
+    await run_in_threadpool(resolver_of(request).delete_event, user_id, event_id, caller=caller)
     return Response(status_code=HTTPStatus.NO_CONTENT)
 
 
@@ -246,17 +253,16 @@ def delete_event(
         "`EVENTLOG_ERASE_MAX_EVENTS`), so that each call ends well within the request's time. "
         "Call again while `more` is `true`."
     ),
-    openapi_extra={
-        "parameters": [
-            {
-                "name": "limit",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
-                "description": ERASE_LIMIT_RULES,
-            }
-        ]
-    },
+    openapi_extra=operation_extra(
+        USER_ID_PARAMETER,
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+            "description": ERASE_LIMIT_RULES,
+        },
+    ),
     response_description="How many events this call erased, and whether any are left.",
     responses=problem_responses(
         {
@@ -270,13 +276,12 @@ def delete_event(
         }
     ),
 )
-def erase_user(
-    caller: CallerDep, user_id: ListingUserId, request: Request, resolver: ResolverDep
-) -> ExactJSONResponse:
-    given: dict[str, list[str]] = {}
-    for name, value in request.query_params.multi_items():
-        given.setdefault(name, []).append(value)
-    erasure = resolver.erase_user(user_id, given, caller=caller)
+async def erase_user(request: Request) -> ExactJSONResponse:
+    caller = await caller_of(request)
+    user_id, given = request.path_params["userId"], query_values(request)
+    erasure = await run_in_threadpool(
+        resolver_of(request).erase_user, user_id, given, caller=caller
+    )
     return ExactJSONResponse(
         {"userId": erasure.user_id, "deleted": erasure.deleted, "more": erasure.more}
     )

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.auth.bearer import challenge
 from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
+from gateway.deps import BEARER_SCHEME, BEARER_SCHEME_NAME
 from gateway.request_id import current_request_id, request_id_var
 from gateway.rest.body import MalformedBody, UnsupportedMediaType
 from gateway.rest.responses import ProblemResponse
@@ -242,12 +243,17 @@ def _rendered(example: ProblemExample) -> dict[str, Any]:
 
 
 def install_problem_openapi(app: FastAPI) -> None:
-    """FastAPI files every documented model under application/json; ours are problems."""
+    """FastAPI files every documented model under application/json; ours are problems. And the
+    operations read their caller themselves (gateway/deps.py), so the bearer scheme they name
+    is declared here."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             spec = generate()
+            spec.setdefault("components", {}).setdefault("securitySchemes", {})[
+                BEARER_SCHEME_NAME
+            ] = BEARER_SCHEME
             for operation in (op for ops in spec["paths"].values() for op in ops.values()):
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})

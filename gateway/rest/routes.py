@@ -1,18 +1,17 @@
 """REST routes: parse the transport, call the resolver, shape the response. Nothing else."""
 
-from typing import Annotated, Any, Literal
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
 from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
-from gateway.deps import CallerDep, ResolverDep
-from gateway.rest.body import JsonBody, MalformedBody, UnsupportedMediaType
+from gateway.deps import OPERATION_SECURITY, caller_of, resolver_of
+from gateway.rest.body import MalformedBody, UnsupportedMediaType, read_json_body
 from gateway.rest.examples import RECORD_EXAMPLES, invalid_event_errors, rejection
-from gateway.rest.problems import NotReadyProblemBody, not_ready_body, problem_responses
-from gateway.rest.responses import ExactJSONResponse, ProblemResponse
+from gateway.rest.problems import problem_responses
+from gateway.rest.responses import ExactJSONResponse
 from schema.access import Action
 from schema.errors import (
     EventConflict,
@@ -30,7 +29,6 @@ from schema.events import (
     EventCreate,
     EventListQuery,
     EventPage,
-    UserId,
     parse_listing,
     parse_user_id,
 )
@@ -39,30 +37,40 @@ from schema.limits import DEFAULT_BODY_READ_TIMEOUT_SECONDS, USER_ID_PATTERN, Li
 router = APIRouter()
 
 
-class Liveness(BaseModel):
-    status: Literal["ok"]
+def path_parameter(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A path parameter of the OpenAPI description: the routes read the path themselves, so
+    that one answer can name every offending parameter, and after the caller is known."""
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", **schema},
+        "description": schema["description"],
+    }
 
 
-class Readiness(BaseModel):
-    status: Literal["ready"]
-    stores: dict[Literal["metadata", "details"], Literal["ok"]]
+USER_ID_PARAMETER = path_parameter(
+    "userId",
+    {"pattern": USER_ID_PATTERN, "description": USER_ID_RULES, "examples": [EXAMPLE_USER_ID]},
+)
+EVENT_ID_PARAMETER = path_parameter(
+    "eventId", {"description": "The event's UUID.", "examples": [EXAMPLE_EVENT_ID]}
+)
 
 
-PathUserId = Annotated[UserId, Path(alias="userId")]
-# The same parameter, documented alike but checked by `parse_listing` with the query string, so
-# one answer names every offending parameter.
-ListingUserId = Annotated[
-    str,
-    Path(
-        alias="userId",
-        description=USER_ID_RULES,
-        examples=[EXAMPLE_USER_ID],
-        json_schema_extra={"pattern": USER_ID_PATTERN},
-    ),
-]
-PathEventId = Annotated[
-    str, Path(alias="eventId", description="The event's UUID.", examples=[EXAMPLE_EVENT_ID])
-]
+def operation_extra(*parameters: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The OpenAPI entries every operation adds to what FastAPI derives: its parameters and
+    the bearer scheme Swagger UI's Authorize fills in."""
+    return {"parameters": list(parameters), "security": OPERATION_SECURITY, **extra}
+
+
+def query_values(request: Request) -> dict[str, list[str]]:
+    """Every value each query parameter was given, in order (a repeated one is seen as such)."""
+    given: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        given.setdefault(name, []).append(value)
+    return given
+
 
 # The texts below are docs/rest.md's, word for word: tests/api/rest/test_openapi.py compares them.
 _UNAVAILABLE = StoreUnavailable("metadata")
@@ -120,8 +128,8 @@ _RECORDED_EVENT_LINKS = {
         "same `eventId` with other content `409`. Everything the stores would refuse is "
         "refused here first, before anything is written."
     ),
-    openapi_extra={
-        "requestBody": {
+    openapi_extra=operation_extra(
+        requestBody={
             "required": True,
             "content": {
                 "application/json": {
@@ -130,7 +138,7 @@ _RECORDED_EVENT_LINKS = {
                 }
             },
         }
-    },
+    ),
     response_description="Stored. `Location` names the new event; the body is the Event.",
     responses={
         201: {"links": _RECORDED_EVENT_LINKS},
@@ -184,11 +192,11 @@ _RECORDED_EVENT_LINKS = {
         ),
     },
 )
-async def record_event(
-    caller: CallerDep, body: JsonBody, resolver: ResolverDep
-) -> ExactJSONResponse:
+async def record_event(request: Request) -> ExactJSONResponse:
     # The caller comes first: a stranger is told 401 before anything about the body.
-    outcome = await run_in_threadpool(resolver.record_event, body, caller=caller)
+    caller = await caller_of(request)
+    body = await read_json_body(request)
+    outcome = await run_in_threadpool(resolver_of(request).record_event, body, caller=caller)
     event = outcome.event
     if not outcome.created:
         return ExactJSONResponse(event.to_json(), status_code=status.HTTP_200_OK)
@@ -225,7 +233,7 @@ def listing_parameters() -> list[dict[str, Any]]:
         "matching event exactly once, even while new ones arrive."
     ),
     response_description="A page; `events` is empty for a user with none.",
-    openapi_extra={"parameters": listing_parameters()},
+    openapi_extra=operation_extra(USER_ID_PARAMETER, *listing_parameters()),
     responses=problem_responses(
         {
             400: (
@@ -243,14 +251,12 @@ def listing_parameters() -> list[dict[str, Any]]:
         }
     ),
 )
-def list_events(
-    caller: CallerDep, user_id: ListingUserId, request: Request, resolver: ResolverDep
-) -> ExactJSONResponse:
-    given: dict[str, list[str]] = {}
-    for name, value in request.query_params.multi_items():
-        given.setdefault(name, []).append(value)
-    query = parse_listing(user_id, given)
-    return ExactJSONResponse(resolver.list_events(user_id, query, caller=caller).to_json())
+async def list_events(request: Request) -> ExactJSONResponse:
+    caller = await caller_of(request)
+    user_id = request.path_params["userId"]
+    query = parse_listing(user_id, query_values(request))
+    page = await run_in_threadpool(resolver_of(request).list_events, user_id, query, caller=caller)
+    return ExactJSONResponse(page.to_json())
 
 
 @router.get(
@@ -260,6 +266,7 @@ def list_events(
     summary="Get one event",
     description="One event of the user, with its details.",
     response_description="The Event.",
+    openapi_extra=operation_extra(USER_ID_PARAMETER, EVENT_ID_PARAMETER),
     responses=problem_responses(
         {
             404: (
@@ -276,43 +283,10 @@ def list_events(
         }
     ),
 )
-def get_event(
-    caller: CallerDep, user_id: PathUserId, event_id: PathEventId, resolver: ResolverDep
-) -> ExactJSONResponse:
-    return ExactJSONResponse(resolver.get_event(user_id, event_id, caller=caller).to_json())
-
-
-@router.get(
-    "/health",
-    tags=["health"],
-    summary="Liveness",
-    description="`200` while the process answers; it does not touch the stores.",
-    response_description="The process answers.",
-    response_model=Liveness,
-)
-def health() -> dict[str, Any]:
-    return {"status": "ok"}
-
-
-@router.get(
-    "/health/ready",
-    tags=["health"],
-    summary="Readiness",
-    description="`200` when both stores answer, else `503` naming the one that does not.",
-    response_description="Both stores answer.",
-    response_model=Readiness,
-    responses=problem_responses(
-        {
-            503: (
-                "A store does not answer (`unavailable`); `stores` says which.",
-                lambda: not_ready_body(["details"]),
-            )
-        },
-        models={503: NotReadyProblemBody},
-    ),
-)
-def ready(resolver: ResolverDep) -> Any:
-    failing = resolver.unavailable_stores()
-    if not failing:
-        return {"status": "ready", "stores": {"metadata": "ok", "details": "ok"}}
-    return ProblemResponse(not_ready_body(failing), status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+async def get_event(request: Request) -> ExactJSONResponse:
+    caller = await caller_of(request)
+    user_id, event_id = request.path_params["userId"], request.path_params["eventId"]
+    event = await run_in_threadpool(
+        resolver_of(request).get_event, user_id, event_id, caller=caller
+    )
+    return ExactJSONResponse(event.to_json())

@@ -25,7 +25,8 @@ def test_the_banner_says_where_the_api_its_docs_and_the_data_are(
         r"  metadata: sqlite:////.+/eventlog-[^/]+/events\.db", embedded_server.banner[2]
     )
     assert re.fullmatch(
-        r"  details:  http://127\.0\.0\.1:\d+ table eventlog-details", embedded_server.banner[3]
+        r"  details:  http://127\.0\.0\.1:\d+ table eventlog-details \(dynalite\)",
+        embedded_server.banner[3],
     )
     assert "temporary: removed when this process stops" in embedded_server.banner[4]
     assert httpx.get(f"{url}/health/ready").status_code == 200
@@ -104,3 +105,16 @@ def test_the_dev_banner_is_the_one_the_readme_shows_and_its_commands_work(
     )
     assert answer.status_code == 200  # user-7's token, with the scope events:read
     assert httpx.get(f"{dev_auth_server.url}/events/user-42").status_code == 401
+
+
+def test_without_nodejs_the_embedded_dynamodb_is_moto_and_still_answers() -> None:
+    """No `node` on the PATH (npm never ran): moto serves DynamoDB inside the API's process."""
+    from tests.e2e.conftest import serve
+
+    for server in serve(PATH="/nonexistent"):
+        assert server.banner[3].endswith(
+            "table eventlog-details (moto in this process: without Node.js, no dynalite)"
+        )
+        created = httpx.post(f"{server.url}/events", json=make_event(userId="no-node"))
+        assert created.status_code == 201
+        assert len(httpx.get(f"{server.url}/events/no-node").json()["events"]) == 1

@@ -1,0 +1,62 @@
+"""The benchmarks keep running: `make bench`'s suite, and `make bench-load`, each for a few
+seconds. Nothing here asserts a timing (figures are printed, never tested); what is checked is
+that every case runs and prints its row, against the anchor it names."""
+
+import os
+import subprocess
+import sys
+
+from tests.docs import ROOT
+
+SMOKE = {
+    "BENCH_DURATION": "1s",
+    "BENCH_ROUNDS": "1",
+    "BENCH_CONNECTIONS": "4",
+    "BENCH_DEEP_EVENTS": "2000",
+    "BENCH_DEEP_RUNS": "5",
+    "BENCH_COLD_RUNS": "1",
+}
+
+
+def run(*module: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTLOG_")} | SMOKE
+    done = subprocess.run(
+        [sys.executable, "-m", *module],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_the_suite_prints_every_case_with_its_anchor_and_ratio() -> None:
+    printed = run("bench.suite")
+    rows = {
+        line.split(" | ")[0].strip("| ").strip(): line
+        for line in printed.splitlines()
+        if line.startswith("| ")
+    }
+    expected = {
+        "POST /events, in-memory doubles": "bare FastAPI POST, sync",
+        "GET /health": "bare FastAPI async GET",
+        "GraphQL page of 20, without details": "REST page of 20",
+        "GraphQL page of 20, with details": "REST page of 20",
+        "make run: GET /events/{u}?limit=20": "SQLite + dynalite",
+        "make run: POST /events": "SQLite + dynalite",
+        "POST /events/batch of 100, in-memory doubles": "single POSTs",
+        "POST /events/batch of 100, SQLite + dynalite": "single POSTs",
+        "page of 20 at cursor depth 1,980 of 2,000 events (SQLite)": "first page",
+    }
+    for case, anchor in expected.items():
+        assert case in rows, printed
+        assert anchor in rows[case] and rows[case].split(" | ")[3].endswith("x"), rows[case]
+    assert any(case.startswith("cold start: import gateway.lambda_handler") for case in rows)
+
+
+def test_the_load_script_runs_against_the_embedded_server() -> None:
+    printed = run("bench.load")
+    assert "store calls per request" in printed
+    assert "GET /health" in printed and "POST /events (new events)" in printed
