@@ -1,0 +1,145 @@
+"""The code-structure screens: the tree and its layers as they are on disk, then the few files
+that carry the design, cut at the functions they name."""
+
+import ast
+from html import escape
+
+from scripts.video import slides
+from scripts.video.code_views import CodeView
+from scripts.video.config import ROOT
+
+# (folder or file, what it is): counted on disk when the video is built.
+LAYOUT = [
+    ("gateway/rest", "the REST door: routes, bodies, problem+json"),
+    ("gateway/graphql", "the GraphQL door: types, DataLoader, error codes"),
+    ("gateway/auth", "bearer tokens, the JWKS cache, the dev issuer"),
+    ("gateway/resolvers.py", "the one resolver layer both doors call"),
+    ("schema", "the rules: models, limits, numbers, times, cursors, access (no I/O)"),
+    ("persistence", "the two stores, behind their protocols"),
+]
+
+VIEWS = [
+    CodeView(
+        "persistence/protocols.py",
+        ("MetadataStore", "DetailStore"),
+        ("def insert", "def list_page", "def claim", "def release", "def get_many"),
+        "The two stores behind their protocols",
+        (
+            "The resolver sees the stores only through these two protocols. The metadata store "
+            "inserts a row and lists a page; the detail store claims, releases and gets many.",
+            "Unit tests run the resolver against fakes of exactly these; integration tests run "
+            "the real ones against SQLite, moto and dynalite.",
+        ),
+    ),
+    CodeView(
+        "gateway/resolvers.py",
+        ("EventResolver._write",),
+        ("self._details.claim(", "self._metadata.insert(record)", "self._withdraw("),
+        "The write protocol",
+        (
+            "The write protocol. First the details claim: one conditional update in DynamoDB. "
+            "Then the row insert in SQL, and its commit is the moment the event is visible.",
+            "If the insert fails, the claim is withdrawn and the client gets a five oh three. "
+            "If an identical request won the race, this one answers as its replay.",
+        ),
+    ),
+    CodeView(
+        "gateway/resolvers.py",
+        ("EventResolver.list_events", "EventResolver._join"),
+        ("self.list_records(", "self._details.get_many(", "continue"),
+        "The join: SQL first, then the details",
+        (
+            "The join. A page starts from SQL, one row more than the limit to know whether "
+            "another page follows, then fetches the page's details in batches of a hundred.",
+            "A row whose details are gone is logged and left out, never shown half.",
+        ),
+    ),
+    CodeView(
+        "persistence/metadata.py",
+        ("page_query",),
+        ("row.occurred_at <= request.after.timestamp", "or_(", ".order_by("),
+        "The keyset query",
+        (
+            "The keyset query. After a cursor, the page continues strictly after the last "
+            "event seen, by time and then event ID, in index order.",
+            "The redundant bound on time is for the planner: it seeks straight to the cursor "
+            "instead of re-reading newer rows. There is no OFFSET anywhere.",
+        ),
+    ),
+]
+
+
+def count(relative: str) -> tuple[int, int]:
+    """Python modules and lines under a folder (or in one file)."""
+    path = ROOT / relative
+    files = [path] if path.is_file() else sorted(path.rglob("*.py"))
+    return len(files), sum(len(file.read_text().splitlines()) for file in files)
+
+
+def imported_by(relative: str) -> list[str]:
+    """The top-level packages a module imports."""
+    tree = ast.parse((ROOT / relative).read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return sorted(names)
+
+
+LAYERS_STYLE = """
+body { padding-top: 28px; }
+table { border-collapse: collapse; font-size: 19px; margin-bottom: 14px; }
+td { padding: 4px 18px 4px 0; vertical-align: top; }
+td.path { color: #79c0ff; font-family: 'DejaVu Sans Mono', monospace; }
+td.size { color: #8b949e; text-align: right; white-space: nowrap; }
+.stack { display: flex; gap: 14px; align-items: stretch; font-size: 18px; }
+.box { border: 2px solid #30363d; border-radius: 8px; padding: 8px 12px; background: #161b22; }
+.doors, .stores { display: flex; gap: 14px; }
+.col { display: flex; flex-direction: column; gap: 8px; flex: 1; }
+.arrow { text-align: center; color: #3fb950; font-size: 18px; }
+.rules { width: 250px; border-color: #d29922; }
+"""
+
+
+def layers_slide() -> str:
+    rows = []
+    for relative, role in LAYOUT:
+        modules, lines = count(relative)
+        size = f"{modules} modules, {lines:,} lines" if modules > 1 else f"{lines:,} lines"
+        rows.append(
+            f"<tr><td class='path'>{escape(relative)}</td><td>{escape(role)}</td>"
+            f"<td class='size'>{size}</td></tr>"
+        )
+    frameworks = [name for name in imported_by("gateway/resolvers.py") if name in FRAMEWORKS]
+    rules = " ".join(path.stem for path in sorted((ROOT / "schema").glob("[!_]*.py")))
+    imports = ", ".join(frameworks) if frameworks else "neither FastAPI nor Strawberry"
+    diagram = (
+        "<div class='stack'><div class='col'>"
+        "<div class='doors'><div class='box' style='flex:1'>REST: /events</div>"
+        "<div class='box' style='flex:1'>GraphQL: /graphql</div></div>"
+        "<div class='arrow'>both call ↓</div>"
+        f"<div class='box'>EventResolver (gateway/resolvers.py): imports {escape(imports)}</div>"
+        "<div class='arrow'>through protocols ↓</div>"
+        "<div class='stores'><div class='box' style='flex:1'>MetadataStore: SQL Server, SQLite"
+        "</div><div class='box' style='flex:1'>DetailStore: DynamoDB</div></div></div>"
+        "<div class='box rules'>schema/: every rule once, used by all the layers; no I/O"
+        f"<div class='muted mono' style='font-size:15px;margin-top:8px'>{escape(rules)}</div></div>"
+        "</div>"
+    )
+    return slides.page(
+        "<div class='kicker'>Code structure</div><h2>The tree and its layers</h2>"
+        f"<table>{''.join(rows)}</table>{diagram}",
+        LAYERS_STYLE,
+    )
+
+
+FRAMEWORKS = {"fastapi", "starlette", "strawberry"}
+LAYERS_NARRATION = (
+    "The code, as it is on disk. Two thin doors, REST and GraphQL, in gateway.",
+    "Both call one resolver layer, which imports no web framework, so the Lambda handler and "
+    "both transports reuse it unchanged.",
+    "Below it the two stores sit behind their protocols in persistence, and every rule lives "
+    "once, in schema, with no I/O.",
+)
