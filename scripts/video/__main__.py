@@ -74,10 +74,9 @@ def build(mode: Mode, out: Path, work: Path) -> Timeline:
             "2. Code structure: the layers and the files that carry the design",
             "3. Key decisions, each with the figure behind it",
         ]), [
-            "The Event Log API records user events and returns a user's history, newest first: "
-            "metadata in SQL, details in DynamoDB, behind REST and GraphQL.",
-            "This walkthrough is built from the running product by make demo video: first the "
-            "endpoints, then the code's structure, then the key decisions.",
+            "The Event Log API records user events: metadata in SQL, details in DynamoDB, "
+            "behind REST and GraphQL.",
+            "This walkthrough is built from the running product by make demo-video.",
         ])  # fmt: skip
         endpoints(studio, demo_output)
         studio.slide("part 2: code structure", slides.title("Part 2", "Code structure", [
@@ -91,8 +90,8 @@ def build(mode: Mode, out: Path, work: Path) -> Timeline:
             "make run, then make demo", "make run AUTH=dev for tokens",
             "README.md, SOLUTION.md, docs/rest.md, docs/graphql.md",
             "make demo-video builds this video again"]), [
-            "To try it: make run, then make demo. The reasons and the measurements are in "
-            "SOLUTION dot md."])  # fmt: skip
+            "To try it: make run, then make demo. The reasons and the figures are in "
+            "SOLUTION.md."])  # fmt: skip
         browser.close()
     narration = clips / "narration.wav"
     mix_narration(timeline.cues(), timeline.seconds, narration)

@@ -35,17 +35,17 @@ def authentication_steps(server: Server, shell: Shell) -> list[Step]:
             Line("blank", ""),
             Line("command", f"\x1b[36m$ {START}\x1b[0m"),
             *banner,
-            Line("note", "With AUTH set to dev, the server starts a token issuer of its own on "
-                 "loopback, serves its keys as a JWKS over HTTP, and prints a token for user-42."),
+            Line("note", "With AUTH=dev, the server starts a token issuer of its own on "
+                 "loopback and prints a token for user-42."),
         ]),
         Step([
             Line("header", "\x1b[1mEvery operation needs a bearer token\x1b[0m"),
             *shell.call(401, "curl $API/events/user-42"),
-            Line("note", "Without a token: 401, with the WWW-Authenticate challenge."),
+            Line("note", "Without a token: 401."),
             *shell.call(201, post(EVENT)),
-            Line("note", "With user-42's token, user-42 records its own event."),
+            Line("note", "With user-42's token, user-42 records an event."),
             *shell.call(403, "curl $API/events/user-7 -H \"Authorization: Bearer $TOKEN\""),
-            Line("note", "Another user's events are 403, whether they exist or not: one access "
-                 "rule, in schema slash access dot py, for both doors."),
+            Line("note", "Another user's events are 403: one access rule, in schema/access.py, "
+                 "for both doors."),
         ]),
     ]  # fmt: skip

@@ -47,10 +47,8 @@ def batch_steps(shell: Shell) -> list[Step]:
         Step([
             Line("header", "\x1b[1mBatch recording: POST /events/batch\x1b[0m"),
             *answer,
-            Line("note", "Five events in one request, and one outcome each, in request order: "
-                 "created, replayed, conflict, invalid with its problem, and forbidden for "
-                 "another user's event."),
-            Line("note", "Each event goes through the same rules and the same write protocol "
-                 "as a single POST, so a retried batch stores each event once."),
+            Line("note", "Five events, one outcome each, in request order: created, replayed, "
+                 "conflict, invalid with its problem, and forbidden for another user's event."),
+            Line("note", "Each goes through the same rules and write protocol as a single POST."),
         ]),
     ]  # fmt: skip

@@ -36,8 +36,7 @@ def graphiql(recording: Recording, server: Server, event_id: str) -> None:
         if number == 0:
             recording.begin()
             recording.say(
-                "GraphiQL, served by the same process at slash graphql. The token goes in its "
-                "headers tab, just as a front end would send it.",
+                "GraphiQL at /graphql, with the token in its headers tab.",
                 wait=False,
             )
             page.get_by_text("Headers", exact=True).first.click()
@@ -48,16 +47,15 @@ def graphiql(recording: Recording, server: Server, event_id: str) -> None:
         answer = page.locator(".graphiql-response")
         answer.get_by_text(event_id).first.wait_for(timeout=TIMEOUT_MS)
         if number == 0:
-            recording.say(
-                "This query asks for no details, so it never touches DynamoDB: the page comes "
-                "from one keyset query in SQL."
-            )
+            recording.say("This query asks for no details, so it never touches DynamoDB.")
+            recording.hold(1.5)
         else:
             answer.get_by_text('"plan"').first.wait_for(timeout=TIMEOUT_MS)
             recording.say(
-                "With details, a per-request DataLoader fetches them for the whole page in one "
-                "BatchGetItem, whatever the page's size, up to a hundred events a call."
+                "With details, a per-request DataLoader fetches the whole page's in one "
+                "BatchGetItem."
             )
+            recording.hold(2.0)
 
 
 def swagger_ui(recording: Recording, server: Server) -> None:
@@ -66,8 +64,7 @@ def swagger_ui(recording: Recording, server: Server) -> None:
     page.locator(".opblock-summary-path").first.wait_for(timeout=TIMEOUT_MS)
     recording.begin()
     recording.say(
-        "Swagger UI at slash docs shows the same OpenAPI document the tests compare with the "
-        "REST contract, word for word. Authorize takes the dev token.",
+        "Swagger UI at /docs: Authorize takes the same token.",
         wait=False,
     )
     recording.hold(1.0)
@@ -77,7 +74,7 @@ def swagger_ui(recording: Recording, server: Server) -> None:
     recording.hold(0.8)
     dialog.locator(".auth-btn-wrapper .authorize").click()
     dialog.locator(".auth-btn-wrapper .btn-done").click()
-    recording.say("Try it out on POST slash events: the example body is the documented one.")
+    recording.say("Try it out on POST /events, with the documented example.")
     record = page.locator("#operations-events-record_event_events_post")
     record.locator(".opblock-summary").click()
     record.locator(".try-out__btn").click()
@@ -88,15 +85,17 @@ def swagger_ui(recording: Recording, server: Server) -> None:
     status.wait_for(timeout=TIMEOUT_MS)
     assert status.inner_text().strip() == "201", status.inner_text()
     status.scroll_into_view_if_needed()
-    recording.say("Two oh one, with the stored event, and the location of its own page.")
+    recording.say("201, with the stored event.")
+    recording.hold(2.0)
     listing = page.locator("#operations-events-list_events_events__userId__get")
     listing.locator(".opblock-summary").scroll_into_view_if_needed()
     listing.locator(".opblock-summary").click()
     listing.locator(".try-out__btn").click()
     listing.locator('tr[data-param-name="userId"] input').fill("user-42")
-    recording.say("And the user's history, newest first, with the same token.", wait=False)
+    recording.say("And the user's history, newest first.", wait=False)
     listing.locator(".execute").click()
     status = listing.locator(".live-responses-table tbody td.response-col_status").first
     status.wait_for(timeout=TIMEOUT_MS)
     assert status.inner_text().strip() == "200", status.inner_text()
     status.scroll_into_view_if_needed()
+    recording.hold(2.5)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 VOICE = "slt"
+# A little quicker than the voice's own pace (1.0), still unhurried.
+STRETCH = 0.92
 SAMPLE_RATE = 16_000
 
 # Whole words as captions spell them -> as the voice should say them.
@@ -50,8 +52,8 @@ PRONUNCIATIONS = {
     "README": "read me",
     "user-42": "user 42",
     "user-7": "user 7",
-    "py": "pie",
 }
+SUFFIXES = {"py": "pie", "md": "M D"}
 STATUS_WORDS = {
     "200": "two hundred",
     "201": "two oh one",
@@ -66,7 +68,7 @@ STATUS_WORDS = {
 _WORD = re.compile(
     r"(?<![\w/+-])(" + "|".join(re.escape(word) for word in PRONUNCIATIONS) + r")(?![\w+-])"
 )
-_STATUS = re.compile(r"(?<![\d.,])(" + "|".join(STATUS_WORDS) + r")(?![\d.,])")
+_STATUS = re.compile(r"(?<![\d.,])(" + "|".join(STATUS_WORDS) + r")(?![\d]|[.,]\d)")
 
 
 def spoken(caption: str) -> str:
@@ -74,6 +76,7 @@ def spoken(caption: str) -> str:
     text = re.sub(r"https?://\S+", "", caption)
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 1,758 is a number, not a list
     text = re.sub(r"(\d)x\b", r"\1 times", text)
+    text = re.sub(r"\.(py|md)\b", lambda match: " dot " + SUFFIXES[match.group(1)], text)
     text = text.replace("→", " to ").replace("/", " slash ").replace("_", " ")
     text = _STATUS.sub(lambda match: STATUS_WORDS[match.group(1)], text)
     return _WORD.sub(lambda match: PRONUNCIATIONS[match.group(1)], text)
@@ -94,7 +97,9 @@ class Narrator:
         folder.mkdir(parents=True, exist_ok=True)
 
     def say(self, caption: str) -> Speech:
-        key = hashlib.sha256(f"{VOICE}|{self._max_seconds}|{caption}".encode()).hexdigest()[:16]
+        key = hashlib.sha256(
+            f"{VOICE}|{STRETCH}|{self._max_seconds}|{caption}".encode()
+        ).hexdigest()[:16]
         path = self._folder / f"{key}.wav"
         if not path.exists():
             self._synthesise(spoken(caption), path)
@@ -103,7 +108,11 @@ class Narrator:
 
     def _synthesise(self, text: str, path: Path) -> None:
         raw = path.with_suffix(".raw.wav")
-        subprocess.run(["flite", "-voice", VOICE, "-t", text, "-o", str(raw)], check=True)
+        subprocess.run(
+            ["flite", "-voice", VOICE, "--setf", f"duration_stretch={STRETCH}", "-t", text,
+             "-o", str(raw)],
+            check=True,
+        )  # fmt: skip
         # One rate and loudness for every line; quick builds keep only the start of each.
         effects = ["rate", str(SAMPLE_RATE), "norm", "-3"]
         if self._max_seconds is not None:

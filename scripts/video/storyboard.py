@@ -12,7 +12,7 @@ from scripts.video.speech import Narrator
 from scripts.video.timeline import Cue
 
 # Silence after each caption, so sentences do not run into each other.
-GAP_SECONDS = 0.35
+GAP_SECONDS = 0.3
 
 
 @dataclass

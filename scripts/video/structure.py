@@ -25,10 +25,9 @@ VIEWS = [
         ("def insert", "def list_page", "def claim", "def release", "def get_many"),
         "The two stores behind their protocols",
         (
-            "The resolver sees the stores only through these two protocols. The metadata store "
-            "inserts a row and lists a page; the detail store claims, releases and gets many.",
-            "Unit tests run the resolver against fakes of exactly these; integration tests run "
-            "the real ones against SQLite, moto and dynalite.",
+            "The resolver sees the stores only through these two protocols: rows inserted and "
+            "paged in SQL, details claimed, released and fetched in DynamoDB.",
+            "Unit tests run the resolver against fakes of exactly these.",
         ),
     ),
     CodeView(
@@ -37,10 +36,9 @@ VIEWS = [
         ("self._details.claim(", "self._metadata.insert(record)", "self._withdraw("),
         "The write protocol",
         (
-            "The write protocol. First the details claim: one conditional update in DynamoDB. "
-            "Then the row insert in SQL, and its commit is the moment the event is visible.",
-            "If the insert fails, the claim is withdrawn and the client gets a five oh three. "
-            "If an identical request won the race, this one answers as its replay.",
+            "The write protocol. First the details claim, one conditional update in DynamoDB; "
+            "then the row in SQL, whose commit makes the event visible.",
+            "If the insert fails, the claim is withdrawn and the client gets a 503 to retry.",
         ),
     ),
     CodeView(
@@ -49,8 +47,7 @@ VIEWS = [
         ("self.list_records(", "self._details.get_many(", "continue"),
         "The join: SQL first, then the details",
         (
-            "The join. A page starts from SQL, one row more than the limit to know whether "
-            "another page follows, then fetches the page's details in batches of a hundred.",
+            "The join. A page starts from SQL, then fetches its details in batches of 100.",
             "A row whose details are gone is logged and left out, never shown half.",
         ),
     ),
@@ -60,10 +57,9 @@ VIEWS = [
         ("row.occurred_at <= request.after.timestamp", "or_(", ".order_by("),
         "The keyset query",
         (
-            "The keyset query. After a cursor, the page continues strictly after the last "
-            "event seen, by time and then event ID, in index order.",
-            "The redundant bound on time is for the planner: it seeks straight to the cursor "
-            "instead of re-reading newer rows. There is no OFFSET anywhere.",
+            "The keyset query: after a cursor, strictly after the last event seen, in index order.",
+            "The redundant bound on time lets the engine seek straight to the cursor. No OFFSET "
+            "anywhere.",
         ),
     ),
 ]
@@ -137,9 +133,7 @@ def layers_slide() -> str:
 
 FRAMEWORKS = {"fastapi", "starlette", "strawberry"}
 LAYERS_NARRATION = (
-    "The code, as it is on disk. Two thin doors, REST and GraphQL, in gateway.",
-    "Both call one resolver layer, which imports no web framework, so the Lambda handler and "
-    "both transports reuse it unchanged.",
-    "Below it the two stores sit behind their protocols in persistence, and every rule lives "
-    "once, in schema, with no I/O.",
+    "The code as it is on disk: two thin doors, REST and GraphQL, call one resolver layer, "
+    "which imports no web framework.",
+    "Below it, the two stores sit behind their protocols; every rule lives once, in schema.",
 )

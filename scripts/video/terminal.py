@@ -131,7 +131,7 @@ class Terminal:
             index += 1
         for caption in spoken or []:
             self._board.say(caption)
-        self._board.settle(1.2)
+        self._board.settle(0.8)
 
     def _print(self, line: Line, spoken: list[str] | None) -> None:
         if line.kind == "command":
@@ -142,11 +142,11 @@ class Terminal:
         if line.kind == "header":
             if spoken is None:
                 self._board.say(line.plain, wait=False)
-            self._board.hold(0.8)
+            self._board.hold(0.6)
         elif line.kind == "status":
-            self._board.hold(1.0)
+            self._board.hold(0.7)
         elif line.kind == "output":
-            self._board.hold(0.4)
+            self._board.hold(0.3)
 
     def _say(self, group: list[Line], spoken: list[str] | None) -> None:
         self._board.settle()
@@ -163,12 +163,12 @@ class Terminal:
         prefix = LEADING_ANSI.match(ansi)
         colour = prefix.group(0) if prefix else ""
         self._screen.append("")
-        strokes = 6
+        strokes = 5
         for stroke in range(1, strokes + 1):
             typed = plain[: round(len(plain) * stroke / strokes)]
             self._screen[-1] = f"{colour}{typed}\x1b[0m{CURSOR}"
             self._show()
-            self._board.hold(0.12)
+            self._board.hold(0.1)
         self._screen[-1] = ansi
         self._show()
-        self._board.hold(0.35)
+        self._board.hold(0.3)
