@@ -116,8 +116,8 @@ def main() -> None:
     report = [f"{arguments.out}: {timeline.seconds:.1f} s, {mode.width}x{mode.height}"]
     for name, start, seconds in timeline.segments():
         report.append(f"  {start:7.1f} s  {seconds:6.1f} s  {name}")
-        if arguments.still and name == "graphiql":
-            still_from(arguments.out, start + seconds - 1.5, arguments.still)
+    if arguments.still:  # GraphiQL's answer with details, and its caption
+        still_from(arguments.out, timeline.last_caption_of("graphiql"), arguments.still)
     if batch.skipped():
         report.append(f"  (batch recording left out: {batch.SKIP_VARIABLE}=1)")
     report.append(f"built in {time.monotonic() - started:.0f} s")

@@ -43,7 +43,8 @@ def figure(spec: dict[str, Any], solution: str) -> tuple[str, dict[str, str]]:
             for bar in spec["bars"]
         ]
         return slides.bars_figure(bars, spec["source"]), values
-    return slides.quote_figure(values["figure"], spec["source"]), values
+    shown = spec.get("prefix", "") + values["figure"]
+    return slides.quote_figure(shown, spec["source"]), values
 
 
 def load() -> list[Decision]:

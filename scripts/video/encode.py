@@ -14,8 +14,12 @@ from typing import Any
 from scripts.video.config import Mode
 
 BACKGROUND = "0x0d1117"
-LOSSLESS = ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p"]
 BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact"]
+# Intermediate clips: the same pictures give the same bytes (no dates or random ids in them).
+LOSSLESS = [
+    *["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p"],
+    *["-map_metadata", "-1", *BITEXACT],
+]
 
 
 def ffmpeg(*arguments: str, cwd: Path | None = None) -> None:
@@ -56,7 +60,7 @@ def stills_to_clip(
 
 def finish(clips: list[Path], narration: Path, captions: Path, out: Path, mode: Mode) -> None:
     """The clips end to end over the caption band with the captions burned in, and the voice."""
-    listing = out.parent / f"{out.stem}.clips.txt"
+    listing = captions.parent / "clips.txt"
     listing.write_text("".join(f"file '{clip.resolve()}'\n" for clip in clips))
     picture = (
         f"[0:v]pad={mode.width}:{mode.height}:0:0:color={BACKGROUND},"

@@ -56,6 +56,15 @@ class Timeline:
             yield clip.name, offset, clip.seconds
             offset += clip.seconds
 
+    def last_caption_of(self, name: str) -> float:
+        """The middle of a clip's last caption, on the whole video's clock."""
+        offset = 0.0
+        for clip in self.clips:
+            if clip.name == name and clip.cues:
+                return offset + (clip.cues[-1].start + clip.cues[-1].end) / 2
+            offset += clip.seconds
+        raise LookupError(name)
+
     def write_webvtt(self, path: Path) -> None:
         lines = ["WEBVTT", ""]
         for number, cue in enumerate(self.cues(), start=1):
