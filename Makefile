@@ -30,11 +30,15 @@ NPM_CI := npm ci --prefer-offline --no-audit --no-fund --ignore-scripts --loglev
 # docker-compose (1.29) validates docker-compose.yml offline (no engine needed); openssl makes
 # the certificates the layer's CA-bundle check is tested with; wrk loads the benchmarks' smoke run.
 APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose openssl wrk
+# `make demo-video` (and its test in `make test`): ffmpeg encodes, flite speaks the captions, sox
+# converts the speech; Chromium takes the pictures; curl and jq run demo.sh.
+VIDEO_APT_PACKAGES := curl jq chromium ffmpeg flite sox
 
-.PHONY: run reconcile test test-312 test-remote demo demo-cast lint lint-python lint-deploy bench bench-load \
-	bench-setup bench-batch bench-cold bench-http bench-deep bench-deps format schema screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
-	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction build-ReconcileFunction \
-	odbc-driver-sample
+.PHONY: run reconcile test test-312 test-remote demo demo-cast demo-video lint lint-python \
+	lint-deploy bench bench-load bench-setup bench-batch bench-cold bench-http bench-deep \
+	bench-deps format schema screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
+	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction \
+	build-ReconcileFunction odbc-driver-sample
 
 # Set-up runs side by side (uv and npm; then the linters), each step's output kept together.
 PARALLEL := $(MAKE) --no-print-directory --jobs=3 --output-sync=target
@@ -46,7 +50,8 @@ run:
 	$(if $(AUTH),EVENTLOG_AUTH=$(AUTH)) $(BIN)/python -m gateway --port $(PORT)
 
 test:
-	@$(PARALLEL) venv assets-dev sam-venv system-deps odbc-driver-sample
+	@$(PARALLEL) venv assets-dev sam-venv system-deps odbc-driver-sample \
+	  APT_PACKAGES="$(APT_PACKAGES) $(VIDEO_APT_PACKAGES)"
 	@$(PARALLEL) lint lambda-build
 	$(BIN)/pytest
 	@$(MAKE) --no-print-directory test-312
@@ -78,6 +83,12 @@ demo-cast: venv system-deps
 	  --rows 40 --title 'Event Log API: make demo' --command 'bash scripts/demo.sh' docs/demo.cast
 	npx --yes svg-term-cli@2.1.1 --in docs/demo.cast --out docs/demo.svg --window \
 	  --width 120 --height 40
+
+# The narrated walkthrough, docs/demo.webm, with its captions (docs/demo.vtt) and the README's
+# still, built from the running product (scripts/video/; `--quick` there for a short check).
+demo-video: venv assets
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(VIDEO_APT_PACKAGES)"
+	$(BIN)/python -m scripts.video --out docs/demo.webm --still docs/img/demo-video.png
 
 lint: lint-python lint-deploy
 
