@@ -2,7 +2,7 @@
 run (bare FastAPI, REST for GraphQL, SQLite + dynalite for the embedded default, the first page
 for deep pages, single POSTs for batches, a hello world for the cold start).
 
-BENCH_ROUNDS (3), BENCH_DURATION (10s) and BENCH_CONNECTIONS (32) set the wrk runs; the smoke
+BENCH_ROUNDS (3), BENCH_DURATION (5s) and BENCH_CONNECTIONS (32) set the wrk runs; the smoke
 run in `make test` uses 1 round of 1 s. The machine and its load go with the table: ratios, not
 requests per second, are what compare between runs.
 """

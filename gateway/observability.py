@@ -28,6 +28,21 @@ class _AccessLineFormatter(logging.Formatter):
     only: the general formatter walks every attribute of every record, which cost a tenth of a
     request."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._second = -1
+        self._prefix = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The other lines' time format, its date and time made once a second (not per line)."""
+        second = int(record.created)
+        if second != self._second:
+            self._second, self._prefix = (
+                second,
+                time.strftime(self.default_time_format, self.converter(second)),
+            )
+        return f"{self._prefix},{int(record.msecs):03d}"
+
     def format(self, record: logging.LogRecord) -> str:
         line = {
             "time": self.formatTime(record),

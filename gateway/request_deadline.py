@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from persistence.deadline import deadline_after
+from persistence.deadline import clear_deadline, set_deadline
 
 LAMBDA_MARGIN_SECONDS = 3.0
 
@@ -25,8 +25,11 @@ class RequestDeadlineMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        with deadline_after(request_seconds(self.timeout, scope.get("aws.context"))):
+        token = set_deadline(request_seconds(self.timeout, scope.get("aws.context")))
+        try:
             await self.app(scope, receive, send)
+        finally:
+            clear_deadline(token)
 
 
 def request_seconds(timeout: float, lambda_context: Any | None) -> float:

@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 _deadline: ContextVar[float | None] = ContextVar("store_deadline", default=None)
 
@@ -23,17 +23,28 @@ class DeadlineExceeded(Exception):
     """The request's time is up: no store call may start or wait any longer."""
 
 
+def set_deadline(seconds: float) -> Token[float | None]:
+    """From now on, every store call of this context ends within `seconds` (or sooner, when an
+    enclosing deadline comes first); `clear_deadline` with the token ends that. For code on
+    every request's path, where a context manager's generator costs more than the rest."""
+    wanted = time.monotonic() + seconds
+    current = _deadline.get()
+    return _deadline.set(wanted if current is None else min(current, wanted))
+
+
+def clear_deadline(token: Token[float | None]) -> None:
+    _deadline.reset(token)
+
+
 @contextmanager
 def deadline_after(seconds: float) -> Iterator[None]:
     """Every store call inside the block ends within `seconds` from now (or sooner, when an
     enclosing deadline comes first)."""
-    wanted = time.monotonic() + seconds
-    current = _deadline.get()
-    token = _deadline.set(wanted if current is None else min(current, wanted))
+    token = set_deadline(seconds)
     try:
         yield
     finally:
-        _deadline.reset(token)
+        clear_deadline(token)
 
 
 @contextmanager

@@ -256,7 +256,9 @@ class EventWriter:
 
 
 def stored_event(record: EventRecord, details: dict[str, Any]) -> Event:
-    return Event(
+    """The stored event as answered: its parts were validated on their way in, so the model is
+    built without validating them again (a page of 1,000 events, a batch of 500)."""
+    return Event.model_construct(
         event_id=uuid.UUID(record.event_id),
         user_id=record.user_id,
         event_type=record.event_type,
