@@ -40,8 +40,9 @@ VIEWS = [
         ),
         "The write protocol",
         (
-            "The write protocol, for one event or a batch. First the details claims, conditional "
-            "updates in DynamoDB; then the rows in SQL, whose one commit makes the events visible.",
+            "The write protocol. For one event or a batch alike: first the details claims, "
+            "conditional updates in DynamoDB; then the rows in SQL, whose one commit makes the "
+            "events visible.",
             "If the insert fails, the claims are withdrawn and the client gets a 503 to retry.",
         ),
     ),

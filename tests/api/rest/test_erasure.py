@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from gateway.auth.dev_issuer import LocalIssuer
 from gateway.settings import Settings
 from tests.api.conftest import app_with, details_store_at
+from tests.api.store_calls import counted_app
 from tests.auth import bearer
 from tests.conftest import closed_port
 from tests.factories import make_event, unique_user
@@ -145,3 +146,24 @@ def test_dynamodb_down_erases_nothing_and_answers_503(settings: Settings) -> Non
         assert "retry-after" in answer.headers
     with TestClient(app_with(settings)) as client:
         assert client.get(f"/events/{body['userId']}/{body['eventId']}").status_code == 200
+
+
+@pytest.mark.parametrize("size", [1, 150])
+def test_erasing_n_events_costs_one_select_one_delete_one_commit_and_a_delete_item_each(
+    settings: Settings, size: int
+) -> None:
+    """The store calls SOLUTION.md states for DELETE /events/{userId} of n events."""
+    with counted_app(settings) as (client, calls):
+        user = unique_user()
+        events = [make_event(userId=user, eventId=str(uuid.uuid4())) for _ in range(size)]
+        assert client.post("/events/batch", json={"events": events}).status_code == 200
+        calls.counts.clear()
+        answer = client.delete(f"/events/{user}?limit=500")
+        assert answer.json() == {"userId": user, "deleted": size, "more": False}
+        assert calls.counts == {
+            "sql SELECT": 1,
+            "sql DELETE": 1,
+            "sql COMMIT": 1,
+            "dynamodb BatchGetItem": -(-size // 100),
+            "dynamodb DeleteItem": size,
+        }
