@@ -139,7 +139,10 @@ _RECORDED_EVENT_LINKS = {
             },
         }
     ),
-    response_description="Stored. `Location` names the new event; the body is the Event.",
+    response_description=(
+        "Stored. `Location` names the new event (a path, under the API's base path when it has "
+        "one); the body is the Event."
+    ),
     responses={
         201: {"links": _RECORDED_EVENT_LINKS},
         200: {
@@ -200,7 +203,9 @@ async def record_event(request: Request) -> ExactJSONResponse:
     event = outcome.event
     if not outcome.created:
         return ExactJSONResponse(event.to_json(), status_code=status.HTTP_200_OK)
-    location = f"/events/{quote(event.user_id, safe=':@+=')}/{event.event_id}"
+    # Under an API Gateway base path the client must be sent back under it too.
+    base = request.scope.get("root_path", "")
+    location = f"{base}/events/{quote(event.user_id, safe=':@+=')}/{event.event_id}"
     return ExactJSONResponse(
         event.to_json(), status_code=status.HTTP_201_CREATED, headers={"Location": location}
     )

@@ -250,6 +250,20 @@ def test_a_base_path_in_front_of_every_route_is_stripped_once_and_the_docs_follo
     docs = invoke(handler, "http-api-v2", "GET", "/eventlog/docs")
     assert docs.status == 200
     assert "url: '/eventlog/openapi.json'" in docs.body
+    user = unique_user()
+    for path, base in (("/eventlog/events", "/eventlog"), ("/events", "")):
+        created = invoke(
+            handler,
+            "http-api-v2",
+            "POST",
+            path,
+            headers={"content-type": "application/json"},
+            body=json.dumps(make_event(userId=user)),
+        )
+        event_id = json.loads(created.body)["eventId"]
+        # The Location the client follows is under the path it called.
+        assert created.headers["location"] == f"{base}/events/{user}/{event_id}"
+        assert invoke(handler, "http-api-v2", "GET", created.headers["location"]).status == 200
 
 
 LOCAL_ASSET = re.compile(r'(?:src|href)="(/[^"]*/assets/[^"]+)"')
@@ -413,9 +427,13 @@ def test_an_unreachable_secret_answers_503_after_two_bounded_attempts(
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint.url)
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:eventlog"
     handler = build_handler(settings.model_copy(update={"database_secret_arn": arn}))
+    began = time.monotonic()
     answer = invoke(handler, "http-api-v2", "GET", f"/events/{unique_user()}")
+    waited = time.monotonic() - began
     attempts = endpoint.connections()
     endpoint.close()
+    # 2 attempts of a 2 s read (README): inside Lambda's 10 s init, with room for a busy machine.
+    assert waited < 9, waited
     assert answer.status == 503
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.headers["retry-after"] == "2"

@@ -4,12 +4,14 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
 from persistence.metadata import ALEMBIC_INI, EVENTS_TABLE, SqlMetadataStore, create_metadata_schema
@@ -136,3 +138,31 @@ def test_a_database_with_events_upgrades_from_0001_and_back(tmp_path: Path) -> N
             text("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
         )
         assert indexes.scalars().all() == ["ix_events_user_timeline"]
+
+
+def test_alembic_online_takes_the_password_as_a_part_of_the_url(monkeypatch: Any) -> None:
+    """`alembic upgrade head` with EVENTLOG_DATABASE_PASSWORD, as README tells operators: a
+    password with `@` and `#` reaches the driver whole, and the host stays the host. The
+    connection string is read where SQLAlchemy hands it to pyodbc, before any network."""
+    seen: list[str] = []
+
+    class Stop(Exception):
+        pass
+
+    def capture(_dialect: Any, _record: Any, cargs: Any, _cparams: Any) -> None:
+        seen.append(cargs[0])
+        raise Stop
+
+    monkeypatch.setenv(
+        "EVENTLOG_DATABASE_URL", "mssql+pyodbc://sa@db.internal:1433/eventlog?driver=FreeTDS"
+    )
+    monkeypatch.setenv("EVENTLOG_DATABASE_PASSWORD", "P@ssw0rd#2026")
+    event.listen(Engine, "do_connect", capture)
+    try:
+        with pytest.raises(Stop):
+            command.upgrade(Config(str(ALEMBIC_INI)), "head")
+    finally:
+        event.remove(Engine, "do_connect", capture)
+    assert seen == [
+        "DRIVER={FreeTDS};Server=db.internal,1433;Database=eventlog;UID=sa;PWD=P@ssw0rd#2026"
+    ]

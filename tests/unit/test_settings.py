@@ -1,8 +1,11 @@
 """Settings come from EVENTLOG_* variables and refuse combinations that would lose data."""
 
+import logging
+
 import pytest
 from pydantic import ValidationError
 
+from gateway.app import create_app
 from gateway.settings import Settings
 
 SECRET = "x" * 32
@@ -110,3 +113,21 @@ def test_lists_come_comma_separated_from_the_environment(monkeypatch: pytest.Mon
 def test_an_origin_with_a_path_or_without_a_scheme_is_refused(origin: str) -> None:
     with pytest.raises(ValidationError, match="is not an origin"):
         Settings(cors_allow_origins=origin)
+
+
+def test_an_api_open_to_anyone_says_so_in_its_log_unless_it_is_the_embedded_default(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    open_api = Settings(
+        database_url="sqlite:///unused.db",
+        dynamodb_endpoint="http://127.0.0.1:1",
+        cursor_secret=SECRET,
+        auth="none",
+    )
+    with caplog.at_level(logging.WARNING, logger="gateway.app"):
+        create_app(open_api)
+        create_app(Settings())
+    assert [record.getMessage() for record in caplog.records] == [
+        "authentication is off (EVENTLOG_AUTH=none): anyone who reaches this API may read "
+        "and write every user's events"
+    ]

@@ -53,7 +53,9 @@ def test_a_page_without_details_makes_no_dynamodb_call(counted: tuple[TestClient
     assert calls.counts == {"sql SELECT": 3}
 
 
-def test_no_request_is_answered_from_another_requests_details(counted: tuple[TestClient, Calls]) -> None:
+def test_no_request_is_answered_from_another_requests_details(
+    counted: tuple[TestClient, Calls],
+) -> None:
     client, calls = counted
     user = unique_user()
     client.post("/events", json=make_event(userId=user))

@@ -222,3 +222,28 @@ def test_tokens_signed_by_another_key_or_for_another_api_are_401(
         answer = auth_client.get("/events/user-42", headers=bearer(token))
         assert answer.status_code == 401
         assert 'error="invalid_token"' in answer.headers["www-authenticate"]
+
+
+def test_another_users_event_id_tells_a_caller_only_that_it_is_taken(
+    auth_client: TestClient, issuer: LocalIssuer
+) -> None:
+    """eventIds are global (the idempotency key): reusing another user's is a 409 that names
+    only the id, and neither reading nor erasing it under one's own userId finds it."""
+    owner, other = unique_user(), unique_user()
+    theirs = recorded(auth_client, issuer, owner)
+    own = bearer(issuer.token(other))
+    reused = make_event(userId=other, eventId=theirs["eventId"])
+    answer = auth_client.post("/events", json=reused, headers=own)
+    assert answer.status_code == 409
+    assert owner not in answer.text and "details" not in answer.json()
+    assert problem(answer)["detail"] == (
+        f"Event {theirs['eventId']} already exists with different content; nothing was changed."
+    )
+    for method in ("GET", "DELETE"):
+        missing = auth_client.request(method, f"/events/{other}/{theirs['eventId']}", headers=own)
+        assert missing.status_code == 404
+        assert owner not in missing.text
+    stored = auth_client.get(
+        f"/events/{owner}/{theirs['eventId']}", headers=bearer(issuer.token(owner))
+    )
+    assert stored.json() == theirs
