@@ -36,7 +36,7 @@ VIDEO_APT_PACKAGES := curl jq chromium ffmpeg flite sox
 
 .PHONY: run reconcile test test-312 test-remote demo demo-cast demo-video lint lint-python \
 	lint-deploy bench bench-load bench-setup bench-batch bench-cold bench-http bench-deep \
-	bench-deps format schema screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
+	bench-profile bench-deps format schema screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
 	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction \
 	build-ReconcileFunction odbc-driver-sample
 
@@ -112,7 +112,6 @@ sam-venv: $(UV)
 reconcile: venv
 	$(BIN)/python -m gateway reconcile $(ARGS)
 
-# Cold-start figures of the Lambda handler (import, then building the app).
 # Every figure of bench/ in one table, each with its anchor from the same run (a few minutes;
 # BENCH_ROUNDS, BENCH_DURATION, BENCH_CONNECTIONS). The cold-start rows measure the built
 # artifact too after `make lambda-build`.
@@ -137,6 +136,11 @@ bench-batch: venv assets bench-deps
 # wrk, the load generator of the benchmarks (Debian's, on 127.0.0.1 only).
 bench-deps:
 	@$(MAKE) --no-print-directory system-deps APT_PACKAGES=wrk
+
+# CPU per request and the functions with the most own time, in-process under cProfile, beside
+# bare FastAPI's comparable routes (ARGS="--case post --requests 5000 --top 25").
+bench-profile: venv
+	$(BIN)/python -m bench.profile $(ARGS)
 
 # Store calls per request, and wrk against the embedded server on 127.0.0.1 (needs `wrk`).
 bench-load: venv

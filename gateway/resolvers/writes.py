@@ -13,6 +13,7 @@ UpdateItem per new event (16 in flight at once), one INSERT of every new row and
 """
 
 import logging
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -186,7 +187,7 @@ class EventWriter:
                 stored.user_id,
                 create.details,
                 stored.content_hash,
-                uuid.uuid4().hex,
+                claim_token(),
             )
         except DetailsClaimedByOther:
             # An item with other content than the row's: damage no write of ours makes.
@@ -255,10 +256,15 @@ class EventWriter:
         self._details.release_many([new.claim for new in claimed])
 
 
+def claim_token() -> str:
+    """Who wrote a claim: 128 random bits, as hex (a UUID's randomness without its object)."""
+    return os.urandom(16).hex()
+
+
 def stored_event(record: EventRecord, details: dict[str, Any]) -> Event:
     """The stored event as answered: its parts were validated on their way in, so the model is
     built without validating them again (a page of 1,000 events, a batch of 500)."""
-    return Event.model_construct(
+    return Event.trusted(
         event_id=uuid.UUID(record.event_id),
         user_id=record.user_id,
         event_type=record.event_type,
@@ -279,7 +285,7 @@ def _new(valid: _Valid, now: datetime) -> _New:
         content_hash=valid.content_hash,
     )
     claim = Claim(
-        record.event_id, create.user_id, create.details, valid.content_hash, uuid.uuid4().hex
+        record.event_id, create.user_id, create.details, valid.content_hash, claim_token()
     )
     return _New(valid, record, claim)
 

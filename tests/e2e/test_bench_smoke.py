@@ -60,3 +60,17 @@ def test_the_load_script_runs_against_the_embedded_server() -> None:
     printed = run("bench.load")
     assert "store calls per request" in printed
     assert "GET /health" in printed and "POST /events (new events)" in printed
+
+
+def test_the_profile_runs_every_case_and_shows_where_the_time_goes() -> None:
+    printed = run("bench.profile", "--requests", "30", "--top", "5")
+    headings = [line for line in printed.splitlines() if line.startswith("== ")]
+    assert [line.split(":")[0] for line in headings] == [
+        "== post",
+        "== page",
+        "== graphql",
+        "== health",
+    ], printed
+    assert all("µs CPU per request" in line for line in headings)
+    assert "ratio" in headings[0] and "ratio" in headings[2], headings
+    assert printed.count("ncalls  tottime") == 4
