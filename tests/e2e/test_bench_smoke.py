@@ -3,6 +3,7 @@ seconds. Nothing here asserts a timing (figures are printed, never tested); what
 that every case runs and prints its row, against the anchor it names."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -74,3 +75,13 @@ def test_the_profile_runs_every_case_and_shows_where_the_time_goes() -> None:
     assert all("µs CPU per request" in line for line in headings)
     assert "ratio" in headings[0] and "ratio" in headings[2], headings
     assert printed.count("ncalls  tottime") == 4
+
+
+def test_every_command_docs_performance_md_names_is_a_make_target_and_its_knobs_are_read() -> None:
+    text = (ROOT / "docs" / "performance.md").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    named = set(re.findall(r"\bmake ([a-z][a-z0-9-]*)", text))
+    assert {"bench", "bench-profile", "bench-http", "bench-batch"} <= named
+    assert [name for name in named if not re.search(rf"^{name}:", makefile, re.M)] == []
+    knobs = set(re.findall(r"\b(BENCH_[A-Z_]+)=", text))
+    assert knobs and all(knob in (ROOT / "bench" / "harness.py").read_text() for knob in knobs)
