@@ -11,6 +11,7 @@ asserted: the target is a batch rate at least 10x the single rate.
 """
 
 from bench.harness import (
+    NEW_EVENTS_LUA,
     ROUNDS,
     TABLE_HEAD,
     Summary,
@@ -18,39 +19,16 @@ from bench.harness import (
     dynalite,
     dynalite_env,
     line,
+    posting_new_events,
     wrk,
 )
 
 BATCH_SIZE = 100
 CONNECTIONS = 16
 
-# Unique eventIds per thread and request: thread number, then a counter.
-_IDS = """
-local counter = 0
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("prefix", string.format("%08x", threads))
-end
-local function event()
-  counter = counter + 1
-  return '{"eventId": "' .. prefix .. string.format("-%04x-4000-8000-%012x", counter % 65536,
-    counter) .. '", "userId": "bench-' .. (counter % 1000) ..
-    '", "eventType": "click", "details": {"button": "buy", "n": ' .. counter .. '}}'
-end
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-"""
-SINGLE = (
-    _IDS
-    + """
-function request()
-  return wrk.format(nil, "/events", nil, event())
-end
-"""
-)
+SINGLE = posting_new_events("/events")
 BATCH = (
-    _IDS
+    NEW_EVENTS_LUA
     + f"""
 function request()
   local events = {{}}

@@ -252,4 +252,36 @@ def line(
     return f"| {case} | {figure} | {anchor} | {shown} | {target} |"
 
 
+# wrk's Lua for new events: `event()` makes one with an eventId unique per thread and request
+# (thread number, then a counter), as a client that may retry sends it.
+NEW_EVENTS_LUA = """
+local counter = 0
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("prefix", string.format("%08x", threads))
+end
+local function event()
+  counter = counter + 1
+  return '{"eventId": "' .. prefix .. string.format("-%04x-4000-8000-%012x", counter % 65536,
+    counter) .. '", "userId": "bench-' .. (counter % 1000) ..
+    '", "eventType": "click", "details": {"button": "buy", "n": ' .. counter .. '}}'
+end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def posting_new_events(path: str) -> str:
+    """wrk's script for one new event per request to `path`."""
+    return (
+        NEW_EVENTS_LUA
+        + f"""
+function request()
+  return wrk.format(nil, "{path}", nil, event())
+end
+"""
+    )
+
+
 TABLE_HEAD = "| case | figure | anchor | ratio | target |\n|---|---|---|---|---|"

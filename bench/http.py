@@ -27,29 +27,14 @@ from bench.harness import (
     embedded_server,
     line,
     post_json,
+    posting_new_events,
     wrk,
 )
 
 USER = "bench-user"
 SEEDED = 100
 
-NEW_EVENTS = """
-local counter = 0
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("prefix", string.format("%08x", threads))
-end
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-function request()
-  counter = counter + 1
-  local id = prefix .. string.format("-%04x-4000-8000-%012x", counter % 65536, counter)
-  local body = '{"eventId": "' .. id .. '", "userId": "load-' .. (counter % 1000) ..
-    '", "eventType": "click", "details": {"button": "buy", "n": ' .. counter .. '}}'
-  return wrk.format(nil, "/events", nil, body)
-end
-"""
+NEW_EVENTS = posting_new_events("/events")
 
 
 def graphql_script(details: bool) -> str:
@@ -89,7 +74,7 @@ def alternate(
     return Summary(measured), Summary(anchors)
 
 
-BLOCKING = NEW_EVENTS.replace('"/events"', '"/blocking/events"')
+BLOCKING = posting_new_events("/blocking/events")
 
 
 def own_cost() -> list[str]:
