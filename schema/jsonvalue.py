@@ -48,6 +48,22 @@ class JsonTooDeep(ValueError):
     """The document nests deeper than the parser's recursion allows (always past our limit)."""
 
 
+# How deep our walks of a document go: far past any rule's 32 levels, far below where Python's
+# recursion would stop (about 495 levels of a two-frame walk), so a document that the parser
+# took, however deep, is refused as an input, never a crash.
+MAX_WALKED_DEPTH = 100
+
+
+class NestsTooDeep(InvalidInput):
+    """A parsed document nested past MAX_WALKED_DEPTH: refused whole (one event of a batch)."""
+
+    def __init__(self) -> None:
+        super().__init__([FieldError("", TOO_DEEP_MESSAGE, "too_deep")])
+
+
+TOO_DEEP_MESSAGE = "the document nests far deeper than 32 levels"
+
+
 class DuplicateKeys(InvalidInput):
     """Well-formed JSON whose meaning is undefined: an object repeats a key."""
 
@@ -117,16 +133,18 @@ def _repeats(keys: list[str]) -> list[str]:
     return list(repeated)
 
 
-def _repeated_keys(value: Any, path: str) -> Iterator[FieldError]:
+def _repeated_keys(value: Any, path: str, depth: int = 0) -> Iterator[FieldError]:
+    if depth > MAX_WALKED_DEPTH:
+        raise NestsTooDeep
     if isinstance(value, _RepeatingObject):
         for key in value.repeated:
             yield _repeated(key, path)
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _repeated_keys(item, child_path(path, key))
+            yield from _repeated_keys(item, child_path(path, key), depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _repeated_keys(item, f"{path}[{index}]")
+            yield from _repeated_keys(item, f"{path}[{index}]", depth + 1)
 
 
 def _repeated(key: str, path: str = "") -> FieldError:
@@ -228,22 +246,28 @@ def canonical_json(value: Any) -> bytes:
     )
 
 
-def _respelled(value: Any, spell: Callable[[Decimal], Decimal]) -> Any:
+def _respelled(value: Any, spell: Callable[[Decimal], Decimal], depth: int = 0) -> Any:
+    """Raises NestsTooDeep past MAX_WALKED_DEPTH: every body is walked here first."""
     # Exact types first (every request walks its documents twice): text, the commonest value,
     # falls through at once; subclasses (a dict that repeats a key) take the general path.
     kind = type(value)
     if kind is str:
         return value
+    if depth > MAX_WALKED_DEPTH and (
+        kind is dict or kind is list or isinstance(value, dict | list)
+    ):
+        raise NestsTooDeep
+    below = depth + 1
     if kind is dict:
-        return {key: _respelled(item, spell) for key, item in value.items()}
+        return {key: _respelled(item, spell, below) for key, item in value.items()}
     if kind is Decimal:
         return spell(value) if value.is_finite() else value
     if kind is list:
-        return [_respelled(item, spell) for item in value]
+        return [_respelled(item, spell, below) for item in value]
     if isinstance(value, dict):
-        return {key: _respelled(item, spell) for key, item in value.items()}
+        return {key: _respelled(item, spell, below) for key, item in value.items()}
     if isinstance(value, list):
-        return [_respelled(item, spell) for item in value]
+        return [_respelled(item, spell, below) for item in value]
     if isinstance(value, Decimal) and value.is_finite():
         return spell(value)
     if isinstance(value, int) and not isinstance(value, bool):

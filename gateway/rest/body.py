@@ -5,11 +5,11 @@ from typing import Any
 
 from fastapi import Request
 
-from schema.errors import FieldError, InvalidInput
 from schema.jsonvalue import (
     DuplicateKeys,
     JsonTooDeep,
     MalformedJson,
+    NestsTooDeep,
     parse_json_keeping_repeats,
     repeated_keys,
 )
@@ -52,6 +52,4 @@ async def _read_json(request: Request) -> tuple[Any, bool]:
     except (MalformedJson, UnicodeDecodeError) as exc:
         raise MalformedBody from exc
     except JsonTooDeep as exc:
-        raise InvalidInput(
-            [FieldError("", "the document nests far deeper than 32 levels", "too_deep")]
-        ) from exc
+        raise NestsTooDeep from exc
