@@ -66,6 +66,9 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # No 307 to the path without its slash: a client that follows it with DELETE would
+        # erase a user's history where it meant one event (`DELETE /events/u/`). A 404 instead.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.authentication = authentication or authentication_for(settings)

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from gateway.auth.bearer import challenge
 from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
@@ -128,15 +129,32 @@ async def _request_validation_error(_request: Request, exc: Exception) -> Proble
     return validation_problem(errors)
 
 
-async def _http_error(_request: Request, exc: Exception) -> ProblemResponse:
+async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = HTTPStatus(exc.status_code)
     slug = status.phrase.lower().replace(" ", "-")
     headers = exc.headers
-    if headers and "GET" in headers.get("Allow", "").split(", "):
-        # Every route that answers GET answers HEAD too (gateway/head.py).
-        headers = {**headers, "Allow": headers["Allow"] + ", HEAD"}
+    if status == HTTPStatus.METHOD_NOT_ALLOWED:
+        # Starlette names the methods of the first route at this path; several routes share
+        # one (GET and DELETE /events/{userId}), and HEAD goes with GET (gateway/head.py).
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
     return problem(status, slug, status.phrase, str(exc.detail), headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this request's path: each asked of the router as the
+    same request with that method (routes' own `matches`, included routers too)."""
+    allowed = [
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    if "GET" in allowed:
+        allowed.insert(1, "HEAD")
+    return allowed
 
 
 def internal_error_problem() -> ProblemResponse:
