@@ -98,7 +98,9 @@ class Query:
         ] = None,
         start: Annotated[DateTime | None, strawberry.argument(name="from")] = None,
         end: Annotated[DateTime | None, strawberry.argument(name="to")] = None,
-    ) -> EventConnection:
+    ) -> EventConnection | None:
+        # Nullable, as every root field here: an error nulls this field alone, and the other
+        # fields of the operation (and mutations that ran) still answer.
         # Who asks comes first, as in every operation: a stranger learns nothing about the rules.
         require_identity(info.context.caller)
         resolver = info.context.resolver
@@ -171,7 +173,7 @@ def _asks_for(selections: Iterable[Any], name: str) -> bool:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Record an event; the same rules and idempotency as REST.")
-    def record_event(self, info: ContextInfo, input: RecordEventInput) -> RecordEventPayload:
+    def record_event(self, info: ContextInfo, input: RecordEventInput) -> RecordEventPayload | None:
         outcome = info.context.resolver.record_event(input.as_body(), caller=info.context.caller)
         return RecordEventPayload(
             outcome=RecordOutcome.CREATED if outcome.created else RecordOutcome.REPLAYED,
@@ -184,7 +186,7 @@ class Mutation:
     )
     def record_events(
         self, info: ContextInfo, inputs: list[RecordEventInput]
-    ) -> list[RecordEventsResult]:
+    ) -> list[RecordEventsResult] | None:
         outcomes = info.context.resolver.record_inputs(
             [one.as_body() for one in inputs], caller=info.context.caller
         )

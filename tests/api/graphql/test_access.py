@@ -33,7 +33,7 @@ def test_without_a_token_operations_are_unauthenticated_and_introspection_is_ope
 ) -> None:
     anonymous = As(auth_client)
     recorded = graphql(anonymous, RECORD, input=make_event(userId="user-42"))
-    assert recorded["data"] is None
+    assert recorded["data"] == {"recordEvent": None}
     assert recorded["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
     assert recorded["errors"][0]["message"] == (
         "This operation needs a token: send Authorization: Bearer <token>."
@@ -159,3 +159,34 @@ def test_a_silent_issuer_refuses_the_request_with_503_and_retry_after(
             }
         ]
     }
+
+
+def test_a_field_refused_leaves_the_others_answered_in_queries_and_mutations(
+    auth_client: TestClient, issuer: LocalIssuer
+) -> None:
+    """docs/rest.md: an error is on its field, the other fields still answer; introspection and
+    __typename answer without a token. A mutation that ran keeps its outcome beside one that was
+    refused (found by an outside tester: non-null root fields nulled the whole `data`)."""
+    anonymous = As(auth_client)
+    mixed = graphql(anonymous, '{ __typename events(userId: "user-42") { nodes { eventId } } }')
+    assert mixed["data"] == {"__typename": "Query", "events": None}
+    assert error_codes(mixed) == ["UNAUTHENTICATED"]
+    own = As(auth_client, issuer.token("user-42"))
+    event_id = str(uuid.uuid4())
+    both = graphql(
+        own,
+        "mutation($a: RecordEventInput!, $b: RecordEventInput!) {"
+        " a: recordEvent(input: $a) { outcome } b: recordEvent(input: $b) { outcome } }",
+        a=make_event(userId="user-42", eventId=event_id),
+        b=make_event(userId="user-7"),
+    )
+    assert both["data"] == {"a": {"outcome": "CREATED"}, "b": None}
+    assert [error["path"] for error in both["errors"]] == [["b"]]
+    assert error_codes(both) == ["FORBIDDEN"]
+    pages = graphql(
+        own,
+        '{ theirs: events(userId: "user-7") { nodes { eventId } }'
+        ' mine: events(userId: "user-42") { nodes { eventId } } }',
+    )
+    assert pages["data"]["theirs"] is None
+    assert {"eventId": event_id} in pages["data"]["mine"]["nodes"]

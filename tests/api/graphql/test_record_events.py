@@ -58,7 +58,7 @@ def test_record_events_answers_what_the_rest_batch_answers_for_the_same_events(
 def test_an_empty_or_oversized_list_is_a_field_error_naming_inputs(client: TestClient) -> None:
     answer = through_graphql(client, [])
     (error,) = answer["errors"]
-    assert answer["data"] is None
+    assert answer["data"] == {"recordEvents": None}
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["errors"] == [
         {
@@ -93,7 +93,7 @@ def test_without_a_token_the_mutation_is_unauthenticated_and_records_nothing(
 ) -> None:
     user = unique_user()
     answer = through_graphql(auth_client, [make_event(userId=user)])
-    assert answer["data"] is None
+    assert answer["data"] == {"recordEvents": None}
     assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     own = bearer(issuer.token(user))
     assert auth_client.get(f"/events/{user}", headers=own).json()["events"] == []
