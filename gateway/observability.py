@@ -6,12 +6,15 @@ import time
 
 import orjson
 from pythonjsonlogger.orjson import OrjsonFormatter
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.request_id import REQUEST_ID_HEADER, adopt_request_id, request_id_var
 from gateway.rest.problems import internal_error_problem
 
 access_logger = logging.getLogger("eventlog.access")
+# The access line's status of a request whose client left first (nginx's convention).
+CLIENT_CLOSED_REQUEST = 499
 _ID_HEADER = REQUEST_ID_HEADER.lower().encode()
 logger = logging.getLogger(__name__)
 
@@ -109,6 +112,9 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            # The client left before its body arrived: no one to answer, nothing went wrong here.
+            status = CLIENT_CLOSED_REQUEST
         except Exception:
             logger.exception("unhandled error")
             if started:

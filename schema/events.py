@@ -104,10 +104,18 @@ class EventCreate(_CamelModel):
         default_factory=dict,
         description=(
             "Any JSON object, stored and returned as sent, numbers equal in value (see Limits). "
-            "At most 64 KiB as compact UTF-8 JSON and 32 levels deep. Default: `{}`."
+            "At most 64 KiB as compact UTF-8 JSON and 32 levels deep. Default (also for "
+            "`null`): `{}`."
         ),
         examples=[{"page": "/pricing", "durationMs": 5120}],
     )
+
+    @field_validator("details", mode="before")
+    @classmethod
+    def _null_details_are_none(cls, value: Any) -> Any:
+        """`null` is the same as leaving details out, as it is for eventId and timestamp (and
+        GraphQL's nullable `details: JSON`)."""
+        return {} if value is None else value
 
     @field_validator("timestamp")
     @classmethod
@@ -117,10 +125,13 @@ class EventCreate(_CamelModel):
         limits: Limits = info.context["limits"]
         now: datetime = info.context["now"]
         if value < EARLIEST_TIMESTAMP:
-            raise ValueError("timestamp must not be before 1970-01-01T00:00:00Z")
+            raise PydanticCustomError(
+                "timestamp_out_of_range", "timestamp must not be before 1970-01-01T00:00:00Z"
+            )
         if value > now + limits.max_future_skew:
-            raise ValueError(
-                f"timestamp must not be more than {limits.max_future_seconds} s in the future"
+            raise PydanticCustomError(
+                "timestamp_out_of_range",
+                f"timestamp must not be more than {limits.max_future_seconds} s in the future",
             )
         return utc_clamped(value)
 

@@ -3,6 +3,8 @@ refused without being read, a body that stops arriving is given up, and either a
 connection, for both doors."""
 
 import json
+import logging
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,7 +14,7 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from tests.api.conftest import LiveServer
 from tests.docs import answer_checked_by, assert_answer_matches_printed
-from tests.wire import Answer, Wire
+from tests.wire import HANG_GUARD_SECONDS, Answer, Wire
 
 GIB = 1 << 30
 JSON = {"content-type": "application/json"}
@@ -148,3 +150,21 @@ def test_the_408_docs_rest_md_prints_is_the_answer_to_a_body_that_stopped(
         answer.body.decode(),
         answer_checked_by("tests/api/test_body_guard.py"),
     )
+
+
+def test_a_client_that_leaves_mid_body_is_logged_as_gone_not_as_an_error(
+    url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing went wrong in the server: no `unhandled error` line (an outside tester found one
+    per dropped upload), and the access line says 499, nginx's "client closed request"."""
+    with caplog.at_level(logging.INFO):
+        with Wire(url) as wire:
+            wire.send("POST", "/events", JSON | {"content-length": "100"}, b'{"userId": ')
+        deadline = time.monotonic() + HANG_GUARD_SECONDS
+        while time.monotonic() < deadline and not any(
+            getattr(record, "access", {}).get("path") == "/events" for record in caplog.records
+        ):
+            time.sleep(0.05)
+    access = [r.access for r in caplog.records if getattr(r, "access", {}).get("path") == "/events"]
+    assert [line["status"] for line in access] == [499]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

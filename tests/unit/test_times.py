@@ -144,7 +144,7 @@ def test_any_timestamp_is_stored_in_utc_or_refused_as_out_of_range(
     try:
         event = parse_event_create(body, Limits(), NOW)
     except InvalidInput as exc:
-        assert [(e.field, e.code) for e in exc.errors] == [("timestamp", "value_error")]
+        assert [(e.field, e.code) for e in exc.errors] == [("timestamp", "timestamp_out_of_range")]
     else:
         assert event.timestamp is not None and event.timestamp.tzinfo is UTC
 

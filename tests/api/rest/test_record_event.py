@@ -143,6 +143,17 @@ def test_a_json_content_type_with_charset_or_suffix_is_accepted(client: TestClie
         assert response.status_code == 201
 
 
+def test_bodies_are_read_as_utf8_whatever_charset_is_named(client: TestClient) -> None:
+    """docs/rest.md: a charset parameter is ignored, a byte order mark skipped."""
+    latin = {"content-type": "application/json; charset=latin-1"}
+    own = '\ufeff{"userId": "u", "eventType": "e", "details": {"city": "Malm\u00f6"}}'
+    answer = client.post("/events", content=own.encode(), headers=latin)
+    assert (answer.status_code, answer.json()["details"]) == (201, {"city": "Malmö"})
+    refused = client.post("/events", content=own[1:].encode("latin-1"), headers=latin)
+    assert refused.status_code == 400
+    assert refused.json()["type"] == "urn:eventlog:problem:malformed-json"
+
+
 def test_malformed_json_is_400(client: TestClient) -> None:
     for content in (b'{"userId": "u",', b"\xff\xfe{}", b""):
         response = client.post(
