@@ -47,11 +47,15 @@ def figure(spec: dict[str, Any], solution: str) -> tuple[str, dict[str, str]]:
     return slides.quote_figure(shown, spec["source"]), values
 
 
+ORDINALS = ["First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth"]
+
+
 def load() -> list[Decision]:
     solution = (ROOT / "SOLUTION.md").read_text()
     decisions = []
-    for entry in tomllib.loads(DATA.read_text())["decision"]:
+    for place, entry in enumerate(tomllib.loads(DATA.read_text())["decision"]):
         html, values = figure(entry["figure"], solution)
+        values["ordinal"] = ORDINALS[place]
         narration = [line.format(**values) for line in entry["narration"]]
         decisions.append(Decision(entry["title"], entry["points"], narration, html))
     return decisions
