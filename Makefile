@@ -124,7 +124,7 @@ bench-cold: venv
 	$(BIN)/python bench/cold_start.py
 
 bench-http: venv assets bench-deps
-	$(BIN)/python -m bench.http
+	$(BIN)/python -m bench.throughput
 
 bench-deep: venv
 	$(BIN)/python -m bench.deep_pages
@@ -140,7 +140,7 @@ bench-deps:
 # CPU per request and the functions with the most own time, in-process under cProfile, beside
 # bare FastAPI's comparable routes (ARGS="--case post --requests 5000 --top 25").
 bench-profile: venv
-	$(BIN)/python -m bench.profile $(ARGS)
+	$(BIN)/python -m bench.cpu_profile $(ARGS)
 
 # Store calls per request, and wrk against the embedded server on 127.0.0.1 (needs `wrk`).
 bench-load: venv

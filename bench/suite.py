@@ -12,14 +12,14 @@ import platform
 import sys
 import time
 
-from bench import batch, cold_start, deep_pages, http
+from bench import batch, cold_start, deep_pages, throughput
 from bench.harness import CONNECTIONS, DURATION, ROUNDS, TABLE_HEAD
 
 
 def main() -> None:
     began = time.monotonic()
     runs = int(os.environ.get("BENCH_COLD_RUNS", "5"))
-    rows = http.main() + batch.main() + deep_pages.main() + cold_start.rows(runs)
+    rows = throughput.main() + batch.main() + deep_pages.main() + cold_start.rows(runs)
     print(
         f"{platform.platform()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; "
         f"wrk -t2 -c{CONNECTIONS} (batches -c{batch.CONNECTIONS}), {ROUNDS} rounds of "

@@ -64,7 +64,7 @@ def test_the_load_script_runs_against_the_embedded_server() -> None:
 
 
 def test_the_profile_runs_every_case_and_shows_where_the_time_goes() -> None:
-    printed = run("bench.profile", "--requests", "30", "--top", "5")
+    printed = run("bench.cpu_profile", "--requests", "30", "--top", "5")
     headings = [line for line in printed.splitlines() if line.startswith("== ")]
     assert [line.split(":")[0] for line in headings] == [
         "== post",
@@ -86,3 +86,11 @@ def test_every_command_docs_performance_md_names_is_a_make_target_and_its_knobs_
     assert [name for name in named if not re.search(rf"^{name}:", makefile, re.M)] == []
     knobs = set(re.findall(r"\b(BENCH_[A-Z_]+)=", text))
     assert knobs and all(knob in (ROOT / "bench" / "harness.py").read_text() for knob in knobs)
+
+
+def test_no_script_folder_holds_a_module_named_as_the_standard_librarys() -> None:
+    """`python bench/setup.py` puts bench/ first on sys.path: a bench/http.py was imported as
+    the standard library's `http` and broke `make bench-setup` and `make bench-load`."""
+    for folder in ("bench", "scripts", "scripts/video"):
+        names = {path.stem for path in (ROOT / folder).glob("*.py")}
+        assert names & set(sys.stdlib_module_names) == set(), folder

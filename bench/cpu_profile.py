@@ -6,7 +6,7 @@ with the most CPU time of their own, summed over the event loop's thread and the
 the store calls run in (cProfile, one per thread, each on its thread's CPU clock). Run it before
 and after a change.
 
-    python -m bench.profile [--requests 2000] [--top 15] [--case post|batch|page|graphql|health]
+    python -m bench.cpu_profile [--requests 2000] [--top 15] [--case post|batch|page|graphql|health]
 """
 
 import argparse
