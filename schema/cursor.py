@@ -83,4 +83,10 @@ def _b64(raw: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """The bytes of `text` only if `text` is how `_b64` writes them: base64 ignores unused
+    bits and padding, so `...A` and `...B` (or a trailing `=`) could decode alike, and an
+    altered cursor would still be accepted."""
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(raw) != text:
+        raise ValueError("not the canonical spelling")
+    return raw

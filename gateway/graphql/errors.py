@@ -44,6 +44,10 @@ PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+VALIDATION_BUDGET_MESSAGE = (
+    "The document is too costly to validate: it repeats the same fields or fragments too many "
+    "times. Ask for each field once."
+)
 
 # The GraphQL names of the fields the shared rules name as REST does (`events(first, after)`
 # are REST's `limit` and `cursor`; every other argument has the same name in both).
@@ -90,6 +94,9 @@ class ErrorCodes(MaskErrors):
         if isinstance(error, GraphQLSyntaxError):
             return with_code(error, PARSE_FAILED)
         if any(error is failed for failed in self._validation_errors):
+            if error.message == "Validation aborted.":
+                # graphql-core's budget for comparing fields and fragments ran out.
+                return _copy(error, VALIDATION_BUDGET_MESSAGE, {"code": VALIDATION_FAILED})
             return with_code(error, VALIDATION_FAILED)
         if original is None or isinstance(original, GraphQLError):
             # A value that does not fit its type: a variable, or an argument at execution.

@@ -11,7 +11,15 @@ from functools import partial
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError, OperationDefinitionNode
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    ValidationContext,
+    ValidationRule,
+)
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -19,7 +27,6 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
@@ -52,14 +59,53 @@ MAX_TOKENS = 2000
 # Distinct documents whose parse and validation are kept (an LRU each; a client's queries are
 # few and repeated, so most requests skip both).
 CACHED_DOCUMENTS = 256
-# The alias rule, made once: Strawberry's MaxAliasesLimiter makes a new rule class for each
-# instance, which made every request's rules new to the validation cache, and so never cached.
-_MAX_ALIASES_RULE = create_validator(MAX_ALIASES)
+
+
+class MaxAliasesRule(ValidationRule):
+    """At most MAX_ALIASES aliased fields, counted as they would run: a fragment's aliases once
+    for each spread of it. Strawberry's MaxAliasesLimiter counts the same, but walks a fragment
+    again at every spread, so a document of 20 fragments that each spread the one before twice
+    cost 2^20 walks (an outside tester's "fragment bomb", seconds of CPU per request); here each
+    fragment is counted once, the document in linear time. A fragment cycle counts 0 here and
+    is refused by GraphQL's own NoFragmentCycles rule."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        document = context.document
+        fragments = {
+            definition.name.value: definition
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        counted: dict[str, int] = {}
+
+        def aliases(node: Any) -> int:
+            total = 0
+            for selection in getattr(node.selection_set, "selections", None) or ():
+                if isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    if name not in counted and name in fragments:
+                        counted[name] = 0  # in progress: a cycle adds nothing
+                        counted[name] = aliases(fragments[name])
+                    total += counted.get(name, 0)
+                    continue
+                if isinstance(selection, FieldNode) and selection.alias is not None:
+                    total += 1
+                total += aliases(selection)
+            return total
+
+        found = sum(
+            aliases(definition)
+            for definition in document.definitions
+            if isinstance(definition, OperationDefinitionNode)
+        )
+        if found > MAX_ALIASES:
+            context.report_error(GraphQLError(f"{found} aliases found. Allowed: {MAX_ALIASES}"))
 
 
 class MaxAliases(AddValidationRules):
     def __init__(self) -> None:
-        super().__init__([_MAX_ALIASES_RULE])
+        super().__init__([MaxAliasesRule])
 
 
 class CachedParse(ParserCache):

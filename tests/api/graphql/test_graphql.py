@@ -1,6 +1,7 @@
 """GraphQL at /graphql: the same rules, idempotency, paging and errors as REST."""
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ from graphql import GraphQLInputObjectType, GraphQLObjectType, get_named_type
 from pydantic import BaseModel
 
 from gateway.app import create_app
-from gateway.graphql.errors import GRAPHQL_NAMES
+from gateway.graphql.errors import GRAPHQL_NAMES, VALIDATION_BUDGET_MESSAGE
 from gateway.graphql.schema import build_schema
 from gateway.settings import Settings
 from gateway.stores import Stores
@@ -31,6 +32,7 @@ from tests.api.graphql.graphql_client import (
 )
 from tests.conftest import closed_port
 from tests.factories import make_event, unique_user
+from tests.wire import HANG_GUARD_SECONDS
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -162,6 +164,43 @@ def test_no_query_can_nest_deeper_than_four_levels_because_the_types_are_acyclic
         for field in root.fields.values()
     )
     assert deepest == 3  # + the root field itself: events > edges > node > field
+
+
+def fragment_bomb(levels: int, leaf: str) -> str:
+    """Each fragment spreads the one before it twice: 2^levels leaves in a few hundred bytes."""
+    document = f"query {{ ...F{levels} }}\nfragment F0 on Query {{ {leaf} }}\n"
+    for level in range(1, levels + 1):
+        document += f"fragment F{level} on Query {{ ...F{level - 1} ...F{level - 1} }}\n"
+    return document
+
+
+def test_a_fragment_bomb_costs_no_more_than_its_size(client: TestClient) -> None:
+    """Found by an outside tester: the alias rule walked a fragment again at every spread, so
+    20 levels cost seconds of CPU per request, anonymously. Each runs under a hang guard (not a
+    timing assertion): before the fix, 40 levels would have run for days."""
+    pool = ThreadPoolExecutor(1)
+    try:
+        aliased = pool.submit(graphql, client, fragment_bomb(40, "a: __typename"), status=400)
+        result = aliased.result(timeout=HANG_GUARD_SECONDS)
+        assert result["errors"][0]["message"] == f"{2**40} aliases found. Allowed: 10"
+        plain = pool.submit(graphql, client, fragment_bomb(40, "__typename"))
+        assert plain.result(timeout=HANG_GUARD_SECONDS) == {"data": {"__typename": "Query"}}
+    finally:
+        pool.shutdown(wait=False)
+
+
+def test_aliases_in_a_fragment_count_once_for_each_spread(client: TestClient) -> None:
+    fragment = "fragment Six on Query { " + " ".join(f"a{i}: __typename" for i in range(6)) + " }"
+    once = graphql(client, "query { ...Six } " + fragment)
+    assert len(once["data"]) == 6
+    twice = graphql(client, "query { ...Six ... on Query { ...Six } } " + fragment, status=400)
+    assert twice["errors"][0]["message"] == "12 aliases found. Allowed: 10"
+
+
+def test_a_document_past_the_validation_budget_is_told_why(client: TestClient) -> None:
+    result = graphql(client, "{" + " __typename" * 900 + " }", status=400)
+    assert error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert result["errors"][0]["message"] == VALIDATION_BUDGET_MESSAGE
 
 
 def test_too_many_aliases_or_tokens_are_refused_before_running(client: TestClient) -> None:
