@@ -305,3 +305,27 @@ def test_graphiql_is_still_the_page_a_browser_gets(client: TestClient) -> None:
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "graphiql" in page.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("accept", "status", "media"),
+    [
+        ("*/*", 200, "text/html"),
+        ("text/html", 200, "text/html"),
+        ("application/json", 400, "application/json"),
+        (None, 400, GRAPHQL_RESPONSE),
+    ],
+)
+def test_a_get_without_query_is_graphiql_only_for_a_client_that_accepts_html(
+    client: TestClient, accept: str | None, status: int, media: str
+) -> None:
+    """docs/graphql.md: text/html or */* (curl's default) get GraphiQL; JSON or no Accept, a
+    BAD_REQUEST naming the missing `query`."""
+    headers = {"accept": accept} if accept else {}
+    if accept is None:
+        client.headers.pop("accept", None)
+    response = client.get("/graphql", headers=headers)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith(media)
+    if status == 400:
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
