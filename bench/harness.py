@@ -22,8 +22,9 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from persistence.embedded import Dynalite
+
 ROOT = Path(__file__).resolve().parents[1]
-DYNALITE = ROOT / "node_modules" / "dynalite" / "cli.js"
 # BENCH_DURATION=1s BENCH_ROUNDS=1: the smoke run of `make test`.
 DURATION = os.environ.get("BENCH_DURATION", "5s")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -102,25 +103,13 @@ def wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def dynalite() -> Iterator[str]:
     """dynalite (npm), in memory, on a free port: an independent DynamoDB implementation."""
-    if not DYNALITE.exists():
+    if not Dynalite.available():
         sys.exit("dynalite is not installed: make dynalite")
-    # dynalite takes `--port 0` for its default, 4567: give it a free port.
-    process = subprocess.Popen(
-        [
-            *("node", str(DYNALITE), "--host", "127.0.0.1", "--port", str(free_port())),
-            *("--createTableMs", "0"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    banner = process.stdout.readline()  # "Dynalite listening at: http://127.0.0.1:<port>"
+    process = Dynalite()
     try:
-        yield "http://127.0.0.1:" + banner.rsplit(":", 1)[1].strip()
+        yield process.start()
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        process.stop()
 
 
 def dynalite_env(endpoint: str) -> dict[str, str]:

@@ -77,8 +77,17 @@ ROOT = Path(__file__).resolve().parents[1]
 DYNALITE_CLI = ROOT / "node_modules" / "dynalite" / "cli.js"
 
 
+# dynalite's CLI, run so that it exits when its standard input ends: this process holds the
+# other end, so however this process ends (stopped, crashed, killed), dynalite goes with it.
+_TIED_TO_PARENT = (
+    "process.stdin.on('end', () => process.exit(0)); process.stdin.resume(); "
+    "require(process.argv[1])"
+)
+
+
 class Dynalite:
-    """dynalite, in memory, in its own process on a free loopback port."""
+    """dynalite, in memory, in its own process on a free loopback port, for as long as this
+    process lives (`make run`, the tests, the benchmarks)."""
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[str] | None = None
@@ -92,19 +101,27 @@ class Dynalite:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        command = ["node", str(DYNALITE_CLI), "--host", "127.0.0.1", "--port", str(port)]
         self._process = subprocess.Popen(
-            [*command, "--createTableMs", "0"],
+            [
+                *("node", "-e", _TIED_TO_PARENT, str(DYNALITE_CLI)),
+                *("--host", "127.0.0.1", "--port", str(port), "--createTableMs", "0"),
+            ],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
         )
         assert self._process.stdout is not None
         # "Dynalite listening at: http://127.0.0.1:<port>", printed once it listens: the wait.
-        if "listening" not in self._process.stdout.readline():
+        banner = self._process.stdout.readline()
+        if "listening" not in banner:
             self.stop()
-            raise RuntimeError("dynalite did not start")
+            raise RuntimeError(f"dynalite did not start: {banner!r}")
         return f"http://127.0.0.1:{port}"
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

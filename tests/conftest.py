@@ -20,14 +20,13 @@ from sqlalchemy.engine import URL
 
 from gateway.auth.dev_issuer import LocalIssuer
 from gateway.settings import Settings
-from persistence.embedded import EmbeddedDynamoDB
+from persistence.embedded import DYNALITE_CLI, Dynalite, EmbeddedDynamoDB
 from persistence.metadata import SqlMetadataStore
 from persistence.sql_engine import build_engine
 
 TEST_CURSOR_SECRET = "test-cursor-secret-of-at-least-32-characters"
 # A password with URL delimiters: spliced into a URL, it would move the host.
 PASSWORD = "P@ssw0rd#2026"
-DYNALITE_CLI = Path(__file__).resolve().parents[1] / "node_modules/dynalite/cli.js"
 # The two independent DynamoDB implementations the details store is tested against.
 EMULATORS = ("moto", "dynalite")
 # Opt-in live stores (tests/live), kept before the EVENTLOG_* variables are cleared below.
@@ -121,23 +120,9 @@ def dynalite_endpoint() -> Iterator[str]:
     the spelling it was sent, so quirks of one emulator cannot hide a bug."""
     if not DYNALITE_CLI.exists():
         pytest.fail("dynalite is not installed: run `make dynalite` (`make test` does)")
-    # dynalite takes `--port 0` for its default, 4567: give it a port nothing listens on.
-    port = str(closed_port())
-    process = subprocess.Popen(
-        ["node", str(DYNALITE_CLI), "--host", "127.0.0.1", "--port", port, "--createTableMs", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    # "Dynalite listening at: http://127.0.0.1:<port>", printed once it listens: the wait.
-    banner = process.stdout.readline()
-    if "listening" not in banner:
-        process.kill()
-        pytest.fail(f"dynalite did not start: {banner}{process.communicate()[1]}")
-    yield "http://127.0.0.1:" + banner.rsplit(":", 1)[1].strip()
-    process.terminate()
-    process.communicate(timeout=10)
+    dynalite = Dynalite()
+    yield dynalite.start()
+    dynalite.stop()
 
 
 @pytest.fixture(params=EMULATORS)

@@ -3,14 +3,19 @@
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.docs import ROOT
 from tests.e2e.conftest import RunningServer
 from tests.factories import make_event
+from tests.wire import HANG_GUARD_SECONDS
 
 
 def test_the_banner_says_where_the_api_its_docs_and_the_data_are(
@@ -118,3 +123,26 @@ def test_without_nodejs_the_embedded_dynamodb_is_moto_and_still_answers() -> Non
         created = httpx.post(f"{server.url}/events", json=make_event(userId="no-node"))
         assert created.status_code == 201
         assert len(httpx.get(f"{server.url}/events/no-node").json()["events"]) == 1
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_however_the_server_ends_its_dynalite_ends_too(
+    embedded_server: RunningServer, how: signal.Signals
+) -> None:
+    """Ctrl+C, a service manager's SIGTERM, or a kill: nothing is left listening (before, a
+    SIGTERM or a kill left dynalite running, adopted by init, one more per run)."""
+    found = re.search(r"http://127\.0\.0\.1:(\d+) table", embedded_server.banner[3])
+    assert found is not None
+    port = int(found.group(1))
+    assert listening(port)
+    embedded_server.process.send_signal(how)
+    embedded_server.process.wait(timeout=HANG_GUARD_SECONDS)
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    while listening(port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not listening(port)
