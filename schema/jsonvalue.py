@@ -253,23 +253,21 @@ def _respelled(value: Any, spell: Callable[[Decimal], Decimal], depth: int = 0) 
     kind = type(value)
     if kind is str:
         return value
-    if depth > MAX_WALKED_DEPTH and (
-        kind is dict or kind is list or isinstance(value, dict | list)
-    ):
-        raise NestsTooDeep
-    below = depth + 1
-    if kind is dict:
-        return {key: _respelled(item, spell, below) for key, item in value.items()}
     if kind is Decimal:
         return spell(value) if value.is_finite() else value
-    if kind is list:
-        return [_respelled(item, spell, below) for item in value]
-    if isinstance(value, dict):
-        return {key: _respelled(item, spell, below) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_respelled(item, spell, below) for item in value]
+    if kind is dict or kind is list or isinstance(value, dict | list):
+        return _respelled_container(value, spell, depth)
     if isinstance(value, Decimal) and value.is_finite():
         return spell(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return spell(Decimal(value))
     return value
+
+
+def _respelled_container(value: Any, spell: Callable[[Decimal], Decimal], depth: int) -> Any:
+    # The depth is checked where it grows.
+    if depth >= MAX_WALKED_DEPTH:
+        raise NestsTooDeep
+    if isinstance(value, dict):
+        return {key: _respelled(item, spell, depth + 1) for key, item in value.items()}
+    return [_respelled(item, spell, depth + 1) for item in value]
