@@ -54,14 +54,14 @@ class JsonTooDeep(ValueError):
 MAX_WALKED_DEPTH = 100
 
 
+TOO_DEEP_MESSAGE = "the document nests far deeper than 32 levels"
+
+
 class NestsTooDeep(InvalidInput):
     """A parsed document nested past MAX_WALKED_DEPTH: refused whole (one event of a batch)."""
 
     def __init__(self) -> None:
         super().__init__([FieldError("", TOO_DEEP_MESSAGE, "too_deep")])
-
-
-TOO_DEEP_MESSAGE = "the document nests far deeper than 32 levels"
 
 
 class DuplicateKeys(InvalidInput):
@@ -255,7 +255,7 @@ def _respelled(value: Any, spell: Callable[[Decimal], Decimal], depth: int = 0) 
         return value
     if kind is Decimal:
         return spell(value) if value.is_finite() else value
-    if kind is dict or kind is list or isinstance(value, dict | list):
+    if isinstance(value, dict | list):
         return _respelled_container(value, spell, depth)
     if isinstance(value, Decimal) and value.is_finite():
         return spell(value)

@@ -19,6 +19,13 @@ class UnsupportedMediaType(Exception):
     pass
 
 
+# What every operation with a body documents for its 415 (description, example).
+UNSUPPORTED_MEDIA_TYPE_ANSWER = (
+    "`Content-Type` is not `application/json` or `application/*+json` (`unsupported-media-type`).",
+    UnsupportedMediaType(),
+)
+
+
 class MalformedBody(Exception):
     pass
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
 from gateway.deps import caller_of, resolver_of
 from gateway.resolvers.writes import WriteOutcome
-from gateway.rest.body import MalformedBody, UnsupportedMediaType, read_batch_body
+from gateway.rest.body import UNSUPPORTED_MEDIA_TYPE_ANSWER, MalformedBody, read_batch_body
 from gateway.rest.examples import rejection
 from gateway.rest.problems import (
     ProblemBody,
@@ -158,11 +158,7 @@ _BATCH_SCHEMA = {
                 "`EVENTLOG_BATCH_MAX_BODY_BYTES`); the connection is closed.",
                 PayloadTooLarge(DEFAULT_MAX_BATCH_BODY_BYTES),
             ),
-            415: (
-                "`Content-Type` is not `application/json` or `application/*+json` "
-                "(`unsupported-media-type`).",
-                UnsupportedMediaType(),
-            ),
+            415: UNSUPPORTED_MEDIA_TYPE_ANSWER,
             422: (
                 "The envelope breaks a rule: not an object, no `events` list, a member other "
                 "than `events`, or not 1 to 500 events (`validation`). Events that break a "

@@ -6,9 +6,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
 
+from gateway.assets import root_path
 from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
 from gateway.deps import OPERATION_SECURITY, caller_of, resolver_of
-from gateway.rest.body import MalformedBody, UnsupportedMediaType, read_json_body
+from gateway.rest.body import UNSUPPORTED_MEDIA_TYPE_ANSWER, MalformedBody, read_json_body
 from gateway.rest.examples import RECORD_EXAMPLES, invalid_event_errors, rejection
 from gateway.rest.problems import problem_responses
 from gateway.rest.responses import ExactJSONResponse
@@ -170,11 +171,7 @@ _RECORDED_EVENT_LINKS = {
                     "(`too-large`), judged before it is parsed; the connection is closed.",
                     PayloadTooLarge(Limits().max_body_bytes),
                 ),
-                415: (
-                    "`Content-Type` is not `application/json` or `application/*+json` "
-                    "(`unsupported-media-type`).",
-                    UnsupportedMediaType(),
-                ),
+                415: UNSUPPORTED_MEDIA_TYPE_ANSWER,
                 422: (
                     "The body breaks a rule (`validation`); `errors` lists every offending field.",
                     invalid_event_errors(),
@@ -204,8 +201,7 @@ async def record_event(request: Request) -> ExactJSONResponse:
     if not outcome.created:
         return ExactJSONResponse(event.to_json(), status_code=status.HTTP_200_OK)
     # Under an API Gateway base path the client must be sent back under it too.
-    base = request.scope.get("root_path", "")
-    location = f"{base}/events/{quote(event.user_id, safe=':@+=')}/{event.event_id}"
+    location = f"{root_path(request)}/events/{quote(event.user_id, safe=':@+=')}/{event.event_id}"
     return ExactJSONResponse(
         event.to_json(), status_code=status.HTTP_201_CREATED, headers={"Location": location}
     )
