@@ -32,6 +32,7 @@ from strawberry.types import ExecutionContext, Info
 
 from gateway.graphql.context import GraphQLContext
 from gateway.graphql.errors import OPERATION_RESOLUTION_FAILURE, ErrorCodes, domain_error
+from gateway.graphql.listing import parse_events_arguments
 from gateway.graphql.scalars import SCALARS, DateTime
 from gateway.graphql.types import (
     Event,
@@ -48,7 +49,6 @@ from gateway.graphql.types import (
 from gateway.resolvers.writes import WriteOutcome
 from persistence.protocols import EventRecord
 from schema.access import require_identity
-from schema.events import parse_listing
 from schema.limits import DEFAULT_PAGE_LIMIT, MAX_EVENT_TYPES
 
 # No depth limiter: the types are acyclic, so no query nests deeper than 4 levels
@@ -137,9 +137,17 @@ class Query:
         first: int | None = DEFAULT_PAGE_LIMIT,
         after: str | None = None,
         event_type: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only events of this type.",
+                deprecation_reason="Use eventTypes, which takes one type or several.",
+            ),
+        ] = None,
+        event_types: Annotated[
             list[str] | None,
             strawberry.argument(
-                description=f"Only events of these types (any of them, up to {MAX_EVENT_TYPES})."
+                description=f"Only events of these types (any of them, up to {MAX_EVENT_TYPES}); "
+                "not with eventType."
             ),
         ] = None,
         start: Annotated[DateTime | None, strawberry.argument(name="from")] = None,
@@ -150,11 +158,14 @@ class Query:
         # Who asks comes first, as in every operation: a stranger learns nothing about the rules.
         require_identity(info.context.caller)
         resolver = info.context.resolver
-        given = {"limit": first, "cursor": after, "from": start, "to": end}
-        query = parse_listing(
+        query = parse_events_arguments(
             user_id,
-            {name: [value] for name, value in given.items() if value is not None}
-            | {"eventType": event_type or []},
+            first=first,
+            after=after,
+            event_type=event_type,
+            event_types=event_types,
+            start=start,
+            end=end,
         )
         with_details = _asks_for(info.selected_fields, "details")
         records, details = resolver.records_and_details(

@@ -14,10 +14,10 @@ mutation Record($input: RecordEventInput!) {
 """
 
 EVENTS = """
-query Events($userId: String!, $first: Int, $after: String, $eventType: [String!],
-             $from: DateTime, $to: DateTime) {
+query Events($userId: String!, $first: Int, $after: String, $eventType: String,
+             $eventTypes: [String!], $from: DateTime, $to: DateTime) {
   events(userId: $userId, first: $first, after: $after, eventType: $eventType,
-         from: $from, to: $to) {
+         eventTypes: $eventTypes, from: $from, to: $to) {
     edges { cursor node { eventId userId eventType timestamp receivedAt details } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }

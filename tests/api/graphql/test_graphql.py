@@ -104,7 +104,8 @@ def test_every_rule_field_has_its_graphql_name() -> None:
     schema = build_schema()._schema
     assert schema.query_type is not None and schema.mutation_type is not None
     listing = {GRAPHQL_NAMES.get(name, name) for name in _aliases(EventListQuery)}
-    assert set(schema.query_type.fields["events"].args) == listing | {"userId"}
+    # eventTypes is the list form of the same rule (eventType).
+    assert set(schema.query_type.fields["events"].args) == listing | {"userId", "eventTypes"}
     record_input = schema.get_type("RecordEventInput")
     assert isinstance(record_input, GraphQLInputObjectType)
     assert set(record_input.fields) == {GRAPHQL_NAMES.get(n, n) for n in _aliases(EventCreate)}
@@ -363,19 +364,19 @@ def test_times_that_are_not_rfc_3339_with_an_offset_are_bad_user_input(client: T
     ]
 
 
-def test_event_type_takes_several_types_as_rest_does(client: TestClient) -> None:
+def test_event_types_takes_several_types_as_rest_does(client: TestClient) -> None:
     user = unique_user()
     for hours, kind in enumerate(["view", "click", "buy"]):
         timestamp = (T0 - timedelta(hours=hours)).isoformat()
         client.post("/events", json=make_event(userId=user, eventType=kind, timestamp=timestamp))
     rest = client.get(f"/events/{user}?eventType=buy&eventType=view").json()["events"]
-    result = graphql(client, EVENTS, userId=user, eventType=["buy", "view"])
+    result = graphql(client, EVENTS, userId=user, eventTypes=["buy", "view"])
     assert [edge["node"] for edge in result["data"]["events"]["edges"]] == rest
     assert [event["eventType"] for event in rest] == ["view", "buy"]
     literal = f'{{ events(userId: "{user}", eventType: "click") {{ nodes {{ eventType }} }} }}'
     assert graphql(client, literal)["data"]["events"]["nodes"] == [{"eventType": "click"}]
-    too_many = graphql(client, EVENTS, userId=user, eventType=[f"t{n}" for n in range(11)])
-    assert too_many["errors"][0]["extensions"]["errors"][0]["field"] == "eventType"
+    too_many = graphql(client, EVENTS, userId=user, eventTypes=[f"t{n}" for n in range(11)])
+    assert too_many["errors"][0]["extensions"]["errors"][0]["field"] == "eventTypes"
 
 
 def test_numbers_no_decimal_holds_are_judged_in_literals_too(client: TestClient) -> None:

@@ -79,6 +79,8 @@ timestamps = st.one_of(
 )
 known_ids = st.sampled_from(["user-42", "fuzz-user", "click"])
 user_ids = st.one_of(known_ids, known_ids, st.text(max_size=140))
+# The arguments and input fields whose strings are drawn from `user_ids`, mostly valid.
+IDENTIFIERS = {"userId", "eventType", "eventTypes"}
 
 
 def value_for(type_: GraphQLInputType, name: str) -> st.SearchStrategy[Any]:
@@ -101,7 +103,7 @@ def value_for(type_: GraphQLInputType, name: str) -> st.SearchStrategy[Any]:
         "Int": st.integers(min_value=-(2**33), max_value=2**33),
         "Float": st.floats(allow_nan=False),
         "Boolean": st.booleans(),
-        "String": user_ids if name in {"userId", "eventType"} else st.text(max_size=40),
+        "String": user_ids if name in IDENTIFIERS else st.text(max_size=40),
         "ID": st.one_of(st.uuids().map(str), st.text(max_size=40)),
         "DateTime": timestamps,
         "JSON": json_values,
