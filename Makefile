@@ -36,7 +36,7 @@ VIDEO_APT_PACKAGES := curl jq chromium ffmpeg flite sox
 
 .PHONY: run reconcile test test-312 test-remote demo demo-cast demo-video lint lint-python \
 	lint-deploy bench bench-load bench-setup bench-batch bench-cold bench-http bench-deep \
-	bench-profile bench-deps format schema screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
+	bench-profile bench-deps format schema release screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
 	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction \
 	build-ReconcileFunction odbc-driver-sample
 
@@ -153,6 +153,17 @@ schema: venv
 	$(BIN)/python scripts/export_schema.py
 	$(BIN)/alembic -x url=mssql+pyodbc:// upgrade head --sql > db/schema.sql
 	$(BIN)/python scripts/export_schema.py --page-query >> db/schema.sql
+
+# Cut a version: `make release VERSION=0.2.0` once the contract check passes (every breaking
+# change since the last release listed in CHANGELOG.md). Stamps CHANGELOG.md, pyproject.toml and
+# gateway/__init__.py, relocks, re-exports the contract and keeps it in docs/released/0.2.0/;
+# review the diff, commit, and tag v0.2.0.
+release: venv
+	@test -n "$(VERSION)" || { echo "Name the version: make release VERSION=x.y.z"; exit 1; }
+	$(BIN)/python -m scripts.contract release $(VERSION)
+	$(UV) lock
+	@$(MAKE) --no-print-directory schema
+	$(BIN)/python -m scripts.contract freeze $(VERSION)
 
 # Retake docs/img/*.png (the README's pictures) from the browser tests.
 screenshots: venv assets system-deps

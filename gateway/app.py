@@ -7,6 +7,7 @@ from contextlib import ExitStack, asynccontextmanager
 from fastapi import FastAPI
 from starlette.routing import Route
 
+from gateway import __version__
 from gateway.assets import OfflineAssets
 from gateway.auth.bearer import BearerAuthentication, authentication_for
 from gateway.body_guard import BodyGuardMiddleware
@@ -60,7 +61,7 @@ def create_app(
 
     app = FastAPI(
         title="Event Log API",
-        version="0.1.0",
+        version=__version__,
         description="Records user interaction events and returns a user's history. "
         "The same operations are offered as GraphQL at /graphql.",
         lifespan=lifespan,
