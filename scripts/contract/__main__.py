@@ -42,20 +42,25 @@ def release(root: Path, version: str) -> int:
     if (version_key(version) or ()) <= (version_key(last) or ()):
         sys.stderr.write(f"{version} is not above the last release, {last}\n")
         return 1
+    stamped = {}
     for file, name in VERSION_NAMES.items():
-        path = root / file
         line = re.compile(rf'^{name} = "[^"]*"$', re.MULTILINE)
-        text, found = line.subn(f'{name} = "{version}"', path.read_text(), count=1)
+        stamped[file], found = line.subn(f'{name} = "{version}"', (root / file).read_text(), 1)
         if not found:
             sys.stderr.write(f"{file} has no line {name} = ...\n")
             return 1
-        path.write_text(text)
-    if tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"] != version:
+    if tomllib.loads(stamped["pyproject.toml"])["project"]["version"] != version:
         sys.stderr.write("pyproject.toml's first `version =` line is not [project]'s\n")
         return 1
-    changelog = root / "CHANGELOG.md"
     today = datetime.now(UTC).date().isoformat()
-    changelog.write_text(stamp(changelog.read_text(), version, today))
+    try:
+        stamped["CHANGELOG.md"] = stamp((root / "CHANGELOG.md").read_text(), version, today)
+    except ValueError as error:
+        sys.stderr.write(f"{error}\n")
+        return 1
+    # Written once all are stamped: a refusal leaves every file as it was.
+    for file, text in stamped.items():
+        (root / file).write_text(text)
     return 0
 
 

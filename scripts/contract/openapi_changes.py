@@ -16,7 +16,8 @@ response the client could parse is no longer of the shape it was promised. So re
   a pattern, format or multipleOf added or changed; an enum value removed; other fields refused;
 - a response value widened: a field removed or no longer always present, a type it may now
   have (integer where it was a string, null), an enum value added;
-- a media type removed from a request body or a response; a response header removed.
+- a media type removed from a request body or a response; a response header removed;
+- a set of credentials an operation accepted no longer accepted (none at all, or a scheme).
 A parameter is read as it travels, as text: its `null` is ignored (FastAPI's `X | None` says
 only that it may be left out), and a scalar that becomes an array of it is additive (one value
 reads as a list of one).
@@ -75,6 +76,9 @@ def breaking_changes(before: Json, after: Json) -> list[str]:
             new_parameters = _parameters(diff.after, new_item, new_item[method])
             diff.parameters(where, old_parameters, new_parameters)
             diff.operation(where, old_item[method], new_item[method])
+            for lost in _security(before, old_item[method]) - _security(after, new_item[method]):
+                credentials = " and ".join(sorted(lost)) or "no credentials"
+                diff.report(where, f"security: {credentials} no longer accepted")
     return list(dict.fromkeys(diff.changes))
 
 
@@ -221,6 +225,13 @@ class _Diff:
         old_more, new_more = old.get("additionalProperties"), new.get("additionalProperties")
         if isinstance(old_more, dict) and isinstance(new_more, dict):
             self.schema(direction, where, f"{path}.*" if path else "*", old_more, new_more)
+
+
+def _security(document: Json, operation: Json) -> set[frozenset[str]]:
+    """The sets of credentials an operation accepts (any one set will do; an empty one is
+    none at all), its own or the document's."""
+    requirements = operation.get("security", document.get("security")) or [{}]
+    return {frozenset(requirement) for requirement in requirements}
 
 
 def _parameters(document: Json, item: Json, operation: Json) -> Parameters:

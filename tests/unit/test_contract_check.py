@@ -136,20 +136,30 @@ def test_release_stamps_every_version_and_freeze_keeps_the_contract(
     assert "a released contract never changes" in capsys.readouterr().err
 
 
-def test_release_refuses_an_unlisted_break_and_a_version_not_above_the_last(
+def files(root: Path) -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in root.rglob("*") if path.is_file()}
+
+
+def test_release_refuses_an_unlisted_break_a_version_not_above_the_last_and_no_unreleased(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = a_checkout(tmp_path)
-    untouched = {path: path.read_bytes() for path in root.rglob("*") if path.is_file()}
+    untouched = files(root)
     assert cli.main(["release", "0.1.0"], root) == 1
     assert "0.1.0 is not above the last release, 0.1.0" in capsys.readouterr().err
+    changelog = (root / "CHANGELOG.md").read_text().replace("## [Unreleased]", "## Next")
+    (root / "CHANGELOG.md").write_text(changelog)
+    untouched[root / "CHANGELOG.md"] = changelog.encode()
+    assert cli.main(["release", "0.2.0"], root) == 1
+    assert "CHANGELOG.md has no `## [Unreleased]` section" in capsys.readouterr().err
+    assert files(root) == untouched
     openapi = json.loads((root / "docs/openapi.json").read_text())
     del openapi["paths"]["/health"]
     (root / "docs/openapi.json").write_text(json.dumps(openapi))
     untouched[root / "docs/openapi.json"] = (root / "docs/openapi.json").read_bytes()
     assert cli.main(["release", "0.2.0"], root) == 1
     assert "- `REST: path /health: removed`" in capsys.readouterr().out
-    assert {path: path.read_bytes() for path in root.rglob("*") if path.is_file()} == untouched
+    assert files(root) == untouched
     with pytest.raises(SystemExit):
         cli.main(["release", "0.2"], root)
 

@@ -194,6 +194,16 @@ BREAKING = {
         with_parameters(query("p", {"type": "array", "items": STRING, "minItems": 2})),
         ["REST: GET /x: query parameter p: minItems 2 added"],
     ),
+    "credentials needed where none were": (
+        document({"/x": {"get": {}}}),
+        document({"/x": {"get": {"security": [{"bearerAuth": []}]}}}),
+        ["REST: GET /x: security: no credentials no longer accepted"],
+    ),
+    "a scheme no longer accepted": (
+        document({"/x": {"get": {}}}) | {"security": [{"bearerAuth": []}, {"apiKey": []}]},
+        document({"/x": {"get": {"security": [{"bearerAuth": []}]}}}),
+        ["REST: GET /x: security: apiKey no longer accepted"],
+    ),
 }
 
 
@@ -253,6 +263,10 @@ ADDITIVE = {
         answering(obj(("a",), a=STRING | {"description": "d", "title": "A", "examples": ["x"]})),
     ),
     "the empty document to any": (document({}), answering(obj(("a",), a=STRING))),
+    "another scheme accepted, or none": (
+        document({"/x": {"get": {"security": [{"bearerAuth": []}]}}}),
+        document({"/x": {"get": {"security": [{"bearerAuth": []}, {"apiKey": []}, {}]}}}),
+    ),
 }
 
 

@@ -361,6 +361,12 @@ def require_the_request_body(spec: Json, draw: st.DrawFn) -> str:
     return f"{method.upper()} {path}"
 
 
+def require_credentials(spec: Json, draw: st.DrawFn) -> str:
+    path, method = draw(st.sampled_from(_operations(spec)))
+    spec["paths"][path][method]["security"] = [{"bearerAuth": []}]
+    return f"{method.upper()} {path}"
+
+
 BREAKING = [
     lower_max_length,
     raise_minimum,
@@ -384,6 +390,7 @@ BREAKING = [
     add_a_required_parameter,
     remove_a_parameter,
     require_the_request_body,
+    require_credentials,
 ]
 
 
@@ -476,6 +483,12 @@ def change_the_errors(spec: Json, draw: st.DrawFn) -> None:
     responses["404"] = _json(draw(schemas))
 
 
+def accept_more_credentials(spec: Json, draw: st.DrawFn) -> None:
+    path, method = draw(st.sampled_from(_operations(spec)))
+    operation = spec["paths"][path][method]
+    operation["security"] = [*operation.get("security", [{}]), {"apiKey": []}]
+
+
 ADDITIVE = [
     add_a_path,
     add_an_operation,
@@ -486,6 +499,7 @@ ADDITIVE = [
     parameter_takes_repeats,
     change_the_words,
     change_the_errors,
+    accept_more_credentials,
 ]
 
 
