@@ -12,7 +12,8 @@ import { type Fetch, Http, segment, type TokenProvider } from "./http.js";
 import { ProblemError, readProblem } from "./problem.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry.js";
 import { browserStorage, type KeyValueStorage, PendingEvents } from "./storage.js";
-import { type DeliveryError, type Fate, type Stats, Tracker } from "./tracker.js";
+import type { DeliveryError, Fate } from "./fates.js";
+import { type Stats, Tracker } from "./tracker.js";
 
 export interface ClientOptions {
   /** Where the API is, with its base path if it has one: `https://api.example.com/v1`. */
@@ -96,8 +97,8 @@ export class EventLogClient {
 
   constructor(options: ClientOptions) {
     const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    const random = Math.random;
-    const now = Date.now;
+    const random = (): number => Math.random();
+    const now = (): number => Date.now();
     this.#http = new Http({
       baseUrl: options.baseUrl,
       fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),

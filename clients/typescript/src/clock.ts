@@ -5,19 +5,29 @@
  * tracked even when many are tracked in the same millisecond.
  */
 
-/** `YYYY-MM-DDTHH:MM:SS.ffffffZ` for microseconds since the epoch. */
-export function formatMicroseconds(micros: number): string {
-  const millis = Math.floor(micros / 1000);
-  const rest = String(micros - millis * 1000).padStart(3, "0");
-  return `${new Date(millis).toISOString().slice(0, -1)}${rest}Z`;
+/** `YYYY-MM-DDTHH:MM:SS.ffffffZ` for a millisecond since the epoch and a microsecond in it. */
+export function formatMicroseconds(millis: number, micros: number): string {
+  return `${new Date(millis).toISOString().slice(0, -1)}${String(micros).padStart(3, "0")}Z`;
 }
 
-/** A clock of RFC 3339 timestamps that never answers the same instant twice, nor goes back. */
+/** A clock of RFC 3339 timestamps that never answers the same instant twice, nor goes back:
+ * within one millisecond (or while the wall clock is behind the last answer) each answer is a
+ * microsecond after the one before. */
 export function monotonicTimestamps(now: () => number = Date.now): () => string {
-  let last = 0;
+  let millis = Number.NEGATIVE_INFINITY;
+  let micros = 0;
   return () => {
-    last = Math.max(Math.floor(now()) * 1000, last + 1);
-    return formatMicroseconds(last);
+    const reading = Math.floor(now());
+    if (reading > millis) {
+      millis = reading;
+      micros = 0;
+    } else if (micros === 999) {
+      millis += 1;
+      micros = 0;
+    } else {
+      micros += 1;
+    }
+    return formatMicroseconds(millis, micros);
   };
 }
 

@@ -38,4 +38,5 @@ export type { TokenProvider } from "./http.js";
 export { NetworkError, type Problem, ProblemError, problemCode } from "./problem.js";
 export type { RetryPolicy } from "./retry.js";
 export type { KeyValueStorage } from "./storage.js";
-export type { DeliveryError, Fate, Stats } from "./tracker.js";
+export type { DeliveryError, Fate } from "./fates.js";
+export type { Stats } from "./tracker.js";

@@ -6,7 +6,11 @@
  */
 
 interface PageLike {
-  document: { visibilityState: string; addEventListener: Document["addEventListener"]; removeEventListener: Document["removeEventListener"] };
+  document: {
+    visibilityState: string;
+    addEventListener: Document["addEventListener"];
+    removeEventListener: Document["removeEventListener"];
+  };
   addEventListener: Window["addEventListener"];
   removeEventListener: Window["removeEventListener"];
 }

@@ -34,7 +34,8 @@ export function fullJitterMs(
   policy: RetryPolicy,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  // 2 ** 40 ms is 35 years: past any cap, and never Infinity (whose product with 0 is NaN).
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt, 40));
   return Math.floor(random() * ceiling);
 }
 
@@ -48,7 +49,8 @@ export function retryAfterMs(header: string | null, now: number): number | undef
   if (/^\d+$/.test(value)) {
     return Number(value) * 1000;
   }
-  const date = Date.parse(value);
+  // Every HTTP-date form starts with the day's name ("Tue, 24 Nov 2026 09:00:30 GMT").
+  const date = /^[A-Za-z]{3}/.test(value) ? Date.parse(value) : Number.NaN;
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 

@@ -14,30 +14,19 @@ import {
   keepaliveBatches,
   nextBatchLength,
 } from "./batching.js";
-import type { BatchAnswer, BatchResult, Event } from "./contract.js";
+import type { BatchAnswer } from "./contract.js";
+import { type DeliveryError, type Fate, fateOf } from "./fates.js";
 import type { Http } from "./http.js";
 import { watchPage } from "./lifecycle.js";
 import { type Problem, readProblem } from "./problem.js";
-import { RETRYABLE_STATUSES, type RetryPolicy, retryAfterMs, retryDelayMs, sleep } from "./retry.js";
+import {
+  RETRYABLE_STATUSES,
+  type RetryPolicy,
+  retryAfterMs,
+  retryDelayMs,
+  sleep,
+} from "./retry.js";
 import type { PendingEvents, QueuedEvent } from "./storage.js";
-
-/** What became of a tracked event. */
-export type Fate =
-  | { eventId: string; outcome: "created" | "replayed"; event: Event }
-  | { eventId: string; outcome: "conflict" | "invalid" | "forbidden"; problem: Problem }
-  /** The whole batch was refused with an answer that retrying cannot change (a 401 even with a
-   * fresh token, a 500, a single event over the body limit). */
-  | { eventId: string; outcome: "failed"; problem: Problem }
-  /** Never sent: pushed out of a full queue, or discarded by `eraseUser`. */
-  | { eventId: string; outcome: "dropped"; reason: "overflow" | "erased" };
-
-/** An event the API did not store, and will not on a retry; `onError` gets one per event. */
-export interface DeliveryError {
-  eventId: string;
-  userId: string;
-  outcome: "conflict" | "invalid" | "forbidden" | "failed";
-  problem: Problem;
-}
 
 export interface TrackerSettings {
   batchSize: number;
@@ -73,19 +62,6 @@ interface Item extends QueuedEvent {
 type Attempt = { kind: "done" } | { kind: "retry"; retryAfter?: number } | { kind: "split" };
 
 const encoder = new TextEncoder();
-
-function fateOf(eventId: string, result: BatchResult | undefined, problem: Problem): Fate {
-  if (result === undefined) {
-    return { eventId, outcome: "failed", problem };
-  }
-  if ((result.outcome === "created" || result.outcome === "replayed") && result.event) {
-    return { eventId, outcome: result.outcome, event: result.event };
-  }
-  if (result.outcome !== "created" && result.outcome !== "replayed" && result.problem) {
-    return { eventId, outcome: result.outcome, problem: result.problem as Problem };
-  }
-  return { eventId, outcome: "failed", problem };
-}
 
 export class Tracker {
   readonly #http: Http;
@@ -211,10 +187,7 @@ export class Tracker {
 
   async #sendQueued(): Promise<void> {
     const { batchSize, maxBatchBytes } = this.#settings;
-    while (
-      this.#queue.length >= batchSize ||
-      (this.#draining && this.#queue.length > 0)
-    ) {
+    while (this.#queue.length >= batchSize || (this.#draining && this.#queue.length > 0)) {
       const sizes = this.#queue.slice(0, batchSize).map((item) => item.bytes);
       const batch = this.#queue.splice(0, nextBatchLength(sizes, maxBatchBytes, batchSize));
       await this.#deliver(batch);
@@ -333,8 +306,12 @@ export class Tracker {
   }
 
   #onHidden(): void {
-    this.#hidden = true;
-    this.#persist();
+    // `visibilitychange` and then `pagehide` on unload: storage follows every change from the
+    // first on, and the second sends only what was queued since.
+    if (!this.#hidden) {
+      this.#hidden = true;
+      this.#persist();
+    }
     const budget = KEEPALIVE_BUDGET_BYTES - this.#keepaliveBytesInFlight;
     const lengths = keepaliveBatches(
       this.#queue.map((item) => item.bytes),
