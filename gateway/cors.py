@@ -10,8 +10,10 @@ from starlette.middleware.cors import CORSMiddleware
 CORS_ALLOW_METHODS = ("GET", "POST", "DELETE")
 # Content-Type: application/json, a bearer token and a request id all make a request preflighted.
 CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")
-# Readable by scripts: where a new event is, which request to quote, when to retry.
-CORS_EXPOSE_HEADERS = ("Location", "X-Request-ID", "Retry-After")
+# Readable by scripts: where a new event is, which request to quote, when to retry, and why a
+# token was refused (RFC 6750's challenge: API Gateway's own 401 has no problem body, and only
+# the challenge of a 403 names the scope that is missing).
+CORS_EXPOSE_HEADERS = ("Location", "X-Request-ID", "Retry-After", "WWW-Authenticate")
 # A browser reuses a preflight answer this long (Chromium caps it at 2 hours, Firefox at 24).
 CORS_MAX_AGE_SECONDS = 600
 

@@ -1,6 +1,7 @@
 """CORS in a real browser: a page served from a second local origin records an event with a
-bearer token (a preflighted fetch), reads the Location header and lists the user's events; the
-same page from an origin the API does not allow cannot, and nothing is stored."""
+bearer token (a preflighted fetch), reads the Location header and lists the user's events, and
+reads why a token is refused (the problem body and WWW-Authenticate); the same page from an
+origin the API does not allow cannot, and nothing is stored."""
 
 import threading
 from collections.abc import Iterator
@@ -42,6 +43,21 @@ async function recordAndList(api, token, user) {
       sameEvent: (await one.json()).eventId === event.eventId,
       listed: listed.events.map((e) => e.eventId),
       eventId: event.eventId,
+    };
+  } catch (error) {
+    return {error: String(error)};
+  }
+}
+async function refusal(api, token) {
+  try {
+    const auth = {"Authorization": "Bearer " + token};
+    const answer = await fetch(api + "/events/user-42", {headers: auth});
+    const problem = await answer.json();
+    return {
+      status: answer.status,
+      challenge: answer.headers.get("WWW-Authenticate"),
+      type: problem.type,
+      detail: problem.detail,
     };
   } catch (error) {
     return {error: String(error)};
@@ -129,3 +145,23 @@ def test_the_same_page_on_another_origin_is_stopped_by_the_browser(
     # The preflight was refused, so the POST was never sent.
     stored = httpx.get(f"{api}/events/{user}", headers=bearer(issuer.token(user))).json()
     assert stored["events"] == []
+
+
+def test_a_page_reads_why_its_token_was_refused_from_the_body_and_the_challenge(
+    browser: Browser, api: str, pages: tuple[PageServer, PageServer]
+) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(pages[0].origin + "/")
+        result = page.evaluate("([api]) => refusal(api, 'not-a-token')", [api])
+    finally:
+        page.close()
+    assert result == {
+        "status": 401,
+        "challenge": (
+            'Bearer realm="eventlog", error="invalid_token", '
+            'error_description="The token is not a JWT."'
+        ),
+        "type": "urn:eventlog:problem:unauthenticated",
+        "detail": "The token is not a JWT.",
+    }

@@ -1,6 +1,7 @@
 """Cross-origin access as a browser asks for it: a preflight for POST /events with a JSON body,
 a bearer token and a request id, answered for allowed origins only; answers expose Location,
-X-Request-ID and Retry-After to scripts. (tests/e2e/test_cors_browser.py runs it in Chromium.)"""
+X-Request-ID, Retry-After and WWW-Authenticate to scripts. (tests/e2e/test_cors_browser.py runs
+it in Chromium.)"""
 
 from collections.abc import Iterator
 
@@ -59,7 +60,9 @@ def test_answers_to_an_allowed_origin_expose_what_scripts_need(cors_client: Test
     created = cors_client.post("/events", json=make_event(), headers={"Origin": ALLOWED})
     assert created.status_code == 201
     assert created.headers["access-control-allow-origin"] == ALLOWED
-    assert created.headers["access-control-expose-headers"] == "Location, X-Request-ID, Retry-After"
+    assert created.headers["access-control-expose-headers"] == (
+        "Location, X-Request-ID, Retry-After, WWW-Authenticate"
+    )
     assert created.headers["vary"] == "Origin"
     refused = cors_client.post("/events", json={}, headers={"Origin": "http://evil.test"})
     assert refused.status_code == 422
