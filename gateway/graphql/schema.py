@@ -135,7 +135,14 @@ class Query:
         info: ContextInfo,
         user_id: str,
         first: int | None = DEFAULT_PAGE_LIMIT,
-        after: str | None = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The page starts after this cursor: the previous page's "
+                "`pageInfo.endCursor` (or an edge's `cursor`), with the same userId and filters. "
+                "Leave it out for the first page."
+            ),
+        ] = None,
         event_type: Annotated[
             str | None,
             strawberry.argument(

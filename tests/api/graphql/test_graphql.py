@@ -308,6 +308,20 @@ def test_the_checked_in_schema_is_the_one_the_code_serves() -> None:
     assert SCHEMA_FILE.read_text() == exported_schema(), "run `make schema` and commit the result"
 
 
+def test_the_schema_says_what_after_takes(client: TestClient) -> None:
+    """GraphiQL and generated clients show it: a page is walked with the previous endCursor."""
+    answer = client.post(
+        "/graphql",
+        json={"query": '{ __type(name: "Query") { fields { name args { name description } } } }'},
+    )
+    fields = {field["name"]: field for field in answer.json()["data"]["__type"]["fields"]}
+    described = {arg["name"]: arg["description"] for arg in fields["events"]["args"]}
+    assert described["after"] == (
+        "The page starts after this cursor: the previous page's `pageInfo.endCursor` (or an "
+        "edge's `cursor`), with the same userId and filters. Leave it out for the first page."
+    )
+
+
 def test_a_graphql_body_over_the_limit_is_413_as_a_graphql_error(client: TestClient) -> None:
     """GraphQL's limit is the batch's (recordEvents carries up to 500 events)."""
     padding = "x" * 1_100_000
