@@ -18,7 +18,17 @@ FENCE = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
 
 # Sections whose examples run against `make run AUTH=dev` (a server that checks tokens, with
 # $ISSUER and user-42's $TOKEN from its banner); every other example runs against `make run`.
-AUTH_SECTIONS = {"README.md": "## Trying authentication", "docs/rest.md": "## Authentication"}
+AUTH_SECTIONS = {
+    "README.md": "## Trying authentication",
+    "docs/rest.md": "## Authentication",
+    "docs/client.md": "## Tokens",
+}
+# Put before a block that runs in a page: the browser test runs it, not Node.js.
+IN_THE_BROWSER = "<!-- run in Chromium by tests/e2e/test_client_browser.py -->"
+
+
+# The languages of printed answers; a block in any other language is not an answer.
+ANSWER_LANGUAGES = {"json", "http", "text"}
 
 
 @dataclass(frozen=True)
@@ -27,24 +37,51 @@ class Example:
     language: str | None  # of the answer printed under it; None for a set-up step
     answer: str
     section: str  # the `## ` heading it is under
+    runner: str = "sh"  # "sh": run by bash; "node": an ES module run by Node.js
+
+
+def runner_of(language: str, body: str) -> str | None:
+    """How a fenced block runs: a `sh` block that calls curl by bash, a `js` block that calls
+    fetch or the client by Node.js; any other block is not an example."""
+    if language == "sh" and "curl " in body:
+        return "sh"
+    if language == "js" and ("fetch(" in body or "@eventlog/client" in body):
+        return "node"
+    return None
 
 
 def examples(document: str) -> list[Example]:
-    """Each `sh` block that runs curl, with the fenced block printed directly under it."""
+    """Each runnable block (curl in `sh`, fetch or the client in `js`), with the answer block
+    printed directly under it."""
     text = (ROOT / document).read_text()
     blocks = [(m.group(1), m.group(2), m.start(), m.end()) for m in FENCE.finditer(text)]
     found = []
     for index, (lang, body, start, end) in enumerate(blocks):
-        if lang != "sh" or "curl " not in body:
+        runner = runner_of(lang, body)
+        if runner is None or text[:start].rstrip().endswith(IN_THE_BROWSER):
             continue
         headings = re.findall(r"^## .*$", text[:start], re.MULTILINE)
         heading = headings[-1] if headings else ""
         following = blocks[index + 1] if index + 1 < len(blocks) else None
-        if following and following[0] != "sh" and text[end : following[2]].strip() == "":
-            found.append(Example(body.strip(), following[0], following[1], heading))
+        if (
+            following
+            and following[0] in ANSWER_LANGUAGES
+            and text[end : following[2]].strip() == ""
+        ):
+            found.append(Example(body.strip(), following[0], following[1], heading, runner))
         else:
-            found.append(Example(body.strip(), None, "", heading))
+            found.append(Example(body.strip(), None, "", heading, runner))
     return found
+
+
+def browser_blocks(document: str) -> list[tuple[str, str]]:
+    """The blocks marked to run in a page, as (language, text), in document order."""
+    text = (ROOT / document).read_text()
+    return [
+        (match.group(1), match.group(2))
+        for match in FENCE.finditer(text)
+        if text[: match.start()].rstrip().endswith(IN_THE_BROWSER)
+    ]
 
 
 def needs_tokens(document: str, example: Example) -> bool:

@@ -1,7 +1,7 @@
-"""Every command in README.md, docs/rest.md and docs/graphql.md, run as printed against a fresh
-server; its output must equal the block printed under it (ignoring generated times and request
-ids). The authentication sections run against `make run AUTH=dev`, with the exports its banner
-prints."""
+"""Every command in README.md, docs/rest.md, docs/graphql.md and docs/client.md (curl by bash, the
+JavaScript examples by Node.js), run as printed against a fresh server; its output must equal the
+block printed under it (ignoring generated times and request ids). The authentication sections
+run against `make run AUTH=dev`, with the exports its banner prints."""
 
 import os
 import re
@@ -22,6 +22,8 @@ from tests.docs import (
 )
 from tests.e2e.conftest import RunningServer
 
+CLIENT = ROOT / "clients" / "typescript"
+
 
 def assert_answers_as_printed(example: Example, output: str) -> None:
     if example.language == "json":
@@ -35,22 +37,34 @@ def assert_answers_as_printed(example: Example, output: str) -> None:
         assert output.strip() == example.answer.strip(), example.command
 
 
+def command_line(example: Example, server: RunningServer) -> list[str]:
+    """bash for curl; Node.js for JavaScript, as an ES module run in clients/typescript, where
+    `@eventlog/client` names the built client (its package.json's name)."""
+    code = example.command.replace(DOCUMENTED_URL, server.url)
+    if example.runner == "node":
+        assert (CLIENT / "dist" / "index.js").is_file(), "build the client first: make client"
+        return ["node", "--input-type=module", "--eval", code]
+    return ["bash", "-o", "pipefail", "-c", code]
+
+
 def run_as_printed(examples_to_run: list[Example], server: RunningServer, **env: str) -> None:
     assert any(example.language for example in examples_to_run), "no examples"
     for example in examples_to_run:
         result = subprocess.run(
-            ["bash", "-o", "pipefail", "-c", example.command.replace(DOCUMENTED_URL, server.url)],
+            command_line(example, server),
             capture_output=True,
             text=True,
             timeout=30,
-            check=True,
+            check=False,
             env=os.environ | env,
+            cwd=CLIENT if example.runner == "node" else None,
         )
+        assert result.returncode == 0, f"{example.command}\n{result.stderr}"
         if example.language is not None:
             assert_answers_as_printed(example, result.stdout)
 
 
-DOCUMENTS = ["README.md", "docs/rest.md", "docs/graphql.md"]
+DOCUMENTS = ["README.md", "docs/rest.md", "docs/graphql.md", "docs/client.md"]
 
 
 @pytest.mark.parametrize("document", DOCUMENTS)
@@ -67,7 +81,7 @@ def exports(banner: list[str]) -> dict[str, str]:
     return dict(line.split("=", 1) for line in pasted)
 
 
-@pytest.mark.parametrize("document", ["README.md", "docs/rest.md"])
+@pytest.mark.parametrize("document", ["README.md", "docs/rest.md", "docs/client.md"])
 def test_documented_authentication_answers_what_the_docs_print(
     dev_auth_server: RunningServer, document: str
 ) -> None:
