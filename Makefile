@@ -34,7 +34,8 @@ APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose openssl wrk
 # converts the speech; Chromium takes the pictures; curl and jq run demo.sh.
 VIDEO_APT_PACKAGES := curl jq chromium ffmpeg flite sox
 
-.PHONY: run reconcile test test-312 test-remote demo demo-cast demo-video lint lint-python \
+.PHONY: run reconcile test test-312 test-remote demo demo-cast demo-video lint lint-python client \
+	client-deps client-generate \
 	lint-deploy bench bench-load bench-setup bench-batch bench-cold bench-http bench-deep \
 	bench-profile bench-deps format schema release screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
 	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction \
@@ -50,9 +51,9 @@ run:
 	$(if $(AUTH),EVENTLOG_AUTH=$(AUTH)) $(BIN)/python -m gateway --port $(PORT)
 
 test:
-	@$(PARALLEL) venv assets-dev sam-venv system-deps odbc-driver-sample \
+	@$(PARALLEL) venv assets-dev sam-venv system-deps odbc-driver-sample client-deps \
 	  APT_PACKAGES="$(APT_PACKAGES) $(VIDEO_APT_PACKAGES)"
-	@$(PARALLEL) lint lambda-build
+	@$(PARALLEL) lint lambda-build client
 	$(BIN)/pytest
 	@$(MAKE) --no-print-directory test-312
 
@@ -146,6 +147,29 @@ bench-profile: venv
 bench-load: venv
 	$(BIN)/python bench/load.py
 
+# The TypeScript client (clients/typescript, docs/client.md), with npm packages of its own from its
+# own lock: its generated types checked against docs/openapi.json and docs/schema.graphql (made
+# again in a temporary folder), its formatting and types, its unit tests, then the build that
+# the browser and docs tests load.
+CLIENT := clients/typescript
+
+client: client-deps
+	cd $(CLIENT) && node codegen/generate.mjs --check
+	cd $(CLIENT) && node_modules/.bin/prettier --check --log-level warn .
+	cd $(CLIENT) && node_modules/.bin/tsc -p tsconfig.json && node_modules/.bin/tsc -p test/tsconfig.json
+	cd $(CLIENT) && node_modules/.bin/vitest run --reporter=dot
+	cd $(CLIENT) && rm -rf dist && node_modules/.bin/tsc -p tsconfig.build.json
+
+client-deps: $(CLIENT)/node_modules/.installed
+
+$(CLIENT)/node_modules/.installed: $(CLIENT)/package-lock.json
+	cd $(CLIENT) && $(NPM_CI) && touch node_modules/.installed
+
+# After `make schema` (or a change to clients/typescript/src/graphql/*.graphql): the client's
+# types and documents generated again, to commit with the contract.
+client-generate: client-deps
+	cd $(CLIENT) && node codegen/generate.mjs
+
 # Re-export docs/schema.graphql, docs/openapi.json and db/schema.sql (the migrations as T-SQL,
 # for DBAs, and the page query they serve) after changing the API, a query or a migration;
 # tests fail until you do.
@@ -227,6 +251,8 @@ relock: $(UV)
 lock-derived: venv
 	$(BIN)/python scripts/pin_assets.py
 	npm $(NPM_LOCK) --package-lock-only --ignore-scripts --no-audit --no-fund --loglevel=error
+	cd $(CLIENT) && npm $(NPM_LOCK) --package-lock-only --ignore-scripts --no-audit --no-fund \
+	  --loglevel=error
 	$(UV) export --frozen --quiet --no-emit-project --no-dev --extra mssql --prune uvicorn \
 	  -o requirements-lambda.txt
 	$(UV) export --frozen --quiet --no-emit-project --no-dev --extra mssql -o requirements-docker.txt
@@ -251,7 +277,7 @@ system-deps:
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(VENV312) .uv node_modules .aws-sam .cache .mypy_cache \
-	  .pytest_cache .ruff_cache
+	  .pytest_cache .ruff_cache $(CLIENT)/node_modules $(CLIENT)/dist
 
 # Seconds from a fresh clone to `make run`'s first answer and `make test`'s first test, with
 # empty (cold) and filled (warm) package caches of its own: the README's figures.

@@ -128,8 +128,10 @@ def test_the_makefile_installs_the_uv_that_requirements_uv_pins_with_hashes() ->
 
 def test_scheduled_updates_leave_the_exports_to_make_relock() -> None:
     config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
-    updates = {update["package-ecosystem"]: update for update in config["updates"]}
-    assert set(updates) == {"uv", "npm"}
-    excluded = updates["uv"]["exclude-paths"]
+    updates = {
+        (update["package-ecosystem"], update["directory"]): update for update in config["updates"]
+    }
+    assert set(updates) == {("uv", "/"), ("npm", "/"), ("npm", "/clients/typescript")}
+    excluded = updates["uv", "/"]["exclude-paths"]
     assert all(any(fnmatch(name, pattern) for pattern in excluded) for name in EXPORTS)
-    assert updates["npm"]["versioning-strategy"] == "lockfile-only"
+    assert updates["npm", "/"]["versioning-strategy"] == "lockfile-only"

@@ -2,7 +2,7 @@
 // (openapi-typescript) and graphql.ts from docs/schema.graphql and src/graphql/*.graphql
 // (GraphQL Code Generator: operation types and typed documents as strings). With --check it
 // writes into a temporary folder instead and fails when the committed files differ from it.
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -78,4 +78,5 @@ if (check) {
     }
     process.exit(1);
   }
+  rmSync(target, { recursive: true });
 }
