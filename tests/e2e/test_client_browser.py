@@ -188,12 +188,12 @@ def open_api(origin: Origin) -> Iterator[tuple[RunningServer, AccessLog]]:
 
 @pytest.fixture(scope="module")
 def api(origin: Origin) -> Iterator[tuple[RunningServer, AccessLog]]:
-    """`make run AUTH=dev` with CORS for the origin, a 3 s deadline per request (of which the
+    """`make run AUTH=dev` with CORS for the origin, a 5 s deadline per request (of which the
     row write keeps the last second) and Retry-After 1 s: an outage costs seconds, not minutes."""
     for server in serve(
         EVENTLOG_AUTH="dev",
         EVENTLOG_CORS_ALLOW_ORIGINS=origin.url,
-        EVENTLOG_REQUEST_TIMEOUT_SECONDS="3",
+        EVENTLOG_REQUEST_TIMEOUT_SECONDS="5",
         EVENTLOG_RETRY_AFTER_SECONDS="1",
     ):
         assert server.banner[3].endswith("(dynalite)"), server.banner
@@ -272,7 +272,8 @@ def test_a_page_closed_mid_queue_sends_what_fits_and_the_next_page_sends_the_res
     page = open_page(context, origin)
     # Nothing is sent before the page closes: a batch is 500 events, the interval 10 minutes.
     page.evaluate(START, [server.url, their_token, {"batchSize": 500, "flushIntervalMs": 600_000}])
-    tracked = [event for _, event in page.evaluate(TRACK, [[user], 0, 400, "x" * 200])]
+    # Events of about 2 KB: 400 of them are some 870 KB, of which one keepalive batch carries 30.
+    tracked = [event for _, event in page.evaluate(TRACK, [[user], 0, 400, "x" * 2000])]
     since = log.mark()
     page.close()
 
@@ -325,8 +326,9 @@ def test_the_pages_of_docs_client_md_record_a_view_and_a_click(
     origin.pages["/pricing"] = (html, plain.encode())
     origin.pages["/checkout"] = (html, loader.encode())
     origin.pages["/app.js"] = ("text/javascript", bundled(main, build, tmp_path))
-    context = browser.new_context()
     for path in ("/pricing", "/checkout"):
+        # A context each: the second page would also send what the first kept (replays).
+        context = browser.new_context()
         page = context.new_page()
         # The page's timers stand still: its events can only leave when it is closed.
         page.clock.install()
@@ -341,4 +343,4 @@ def test_the_pages_of_docs_client_md_record_a_view_and_a_click(
             ("click", {"button": "buy"}),
             ("page_view", {"page": path}),
         ]
-    context.close()
+        context.close()
