@@ -105,8 +105,16 @@ export class PendingEvents {
   }
 
   /** Every event kept for this API by any client, removed from the storage, each once, in the
-   * order they were tracked within each client. */
+   * order they were tracked within each client; none from a storage that refuses to be read. */
   takeAll(): QueuedEvent[] {
+    try {
+      return this.#takeAll();
+    } catch {
+      return [];
+    }
+  }
+
+  #takeAll(): QueuedEvent[] {
     const keys: string[] = [];
     for (let index = 0; index < this.#storage.length; index += 1) {
       const key = this.#storage.key(index);
