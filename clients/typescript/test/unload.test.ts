@@ -200,6 +200,23 @@ describe("when the page is hidden", () => {
     expect([...storage.items.keys()]).toEqual(["eventlog-client:https://other.example.test:x"]);
     expect(api.sent).toEqual([]);
   });
+
+  it("keeps nothing, and still sends, where the storage refuses to be read", async () => {
+    const refusing = new MemoryStorage();
+    refusing.items.set(`eventlog-client:${BASE_URL}:other`, "{}");
+    refusing.key = () => {
+      throw new DOMException("denied", "SecurityError");
+    };
+    const api = fakeApi();
+    const events = createClient({
+      baseUrl: BASE_URL,
+      userId: "user-42",
+      fetch: api.fetch,
+      storage: refusing,
+    });
+    events.track("view");
+    expect((await events.flush()).map((fate) => fate.outcome)).toEqual(["created"]);
+  });
 });
 
 describe("without a page (Node.js)", () => {
