@@ -30,6 +30,7 @@ export type EventsPageQueryVariables = Exact<{
   userId: string;
   first?: number | null | undefined;
   after?: string | null | undefined;
+  eventTypes?: Array<string> | string | null | undefined;
   from?: string | null | undefined;
   to?: string | null | undefined;
 }>;
@@ -81,8 +82,15 @@ export const EventFieldsFragmentDoc = new TypedDocumentString(`
 }
     `, {"fragmentName":"EventFields"}) as unknown as TypedDocumentString<EventFieldsFragment, unknown>;
 export const EventsPageDocument = new TypedDocumentString(`
-    query EventsPage($userId: String!, $first: Int, $after: String, $from: DateTime, $to: DateTime) {
-  events(userId: $userId, first: $first, after: $after, from: $from, to: $to) {
+    query EventsPage($userId: String!, $first: Int, $after: String, $eventTypes: [String!], $from: DateTime, $to: DateTime) {
+  events(
+    userId: $userId
+    first: $first
+    after: $after
+    eventTypes: $eventTypes
+    from: $from
+    to: $to
+  ) {
     nodes {
       ...EventFields
     }
