@@ -25,6 +25,10 @@ SYNC := $(UV) sync --locked
 # compile moto, FastAPI and SQLAlchemy again (a 7 s start instead of 2 s).
 export PYTHONDONTWRITEBYTECODE :=
 NPM_CI := npm ci --prefer-offline --no-audit --no-fund --ignore-scripts --loglevel=error
+# The project's patches of npm packages (patches/: dynalite's keeps keys such as `__proto__`),
+# applied after every `npm ci`, which runs no install scripts. A patch that no longer applies,
+# or was made for another version of its package, stops the install.
+PATCH_PACKAGE := node_modules/.bin/patch-package --error-on-fail --error-on-warn
 # unixODBC + FreeTDS: the real pyodbc driver for SQL Server failure tests; curl and jq run the
 # docs' examples and the demo; Chromium is the browser of the GraphiQL and Swagger UI tests;
 # docker-compose (1.29) validates docker-compose.yml offline (no engine needed); openssl makes
@@ -218,21 +222,22 @@ $(UV): requirements-uv.txt
 	touch $@
 
 # GraphiQL, Swagger UI and ReDoc files (package.json's dependencies, at the versions the pages
-# name) and dynalite (its optionalDependencies) into node_modules/, from package-lock.json.
-# Without npm the pages fall back to their CDN, and make run to moto for DynamoDB.
+# name) and dynalite with the project's patch (its optionalDependencies, with patch-package)
+# into node_modules/, from package-lock.json and patches/. Without npm the pages fall back to
+# their CDN, and make run to moto for DynamoDB.
 assets: node_modules/.served
 
 assets-dev: node_modules/.all
 
-node_modules/.served: package-lock.json
+node_modules/.served: package-lock.json $(wildcard patches/*.patch)
 	@if ! command -v npm >/dev/null; then \
 	  echo "npm not found: GraphiQL and /docs will load their files from a CDN"; exit 0; fi; \
-	$(NPM_CI) --omit=dev && touch $@
+	$(NPM_CI) --omit=dev && $(PATCH_PACKAGE) && touch $@
 
-node_modules/.all: package-lock.json
+node_modules/.all: package-lock.json $(wildcard patches/*.patch)
 	@if ! command -v npm >/dev/null; then \
 	  echo "npm not found: GraphiQL and /docs will load their files from a CDN"; exit 0; fi; \
-	$(NPM_CI) && touch $@ node_modules/.served
+	$(NPM_CI) && $(PATCH_PACKAGE) && touch $@ node_modules/.served
 
 # Every Python and npm dependency to the newest release pyproject.toml and package.json allow, in
 # one command; review the diff of uv.lock and package-lock.json (README: "Dependencies").
@@ -260,7 +265,8 @@ lock-derived: venv
 	  --custom-compile-command "make lock" -o requirements-uv.txt
 
 # dynalite, an independent DynamoDB implementation: make run's embedded emulator, and the tests'
-# beside moto. An optionalDependency in package.json, installed with the browser files.
+# beside moto. An optionalDependency in package.json, installed with the browser files and
+# patched (patches/README.md).
 dynalite: assets
 
 system-deps:

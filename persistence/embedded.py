@@ -14,6 +14,10 @@ an item first stores the bare key, then the attributes), so concurrent condition
 item could see half of another. The server here answers one request at a time, which restores
 the atomicity the write protocol relies on.
 
+dynalite runs as the project's patch changes it (`patches/`, applied by `make assets` after
+`npm ci`): as published, it builds attribute maps from plain JavaScript objects and loses the key
+`__proto__`. An install without the patch does not start (`UnpatchedDynalite`).
+
 moto also projects an item (ProjectionExpression) by converting the whole item through boto3's
 TypeDeserializer, whose decimal context refuses numbers DynamoDB stores (1.2345...E-130 with 38
 digits): a version read of such an event's item would answer 500. Projections of top-level
@@ -37,6 +41,7 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
+from unidiff.patch import PatchSet
 from werkzeug.serving import BaseWSGIServer, make_server
 
 if TYPE_CHECKING:
@@ -74,7 +79,36 @@ Item.project = _project_top_level  # type: ignore[method-assign,assignment]
 
 
 ROOT = Path(__file__).resolve().parents[1]
-DYNALITE_CLI = ROOT / "node_modules" / "dynalite" / "cli.js"
+DYNALITE_PACKAGE = ROOT / "node_modules" / "dynalite"
+DYNALITE_CLI = DYNALITE_PACKAGE / "cli.js"
+# The project's changes to npm packages, in patch-package's format (patches/README.md).
+PATCHES = ROOT / "patches"
+
+
+class UnpatchedDynalite(SystemExit):
+    """dynalite is installed without a change of the project's patch (`npm ci` ran alone): a
+    refusal to start, said in one line (`make run` prints it and exits)."""
+
+
+def unpatched_files(package: Path = DYNALITE_PACKAGE, patches: Path = PATCHES) -> list[str]:
+    """The files of the dynalite installed at `package` that lack a hunk of the project's
+    patches of dynalite in `patches` (none when every hunk is applied).
+
+    patch-package applies a hunk only where its header says, so an applied hunk's new side (its
+    context and added lines) is in the file exactly at the hunk's target lines.
+    """
+    missing: set[str] = set()
+    for patch in sorted(patches.glob("dynalite+*.patch")):
+        for changed in PatchSet(patch.read_text()):
+            relative = changed.path.removeprefix("node_modules/dynalite/")
+            file = package / relative
+            lines = file.read_text().splitlines(keepends=True) if file.is_file() else []
+            for hunk in changed:
+                start = hunk.target_start - 1
+                applied = lines[start : start + hunk.target_length]
+                if applied != [line.value for line in hunk.target_lines()]:
+                    missing.add(relative)
+    return sorted(missing)
 
 
 # dynalite's CLI, run so that it exits when its standard input ends: this process holds the
@@ -87,9 +121,11 @@ _TIED_TO_PARENT = (
 
 class Dynalite:
     """dynalite, in memory, in its own process on a free loopback port, for as long as this
-    process lives (`make run`, the tests, the benchmarks)."""
+    process lives (`make run`, the tests, the benchmarks); the one installed at `package`, which
+    must carry the project's patch."""
 
-    def __init__(self) -> None:
+    def __init__(self, package: Path = DYNALITE_PACKAGE) -> None:
+        self._package = package
         self._process: subprocess.Popen[str] | None = None
 
     @staticmethod
@@ -97,13 +133,20 @@ class Dynalite:
         return DYNALITE_CLI.exists() and shutil.which("node") is not None
 
     def start(self) -> str:
+        missing = unpatched_files(self._package)
+        if missing:
+            raise UnpatchedDynalite(
+                f"{self._package} lacks the project's patch (patches/, in {', '.join(missing)}),"
+                " so it would lose keys such as __proto__: `npm ci` does not apply it;"
+                " `make assets` does (make run and make test run it)"
+            )
         # dynalite reads `--port 0` as its default (4567): pick a free port for it.
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         self._process = subprocess.Popen(
             [
-                *("node", "-e", _TIED_TO_PARENT, str(DYNALITE_CLI)),
+                *("node", "-e", _TIED_TO_PARENT, str(self._package / "cli.js")),
                 *("--host", "127.0.0.1", "--port", str(port), "--createTableMs", "0"),
             ],
             stdin=subprocess.PIPE,

@@ -117,6 +117,181 @@ def details_documents() -> st.SearchStrategy[dict[str, Any]]:
     return st.one_of(small, small, small, padded, long_key)
 
 
+# Key names that a JavaScript object or a Python object gives a meaning of its own, and keys
+# that look empty: stored and answered as any other key. Each group is one way a key can be
+# taken for something other than data.
+SPECIAL_KEYS = (
+    # Object.prototype's members: `obj[key] = value` on a plain JavaScript object sets the
+    # prototype (`__proto__`), or `obj[key]` reads an inherited member instead of nothing.
+    "__proto__",
+    "constructor",
+    "prototype",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toString",
+    "toLocaleString",
+    "valueOf",
+    "__defineGetter__",
+    "__defineSetter__",
+    "__lookupGetter__",
+    "__lookupSetter__",
+    # Other names JavaScript code reads as protocol: thenables, JSON.stringify, arrays.
+    "then",
+    "toJSON",
+    "length",
+    "caller",
+    "arguments",
+    "undefined",
+    "null",
+    "NaN",
+    "Infinity",
+    "0",
+    "-0",
+    "01",
+    "4294967295",
+    # Python's object model and dict's methods.
+    "__class__",
+    "__dict__",
+    "__init__",
+    "__slots__",
+    "__module__",
+    "__getattr__",
+    "__getattribute__",
+    "__setattr__",
+    "__hash__",
+    "__eq__",
+    "__len__",
+    "__doc__",
+    "__weakref__",
+    "__builtins__",
+    "__globals__",
+    "__reduce__",
+    "__subclasses__",
+    "keys",
+    "items",
+    "values",
+    "get",
+    "update",
+    "copy",
+    "pop",
+    "setdefault",
+    # GraphQL's introspection names.
+    "__typename",
+    "__schema",
+    "__type",
+    # DynamoDB's type tags, and the syntax of its expressions.
+    "S",
+    "N",
+    "B",
+    "M",
+    "L",
+    "SS",
+    "NS",
+    "BS",
+    "NULL",
+    "BOOL",
+    "#name",
+    ":value",
+    "a.b",
+    "x[0]",
+    "$",
+    # Keys that look empty: white space, invisible and zero-width characters, a lone combining
+    # mark, bidirectional controls, fillers, tags.
+    " ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\x00",
+    "\u00a0",  # no-break space
+    "\u00ad",  # soft hyphen
+    "\u034f",  # combining grapheme joiner
+    "\u0301",  # combining acute accent, alone
+    "\u115f",  # Hangul choseong filler
+    "\u180e",  # Mongolian vowel separator
+    "\u2002",  # en space
+    "\u200b",  # zero-width space
+    "\u200c",  # zero-width non-joiner
+    "\u200d",  # zero-width joiner
+    "\u200e",  # left-to-right mark
+    "\u200f",  # right-to-left mark
+    "\u2028",  # line separator
+    "\u2029",  # paragraph separator
+    "\u202e",  # right-to-left override
+    "\u202f",  # narrow no-break space
+    "\u2060",  # word joiner
+    "\u2063",  # invisible separator
+    "\u3000",  # ideographic space
+    "\u3164",  # Hangul filler
+    "\u2800",  # Braille blank
+    "\ufe0f",  # variation selector 16
+    "\ufeff",  # byte order mark
+    "\U000e0020",  # tag space
+    "\U0001d173",  # musical symbol begin beam
+    # Distinct keys that Unicode normalisation or case folding would merge: both of a pair in
+    # one object must stay two keys.
+    "\u00e9",  # é, precomposed
+    "e\u0301",  # é, decomposed
+    "\u212b",  # angstrom sign
+    "\u00c5",  # Å
+    "\u212a",  # Kelvin sign
+    "K",
+    "\ufb01",  # fi ligature
+    "fi",
+    "\u00df",  # sharp s
+    "ss",
+)
+
+
+def special_keys() -> st.SearchStrategy[str]:
+    """One special key, or a few joined (`__proto__` behind a zero-width space)."""
+    one = st.sampled_from(SPECIAL_KEYS)
+    return st.one_of(one, st.lists(one, min_size=2, max_size=3).map("".join))
+
+
+def special_key_documents() -> st.SearchStrategy[dict[str, Any]]:
+    """Valid details whose keys are special at every depth: the top level, objects inside
+    objects, objects inside lists, down to the deepest level stored; empty objects and lists
+    under them, and objects holding many special keys at once."""
+    values = st.one_of(
+        st.sampled_from(["", "x", *SPECIAL_KEYS[:3]]),
+        st.sampled_from([0, 5, -1, Decimal("1.5")]),
+        st.booleans(),
+        st.none(),
+        st.just({}),
+        st.just([]),
+    )
+    trees = st.recursive(
+        values,
+        lambda children: st.one_of(
+            st.lists(children, max_size=3),
+            st.dictionaries(special_keys(), children, min_size=1, max_size=6),
+        ),
+        max_leaves=12,
+    )
+    deepest = st.builds(
+        _special_chain,
+        st.lists(st.tuples(special_keys(), st.booleans()), min_size=MAX_DEPTH, max_size=MAX_DEPTH),
+        values,
+    )
+    crowded = st.lists(st.sampled_from(SPECIAL_KEYS), min_size=20, unique=True).map(
+        lambda keys: {key: {key: [{key: index}]} for index, key in enumerate(keys)}
+    )
+    top = st.dictionaries(special_keys(), st.one_of(trees, deepest), min_size=1, max_size=6)
+    return st.one_of(top, top, crowded).filter(lambda details: not expected_codes(details))
+
+
+def _special_chain(levels: list[tuple[str, bool]], leaf: Any) -> Any:
+    """`leaf` under one special key per level, each level an object or a list holding one,
+    nesting exactly as deep as details may when it is a value of the details object."""
+    value, depth = leaf, 1 + isinstance(leaf, dict | list)
+    for key, in_list in levels:
+        if depth + 1 + in_list > MAX_DEPTH:
+            break
+        value, depth = ([{key: value}], depth + 2) if in_list else ({key: value}, depth + 1)
+    return value
+
+
 def request_body(body: Any) -> bytes:
     """The JSON text a client sends: every number as spelled, text \\u-escaped (surrogates)."""
     return simplejson.dumps(body, use_decimal=True, ensure_ascii=True).encode()

@@ -39,6 +39,40 @@ def record_graphql(client: Any, body: Any) -> Answer:
 
 RECORDERS = {"rest": record_rest, "graphql": record_graphql}
 
+_RECORD_EVENTS = """mutation($inputs: [RecordEventInput!]!) {
+  recordEvents(inputs: $inputs) {
+    outcome code errors { field message code }
+    event { eventId userId eventType timestamp receivedAt details }
+  }
+}"""
+
+
+def record_rest_batch(client: Any, body: Any) -> Answer:
+    """`body` alone in `POST /events/batch`, answered as `POST /events` would answer it."""
+    response = client.post("/events/batch", content=request_body({"events": [body]}), headers=JSON)
+    assert response.status_code == 200, response.text
+    (result,) = parse_json(response.content)["results"]
+    if "problem" in result:
+        return Answer(result["problem"]["status"], result["problem"])
+    return Answer(201 if result["outcome"] == "created" else 200, result["event"])
+
+
+def record_graphql_batch(client: Any, body: Any) -> Answer:
+    """`body` alone in `recordEvents`, answered as `recordEvent` would answer it."""
+    (result,) = graphql_data(client, _RECORD_EVENTS, inputs=[body])["recordEvents"]
+    if result["code"]:
+        return Answer(_STATUS_OF_CODE.get(result["code"], 500), {"errors": result["errors"]})
+    return Answer(201 if result["outcome"] == "CREATED" else 200, result["event"])
+
+
+# Every way to record an event: one at a time and in a batch, through each door.
+WRITERS = {
+    "POST /events": record_rest,
+    "POST /events/batch": record_rest_batch,
+    "recordEvent": record_graphql,
+    "recordEvents": record_graphql_batch,
+}
+
 _EVENTS = """query($u: String!) {
   withDetails: events(userId: $u) { nodes { eventId details } }
   without: events(userId: $u) { nodes { eventId eventType timestamp receivedAt } }

@@ -12,7 +12,7 @@ from moto.dynamodb.models.table import Table
 
 from gateway.settings import Settings
 from gateway.stores import dynamodb_client
-from persistence.details import DynamoDetailStore
+from persistence.details import DynamoDetailStore, ensure_details_table
 from persistence.protocols import DetailsClaimedByOther
 from schema.errors import StoreUnavailable
 from schema.jsonvalue import normal_number, parse_json
@@ -61,6 +61,26 @@ def test_every_number_the_rules_allow_reads_back_equal_and_spelled_the_same_on_b
     item = client.get_item(TableName=details_table, Key={"eventId": {"S": event_id}})["Item"]
     sent = [number["N"] for number in item["details"]["M"]["list"]["L"]]
     assert all(Decimal(text) == number for text, number in zip(sent, storable, strict=True))
+
+
+@pytest.mark.parametrize("table", ["__proto__", "constructor", "hasOwnProperty", "toString"])
+def test_a_details_table_named_like_an_object_member_serves_every_call(
+    client: Any, table: str
+) -> None:
+    """Table names key the requests and answers of BatchGetItem: a name JavaScript gives a
+    meaning of its own is a name like any other."""
+    ensure_details_table(client, table)
+    store, event_id = DynamoDetailStore(table, client), new_id()
+    store.claim(event_id, "u", {"__proto__": {"constructor": [Decimal(1)]}}, "h", "w1")
+    store.claim(event_id, "u", {"__proto__": {"constructor": [Decimal(1)]}}, "h", "w2")
+    store.release(event_id, "w2")
+    assert store.get_many([event_id]) == {event_id: {"__proto__": {"constructor": [Decimal(1)]}}}
+    (version,) = store.versions([event_id]).values()
+    assert (version.event_id, version.claim_token) == (event_id, "w2")
+    scanned = [found for page in store.scan(0, 1) for found in page]
+    assert version in scanned
+    assert store.delete_unchanged([version]) == 1
+    assert store.get_many([event_id]) == {}
 
 
 def test_an_identical_claim_joins_and_a_different_one_is_refused(
