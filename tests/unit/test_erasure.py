@@ -101,9 +101,7 @@ def test_a_users_erasure_finishes_the_rows_an_earlier_call_left_marked_first(
     user = "resumer"
     old = with_id(userId=user, timestamp="2026-11-24T08:00:00Z")
     world.resolver.record_event(old, caller=ANYONE)
-    world.details.down = True
     world.metadata.mark_erasing(user, [old["eventId"]], at=NOW)  # a call cut after its mark
-    world.details.down = False
     newer = [with_id(userId=user, timestamp="2026-11-24T09:00:00Z") for _ in range(2)]
     for body in newer:
         world.resolver.record_event(body, caller=ANYONE)
