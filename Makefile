@@ -113,7 +113,8 @@ lint-deploy: sam-venv system-deps
 sam-venv: $(UV)
 	UV_PROJECT_ENVIRONMENT=$(SAM_VENV) $(SYNC) --only-group deploy --python $(PYTHON)
 
-# The reconcile job against the stores EVENTLOG_* names (a dry run; ARGS=--apply deletes).
+# The reconcile job against the stores EVENTLOG_* names: finishes abandoned erasures, reports
+# orphans (ARGS=--apply deletes them).
 reconcile: venv
 	$(BIN)/python -m gateway reconcile $(ARGS)
 

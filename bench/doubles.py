@@ -1,6 +1,7 @@
 """In-memory stores behind the same protocols, for benchmarks of the API's own cost: with them,
 what a request costs is our code (routing, validation, the write protocol, JSON), not a store's
-round trips. Thread-safe, as the API calls stores from many worker threads; no failure modes."""
+round trips. Thread-safe, as the API calls stores from many worker threads; no failure modes.
+No erasure: it is not among the benchmarked requests."""
 
 import threading
 from collections.abc import Iterator, Sequence
@@ -29,7 +30,7 @@ class MemoryMetadataStore:
         rows = self._rows
         return {key: rows[key] for key in event_ids if key in rows}
 
-    def insert_many(self, records: Sequence[EventRecord]) -> None:
+    def insert_many(self, records: Sequence[EventRecord], *, replacing: Sequence[Any] = ()) -> None:
         with self._lock:
             if any(record.event_id in self._rows for record in records):
                 raise DuplicateEventId
@@ -49,19 +50,6 @@ class MemoryMetadataStore:
                 or (row.timestamp == after.timestamp and row.event_id > after.event_id)
             ]
         return rows[: request.limit]
-
-    def user_event_ids(self, user_id: str, limit: int) -> list[str]:
-        return [row.event_id for row in self.list_page(PageRequest(user_id=user_id, limit=limit))]
-
-    def delete(self, user_id: str, event_ids: Sequence[str]) -> int:
-        with self._lock:
-            doomed = [k for k in event_ids if k in self._rows and self._rows[k].user_id == user_id]
-            for key in doomed:
-                del self._rows[key]
-            return len(doomed)
-
-    def existing(self, event_ids: Sequence[str]) -> set[str]:
-        return {key for key in event_ids if key in self._rows}
 
     def event_ids_after(self, after: str | None, limit: int) -> list[str]:
         return sorted(key for key in list(self._rows) if after is None or key > after)[:limit]
@@ -125,19 +113,6 @@ class MemoryDetailStore:
             for key in event_ids
             if key in items
         }
-
-    def delete_unchanged(
-        self, versions: Sequence[ItemVersion], *, before_ms: int | None = None
-    ) -> int:
-        with self._lock:
-            doomed = [
-                version.event_id
-                for version in versions
-                if self._items.get(version.event_id, {}).get("token") == version.claim_token
-            ]
-            for key in doomed:
-                del self._items[key]
-            return len(doomed)
 
     def scan(self, segment: int, segments: int) -> Iterator[list[ItemVersion]]:
         keys = sorted(self._items)[segment::segments]

@@ -36,6 +36,7 @@ def build_resolver(settings: Settings, stores: Stores) -> EventResolver:
         stores.details,
         limits=settings.limits,
         cursor_secret=stores.cursor_secret,
+        grace_seconds=settings.reconcile_grace_seconds,
     )
 
 

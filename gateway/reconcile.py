@@ -1,6 +1,7 @@
 """The reconcile job's doors: `python -m gateway reconcile` (and `make reconcile`), and the
 scheduled Lambda function of template.yaml. Both run `resolvers.reconcile.Reconciler` on the
-stores the settings name; a dry run unless told to apply."""
+stores the settings name. Every run finishes abandoned erasures and purges old fences; orphans
+are only reported unless told to apply."""
 
 import argparse
 import json
@@ -53,8 +54,9 @@ def reconcile(
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m gateway reconcile",
-        description="Find details items with no event row (orphans) and rows with no details; "
-        "with --apply, delete the orphans older than the grace period.",
+        description="Finish erasures left unfinished longer than the grace period and delete "
+        "fences older than it; find details items with no event row (orphans) and rows with no "
+        "details; with --apply, delete the orphans older than the grace period.",
     )
     parser.add_argument("--apply", action="store_true", help="delete orphans (default: report)")
     parser.add_argument("--segments", type=int, help="parallel Scan segments (default 4)")
@@ -98,6 +100,8 @@ def _progress_bar(shown: bool) -> Iterator[Progress | None]:
 def _report(summary: Summary) -> str:
     ripe = summary.orphans - summary.orphans_in_grace
     lines = [
+        f"abandoned erasures finished (events): {summary.erasures_finished}",
+        f"fences of erased events purged: {summary.fences_purged}",
         f"details items scanned: {summary.items_scanned}",
         f"orphans (details with no event): {summary.orphans}",
         f"  younger than the grace period ({summary.grace_seconds} s), left alone: "
@@ -122,7 +126,8 @@ def _report(summary: Summary) -> str:
 
 
 def handler(_event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The scheduled function: applies only when EVENTLOG_RECONCILE_APPLY says so."""
+    """The scheduled function: finishes abandoned erasures and purges old fences every run;
+    deletes orphans only when EVENTLOG_RECONCILE_APPLY says so."""
     settings = get_settings()
     configure_logging(settings.log_level)
     seconds = context.get_remaining_time_in_millis() / 1000 - LAMBDA_MARGIN_SECONDS

@@ -89,12 +89,14 @@ class Settings(BaseSettings):
         ge=60,
         le=7 * 24 * 3600,
         description="The reconcile job deletes only orphaned details last claimed longer ago "
-        "than this: a write in flight is never touched.",
+        "than this, and finishes erasures left unfinished this long; erasures keep their fences "
+        "this long: a write in flight is never touched.",
     )
     reconcile_segments: int = Field(4, ge=1, le=64, description="Parallel Scan segments.")
     reconcile_apply: bool = Field(
         False,
-        description="The scheduled reconcile function deletes orphans (else it only reports).",
+        description="The scheduled reconcile function deletes orphans (else it only reports "
+        "them); it finishes abandoned erasures either way.",
     )
     retry_after_seconds: int = Field(2, ge=1, le=3600)
     request_timeout_seconds: float = Field(

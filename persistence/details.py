@@ -6,9 +6,10 @@ identical attempt is about to make visible. Reads are batched (100 keys a call) 
 `UnprocessedKeys` with backoff; a key is never dropped.
 
 Each claim also stamps the item with its writer (`claimToken`) and time (`lastClaimAt`, epoch
-ms): a deletion that read an item's version deletes it only if no claim came since (erasure: a
-client re-recording an event while it is erased keeps its details), and the reconcile job only
-items last claimed long enough ago that no write relying on them can still be in flight.
+ms): a deletion that read an item's version deletes it only if no claim came since (an erasure
+learns of a claim made while it runs, and deletes again only while its rows are still marked:
+`gateway.resolvers.erasure`), and the reconcile job only items last claimed long enough ago
+that no write relying on them can still be in flight.
 
 Single-item writes of a batch run several at a time (`persistence.parallel`): a conditional
 UpdateItem or DeleteItem has no batch form.
@@ -172,7 +173,7 @@ class DynamoDetailStore:
 
     def delete_unchanged(
         self, versions: Sequence[ItemVersion], *, before_ms: int | None = None
-    ) -> int:
+    ) -> list[str]:
         def delete(version: ItemVersion) -> bool:
             return self._delete_if_unchanged(version, before_ms)
 
@@ -182,7 +183,11 @@ class DynamoDetailStore:
                 raise outcome
         if any(isinstance(outcome, StoreUnavailable) for outcome in outcomes):
             raise StoreUnavailable("details")
-        return sum(outcome is True for outcome in outcomes)
+        return [
+            version.event_id
+            for version, outcome in zip(versions, outcomes, strict=True)
+            if outcome is False
+        ]
 
     def scan(self, segment: int, segments: int) -> Iterator[list[ItemVersion]]:
         """Scan pages hold up to 1 MB of items read (projected to their versions)."""
@@ -210,9 +215,14 @@ class DynamoDetailStore:
 
     def _delete_if_unchanged(self, version: ItemVersion, before_ms: int | None) -> bool:
         """Delete the item unless a claim came after `version` was read (or, with `before_ms`,
-        since then): True if deleted, False if kept."""
+        since then): True if deleted (an absent item: still absent), False if kept."""
         values: dict[str, Any] = {}
-        if version.claim_token is None:
+        if not version.exists:
+            # Nothing to delete, unless a claim made the item since: then it is kept, and the
+            # caller learns it changed (DynamoDB checks a condition on a missing item as on one
+            # without attributes, and deletes nothing).
+            condition = "attribute_not_exists(eventId)"
+        elif version.claim_token is None:
             condition = "attribute_exists(eventId) AND attribute_not_exists(claimToken)"
         else:
             condition = "claimToken = :token"

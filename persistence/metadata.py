@@ -7,14 +7,24 @@ visible. The same model compiles to NVARCHAR/DATETIMEOFFSET on SQL Server and ru
 Identifiers compare byte for byte everywhere: SQL Server's default collations ignore case, so
 its text keys carry a binary collation (SQLite's default, BINARY, already is one); otherwise
 `USER-42` would list `user-42`'s events.
+
+Erasure gives a row two more states, in the same columns (no schema change, no predicate added
+to any read): a row being erased belongs to its user's pseudonym (`erasing_owner`), a fence to
+`FENCE_OWNER`; neither keeps the event's type, time or content hash, and their `content_hash`
+holds the nonce of the erasure call that marked or fenced them. Both owners sort before every
+userId (`#` and `!` are below every character a userId may hold), so no user's listing ever
+reaches them, a user's rows being erased come first in that user's erasure query, and the
+reconcile job seeks each kind on the clustered index.
 """
 
+import hashlib
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime as SaDateTime
 from sqlalchemy import (
@@ -29,6 +39,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
@@ -37,10 +48,19 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel
 
 from persistence.deadline import DeadlineExceeded
-from persistence.protocols import DuplicateEventId, EventRecord, PageRequest
+from persistence.protocols import (
+    DuplicateEventId,
+    Erasing,
+    ErasureMark,
+    EventRecord,
+    Fence,
+    PageRequest,
+    StoredRow,
+)
 from schema.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 
@@ -109,8 +129,24 @@ USER_TYPE_TIMELINE_INDEX = Index(
 )
 
 
-# SQL Server takes at most 2,100 parameters a statement: lists of ids go 1,000 at a time.
+# SQL Server takes at most 2,100 parameters a statement: lists of ids go 1,000 at a time, and
+# fences (two parameters each) 500 at a time.
 MAX_IDS_PER_STATEMENT = 1000
+MAX_FENCES_PER_STATEMENT = 500
+# The owner of every fence, and the first character of every row being erased: neither is a
+# character a userId may hold (schema.limits.USER_ID_PATTERN), and both sort before all of them.
+FENCE_OWNER = "!"
+ERASING_PREFIX = "#"
+_AFTER_ERASING = chr(ord(ERASING_PREFIX) + 1)
+# Fences an erasure call purges in passing (the reconcile job purges the rest).
+PURGE_PER_ERASURE = 1000
+
+
+def erasing_owner(user_id: str) -> str:
+    """Whose a row being erased is: a pseudonym of its user (SHA-256, 65 characters: a userId
+    with a prefix could exceed the column's 128), by which that user's next erasure call finds
+    it."""
+    return ERASING_PREFIX + hashlib.sha256(user_id.encode()).hexdigest()
 
 
 class SqlMetadataStore:
@@ -120,23 +156,28 @@ class SqlMetadataStore:
     def get(self, event_id: str) -> EventRecord | None:
         with self._session() as session:
             row = session.get(EventRow, event_id)
-            return None if row is None else _record(row)
+            found = None if row is None else _stored(row)
+            return found if isinstance(found, EventRecord) else None
 
-    def get_many(self, event_ids: Sequence[str]) -> dict[str, EventRecord]:
-        found: dict[str, EventRecord] = {}
+    def get_many(self, event_ids: Sequence[str]) -> dict[str, StoredRow]:
+        found: dict[str, StoredRow] = {}
         with self._session() as session:
             for chunk in _chunks(event_ids):
                 rows = session.scalars(select(EventRow).where(EVENTS_TABLE.c.event_id.in_(chunk)))
-                found.update((row.event_id, _record(row)) for row in rows)
+                found.update((row.event_id, _stored(row)) for row in rows)
         return found
 
     def insert(self, record: EventRecord) -> None:
         self.insert_many([record])
 
-    def insert_many(self, records: Sequence[EventRecord]) -> None:
+    def insert_many(
+        self, records: Sequence[EventRecord], *, replacing: Sequence[Fence] = ()
+    ) -> None:
         """One INSERT of every row (an executemany: pyodbc's fast_executemany sends them as one
-        array) and one COMMIT."""
+        array) and one COMMIT; before it, one DELETE of the fences it replaces, if any."""
         with self._transaction("insert") as connection:
+            if replacing and _delete_fences(connection, replacing) != len(replacing):
+                raise DuplicateEventId
             try:
                 connection.execute(insert(EVENTS_TABLE), [_values(record) for record in records])
             except IntegrityError as exc:
@@ -146,39 +187,108 @@ class SqlMetadataStore:
         with self._session() as session:
             return [_record(found) for found in session.scalars(page_query(request))]
 
-    def user_event_ids(self, user_id: str, limit: int) -> list[str]:
+    def user_event_ids(
+        self, user_id: str, limit: int, *, among: Sequence[str] | None = None
+    ) -> list[str]:
         row = EVENTS_TABLE.c
-        query = (
-            select(row.event_id)
-            .where(row.user_id == user_id)
-            .order_by(row.occurred_at.desc(), row.event_id.asc())
-            .limit(limit)
-        )
+        # The pseudonym sorts first: the clustered index's order, with no sort.
+        query = select(row.event_id).where(row.user_id.in_([erasing_owner(user_id), user_id]))
+        if among is not None:
+            query = query.where(row.event_id.in_(among[:MAX_IDS_PER_STATEMENT]))
+        query = query.order_by(row.user_id, row.occurred_at.desc(), row.event_id).limit(limit)
         with self._session() as session:
             return list(session.scalars(query))
 
-    def delete(self, user_id: str, event_ids: Sequence[str]) -> int:
-        row = EVENTS_TABLE.c
-        deleted = 0
-        with self._transaction("delete") as connection:
-            for chunk in _chunks(event_ids):
-                statement = delete(EVENTS_TABLE).where(
-                    row.user_id == user_id, row.event_id.in_(chunk)
-                )
-                deleted += connection.execute(statement).rowcount
-        return deleted
+    def mark_erasing(self, user_id: str, event_ids: Sequence[str], *, at: datetime) -> ErasureMark:
+        owner = erasing_owner(user_id)
+        return self._mark([user_id, owner], owner, event_ids, at)
 
-    def existing(self, event_ids: Sequence[str]) -> set[str]:
+    def take_over(self, owner: str, event_ids: Sequence[str], *, at: datetime) -> ErasureMark:
+        return self._mark([owner], owner, event_ids, at)
+
+    def _mark(
+        self, owners: list[str], owner: str, event_ids: Sequence[str], at: datetime
+    ) -> ErasureMark:
+        """One UPDATE (per 1,000 ids) that says which rows it marked, and one COMMIT."""
+        row = EVENTS_TABLE.c
+        nonce = os.urandom(16).hex()
+        marked: list[str] = []
+        with self._transaction("mark") as connection:
+            for chunk in _chunks(event_ids):
+                statement = (
+                    update(EVENTS_TABLE)
+                    .where(row.user_id.in_(owners), row.event_id.in_(chunk))
+                    .values(
+                        user_id=owner,
+                        event_type="",
+                        content_hash=nonce,
+                        occurred_at=at,
+                        received_at=at,
+                    )
+                    .returning(row.event_id)
+                )
+                marked += connection.execute(statement).scalars()
+        return ErasureMark(owner, nonce, tuple(marked))
+
+    def still_marked(self, mark: ErasureMark, event_ids: Sequence[str]) -> set[str]:
+        row = EVENTS_TABLE.c
         found: set[str] = set()
         with self._session() as session:
             for chunk in _chunks(event_ids):
-                column = EVENTS_TABLE.c.event_id
-                found.update(session.scalars(select(column).where(column.in_(chunk))))
+                query = select(row.event_id).where(
+                    row.user_id == mark.owner,
+                    row.content_hash == mark.nonce,
+                    row.event_id.in_(chunk),
+                )
+                found.update(session.scalars(query))
         return found
+
+    def fence(
+        self,
+        mark: ErasureMark,
+        event_ids: Sequence[str],
+        *,
+        at: datetime,
+        purge_before: datetime,
+    ) -> int:
+        row = EVENTS_TABLE.c
+        fenced = 0
+        with self._transaction("fence") as connection:
+            for chunk in _chunks(event_ids):
+                statement = (
+                    update(EVENTS_TABLE)
+                    .where(
+                        row.user_id == mark.owner,
+                        row.content_hash == mark.nonce,
+                        row.event_id.in_(chunk),
+                    )
+                    .values(user_id=FENCE_OWNER, occurred_at=at, received_at=at)
+                )
+                fenced += connection.execute(statement).rowcount
+            _purge_fences(connection, purge_before, PURGE_PER_ERASURE)
+        return fenced
+
+    def abandoned_erasures(self, before: datetime, limit: int) -> list[Erasing]:
+        row = EVENTS_TABLE.c
+        query = (
+            select(row.event_id, row.user_id, row.content_hash)
+            .where(
+                row.user_id >= ERASING_PREFIX,
+                row.user_id < _AFTER_ERASING,
+                row.occurred_at < before,
+            )
+            .limit(limit)
+        )
+        with self._session() as session:
+            return [Erasing(*found) for found in session.execute(query)]
+
+    def purge_fences(self, before: datetime, limit: int) -> int:
+        with self._transaction("purge") as connection:
+            return _purge_fences(connection, before, limit)
 
     def event_ids_after(self, after: str | None, limit: int) -> list[str]:
         column = EVENTS_TABLE.c.event_id
-        query = select(column).order_by(column).limit(limit)
+        query = select(column).where(_events_only()).order_by(column).limit(limit)
         if after is not None:
             query = query.where(column > after)
         with self._session() as session:
@@ -228,9 +338,43 @@ def _commit(connection: Connection, what: str) -> None:
         raise StoreUnavailable("metadata", in_doubt=True) from exc
 
 
-def _chunks(event_ids: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(event_ids), MAX_IDS_PER_STATEMENT):
-        yield event_ids[start : start + MAX_IDS_PER_STATEMENT]
+def _chunks(items: Sequence[T], size: int = MAX_IDS_PER_STATEMENT) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _delete_fences(connection: Connection, fences: Sequence[Fence]) -> int:
+    """Delete exactly these fences (eventId and nonce); how many were there."""
+    row = EVENTS_TABLE.c
+    deleted = 0
+    for chunk in _chunks(fences, MAX_FENCES_PER_STATEMENT):
+        exactly = or_(
+            *(and_(row.event_id == one.event_id, row.content_hash == one.nonce) for one in chunk)
+        )
+        statement = delete(EVENTS_TABLE).where(row.user_id == FENCE_OWNER, exactly)
+        deleted += connection.execute(statement).rowcount
+    return deleted
+
+
+def _purge_fences(connection: Connection, before: datetime, limit: int) -> int:
+    """Delete up to `limit` fences made before `before`: a seek on the clustered index."""
+    row = EVENTS_TABLE.c
+    old = (
+        select(row.event_id)
+        .where(row.user_id == FENCE_OWNER, row.occurred_at < before)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    return connection.execute(delete(EVENTS_TABLE).where(row.event_id.in_(old))).rowcount
+
+
+def _events_only() -> Any:
+    """Rows that are events: not fences, not being erased."""
+    row = EVENTS_TABLE.c
+    return and_(
+        row.user_id != FENCE_OWNER,
+        or_(row.user_id < ERASING_PREFIX, row.user_id >= _AFTER_ERASING),
+    )
 
 
 def page_query(request: PageRequest) -> Select[EventRow]:
@@ -290,6 +434,14 @@ def _values(record: EventRecord) -> dict[str, Any]:
         "received_at": record.received_at,
         "content_hash": record.content_hash,
     }
+
+
+def _stored(row: Any) -> StoredRow:
+    if row.user_id == FENCE_OWNER:
+        return Fence(row.event_id, row.content_hash)
+    if row.user_id.startswith(ERASING_PREFIX):
+        return Erasing(row.event_id, row.user_id, row.content_hash)
+    return _record(row)
 
 
 def _record(row: Any) -> EventRecord:

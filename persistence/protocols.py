@@ -25,6 +25,40 @@ class EventRecord:
 
 
 @dataclass(frozen=True)
+class Erasing:
+    """A row an erasure call has marked: invisible to every read. It keeps nothing of the event
+    but its eventId; `owner` is the pseudonym of its user by which that user's next erasure call
+    finds it, and `nonce` names the call that marked it last."""
+
+    event_id: str
+    owner: str
+    nonce: str
+
+
+@dataclass(frozen=True)
+class Fence:
+    """What an erased event leaves in SQL for the grace period: its eventId taken, so that a
+    write whose claim came before the erasure deleted the details cannot record the event
+    without them. `nonce` tells this fence from a later one of the same eventId."""
+
+    event_id: str
+    nonce: str
+
+
+# A metadata row in any of its states: an event, a row being erased, a fence.
+StoredRow = EventRecord | Erasing | Fence
+
+
+@dataclass(frozen=True)
+class ErasureMark:
+    """The rows one erasure call marked: `event_ids`, all under `owner` with `nonce`."""
+
+    owner: str
+    nonce: str
+    event_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PageRequest:
     """One keyset page of a user's timeline, newest first, ties by ascending eventId."""
 
@@ -59,6 +93,12 @@ class ItemVersion:
     event_id: str
     claim_token: str | None
     last_claim_ms: int | None
+    exists: bool = True
+
+    @classmethod
+    def absent(cls, event_id: str) -> "ItemVersion":
+        """The version of an item that does not exist."""
+        return cls(event_id, None, None, exists=False)
 
 
 class DuplicateEventId(Exception):
@@ -70,35 +110,70 @@ class DetailsClaimedByOther(Exception):
 
 
 class MetadataStore(Protocol):
-    def get(self, event_id: str) -> EventRecord | None: ...
-
-    def get_many(self, event_ids: Sequence[str]) -> dict[str, EventRecord]:
-        """The rows of those of `event_ids` that exist, by eventId (one query per 1,000 ids)."""
+    def get(self, event_id: str) -> EventRecord | None:
+        """The event, if its row is one (not being erased, not a fence)."""
         ...
 
-    def insert_many(self, records: Sequence[EventRecord]) -> None:
-        """Commit every row in one transaction, or none; raise `DuplicateEventId` when one
-        exists, or `StoreUnavailable` (`in_doubt` when the commit itself failed and the rows
-        may exist)."""
+    def get_many(self, event_ids: Sequence[str]) -> dict[str, StoredRow]:
+        """The rows of those of `event_ids` that have one, in whatever state, by eventId (one
+        query per 1,000 ids)."""
+        ...
+
+    def insert_many(
+        self, records: Sequence[EventRecord], *, replacing: Sequence[Fence] = ()
+    ) -> None:
+        """Commit every row in one transaction, or none, deleting each fence of `replacing`
+        first; raise `DuplicateEventId` when a row exists or a fence is not the one given, or
+        `StoreUnavailable` (`in_doubt` when the commit itself failed and the rows may exist)."""
         ...
 
     def list_page(self, request: PageRequest) -> list[EventRecord]: ...
 
-    def user_event_ids(self, user_id: str, limit: int) -> list[str]:
-        """Up to `limit` of the user's eventIds, newest first."""
+    def user_event_ids(
+        self, user_id: str, limit: int, *, among: Sequence[str] | None = None
+    ) -> list[str]:
+        """Up to `limit` of the user's eventIds (among `among`, if given): the rows being erased
+        first, then the events, newest first."""
         ...
 
-    def delete(self, user_id: str, event_ids: Sequence[str]) -> int:
-        """Delete the user's rows among `event_ids` in one transaction; how many were deleted.
-        Raises `StoreUnavailable` (`in_doubt` when the commit itself failed)."""
+    def mark_erasing(self, user_id: str, event_ids: Sequence[str], *, at: datetime) -> ErasureMark:
+        """In one transaction, mark the user's rows among `event_ids` (events, and rows being
+        erased by another call) as being erased by this call, at `at`. Raises
+        `StoreUnavailable` (`in_doubt` when the commit itself failed)."""
         ...
 
-    def existing(self, event_ids: Sequence[str]) -> set[str]:
-        """Which of `event_ids` have a row."""
+    def take_over(self, owner: str, event_ids: Sequence[str], *, at: datetime) -> ErasureMark:
+        """As `mark_erasing`, for rows being erased under `owner` (the reconcile job's)."""
+        ...
+
+    def still_marked(self, mark: ErasureMark, event_ids: Sequence[str]) -> set[str]:
+        """Which of `event_ids` are still marked by `mark`'s call."""
+        ...
+
+    def fence(
+        self,
+        mark: ErasureMark,
+        event_ids: Sequence[str],
+        *,
+        at: datetime,
+        purge_before: datetime,
+    ) -> int:
+        """In one transaction, turn the rows among `event_ids` still marked by `mark`'s call
+        into fences made `at`, and delete some fences made before `purge_before`; how many rows
+        became fences. Raises `StoreUnavailable` (`in_doubt` when the commit itself failed)."""
+        ...
+
+    def abandoned_erasures(self, before: datetime, limit: int) -> list[Erasing]:
+        """Up to `limit` rows marked before `before`: erasures nobody finished."""
+        ...
+
+    def purge_fences(self, before: datetime, limit: int) -> int:
+        """Delete up to `limit` fences made before `before`; how many."""
         ...
 
     def event_ids_after(self, after: str | None, limit: int) -> list[str]:
-        """Every eventId in ascending order, `limit` at a time after `after` (maintenance)."""
+        """The events' eventIds in ascending order, `limit` at a time after `after`
+        (maintenance: rows being erased and fences are left out)."""
         ...
 
     def ping(self) -> None: ...
@@ -139,10 +214,11 @@ class DetailStore(Protocol):
 
     def delete_unchanged(
         self, versions: Sequence[ItemVersion], *, before_ms: int | None = None
-    ) -> int:
-        """Delete each item still at `version` (no claim since it was read) and, with
-        `before_ms`, last claimed before then; items that changed are kept. How many were
-        deleted; raises `StoreUnavailable` once every deletion was tried, if one was not."""
+    ) -> list[str]:
+        """Delete each item still at its version (no claim since it was read; an absent one:
+        still absent) and, with `before_ms`, last claimed before then. The eventIds whose item
+        changed, which are kept; raises `StoreUnavailable` once every deletion was tried, if
+        one was not answered."""
         ...
 
     def scan(self, segment: int, segments: int) -> Iterator[list[ItemVersion]]:

@@ -74,10 +74,25 @@ class InvalidCursor(EventLogError):
 class StoreUnavailable(EventLogError):
     """A store refused, failed or timed out. `in_doubt`: a write may have committed anyway."""
 
-    def __init__(self, store: StoreName, *, in_doubt: bool = False) -> None:
-        super().__init__(f"The {store} store is unavailable; retry the same request later.")
+    def __init__(
+        self, store: StoreName, *, in_doubt: bool = False, detail: str | None = None
+    ) -> None:
+        super().__init__(
+            detail or f"The {store} store is unavailable; retry the same request later."
+        )
         self.store = store
         self.in_doubt = in_doubt
+
+
+class EventBeingErased(StoreUnavailable):
+    """A write met its eventId while an erasure of it is under way: answered as the store's
+    503, since the same request succeeds once the erasure ends (the event is then recorded
+    anew)."""
+
+    def __init__(self, event_id: str) -> None:
+        detail = f"Event {event_id} is being erased; retry the same request later."
+        super().__init__("metadata", detail=detail)
+        self.event_id = event_id
 
 
 class Unauthenticated(EventLogError):

@@ -2,8 +2,8 @@
 handler call, and nothing below it. It imports neither FastAPI nor Strawberry.
 
 Writes follow the protocol in `writes` (details first, then the rows: SQL decides visibility),
-erasures the one in `erasure` (rows first); reads are one SQL query joined with one batched
-DynamoDB read.
+erasures the one in `erasure` (mark the rows, delete the details, fence the rows); reads are one
+SQL query joined with one batched DynamoDB read.
 
 Access: every operation takes the `Caller` its transport identified and checks it with
 `schema.access.authorize` before touching a store, so both doors apply the same rule.
@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gateway.resolvers.erasure import Erasure, EventEraser
@@ -28,6 +28,9 @@ from schema.events import Event, EventListQuery, EventPage, parse_user_id
 from schema.limits import Limits
 
 logger = logging.getLogger(__name__)
+
+# The settings' default reconcile grace period.
+DEFAULT_GRACE_SECONDS = 900
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,17 @@ class EventResolver:
         limits: Limits,
         cursor_secret: bytes,
         clock: Callable[[], datetime] = utc_now,
+        grace_seconds: int = DEFAULT_GRACE_SECONDS,
     ) -> None:
+        """`grace_seconds`: longer than any request may take (the settings' reconcile grace
+        period); fences an erasure leaves are kept that long."""
         self._metadata = metadata
         self._details = details
         self._limits = limits
         self._cursor_secret = cursor_secret
         self._writer = EventWriter(metadata, details, limits=limits, clock=clock)
-        self._eraser = EventEraser(metadata, details)
+        grace = timedelta(seconds=grace_seconds)
+        self._eraser = EventEraser(metadata, details, grace=grace, clock=clock)
 
     def record_event(self, raw: Any, *, caller: Caller) -> RecordOutcome:
         """Validate and store an event; replay an identical one; refuse a conflicting one."""
@@ -82,17 +89,21 @@ class EventResolver:
         return self.record_events({"events": list(raws)}, caller=caller, repeats=False)
 
     def delete_event(self, user_id: str, event_id: str, *, caller: Caller) -> None:
-        """Erase one event; `EventNotFound` when the user has no such event (also after a
-        concurrent erasure took it first)."""
-        record = self._find(Action.DELETE, user_id, event_id, caller)
-        if record is None or self._eraser.erase(record.user_id, [record.event_id]) == 0:
+        """Erase one event (or finish its erasure); `EventNotFound` when the user has no such
+        event (also after a concurrent erasure took it first)."""
+        require_identity(caller)
+        user_id = parse_user_id(user_id)
+        authorize(caller, Action.DELETE, user_id)
+        canonical = _canonical_uuid(event_id)
+        if canonical is None or not self._eraser.erase_event(user_id, canonical):
             raise EventNotFound(user_id, event_id)
 
     def erase_user(
         self, user_id: str, given: Mapping[str, Sequence[Any]], *, caller: Caller
     ) -> Erasure:
-        """Up to `limit` (at most the configured bound) of the user's events, newest first;
-        `given` holds every value each query parameter was given."""
+        """Up to `limit` (at most the configured bound) of the user's events: those whose
+        erasure an earlier call left unfinished first, then the newest; `given` holds every
+        value each query parameter was given."""
         require_identity(caller)
         user_id, limit = parse_erasure(user_id, given, self._limits)
         authorize(caller, Action.DELETE, user_id)
@@ -103,14 +114,9 @@ class EventResolver:
 
         Access is judged on the `user_id` asked for, before any lookup: a caller who may not
         read that user learns nothing about which events exist (403, never 404)."""
-        return self._find(Action.READ, user_id, event_id, caller)
-
-    def _find(
-        self, action: Action, user_id: str, event_id: str, caller: Caller
-    ) -> EventRecord | None:
         require_identity(caller)
         user_id = parse_user_id(user_id)
-        authorize(caller, action, user_id)
+        authorize(caller, Action.READ, user_id)
         canonical = _canonical_uuid(event_id)
         record = None if canonical is None else self._metadata.get(canonical)
         return record if record is not None and record.user_id == user_id else None

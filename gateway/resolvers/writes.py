@@ -7,6 +7,13 @@ moment the events become visible: reads are driven by SQL, so details without a 
 shown, and a failed row write leaves nothing a client can see. The rows' write ends a little
 before the request's deadline, so that undoing the claims after it fails still has time.
 
+Erasure races writes of the same events (`erasure`), so every claim a row commits on is made
+after the writer saw the row state that commit replaces: nothing (the INSERT holds only while
+there is still nothing), or a fence an erasure left (deleted in the same transaction, only if it
+is still that fence). A claim made before an erasure deleted the details may be void; so a
+writer that meets a fence it did not see claims again first, and one that meets a row being
+erased answers 503 (the same request succeeds once the erasure ends).
+
 Store calls for a batch of n events, r of them already stored: one SELECT of the rows whose
 eventId was given (none when no event gives one), ⌈r/100⌉ BatchGetItem for the replays, one
 UpdateItem per new event (16 in flight at once), one INSERT of every new row and one COMMIT.
@@ -26,12 +33,22 @@ from persistence.protocols import (
     DetailsClaimedByOther,
     DetailStore,
     DuplicateEventId,
+    Erasing,
     EventRecord,
+    Fence,
     MetadataStore,
+    StoredRow,
 )
 from schema.access import Action, Caller, authorize, require_identity
 from schema.batch import BatchOutcome
-from schema.errors import EventConflict, EventLogError, Forbidden, InvalidInput, StoreUnavailable
+from schema.errors import (
+    EventBeingErased,
+    EventConflict,
+    EventLogError,
+    Forbidden,
+    InvalidInput,
+    StoreUnavailable,
+)
 from schema.events import Event, EventCreate, parse_event_create
 from schema.jsonvalue import repeated_keys
 from schema.limits import Limits
@@ -42,7 +59,8 @@ logger = logging.getLogger(__name__)
 # DynamoDB calls each, several at a time) when it fails.
 WITHDRAW_RESERVE_SECONDS = 1.0
 # Rounds of the rows' INSERT: each one that meets a row another request committed first (a
-# race on one eventId) answers those events as replays and inserts the rest again.
+# race on one eventId) answers those events as replays and inserts the rest again, claiming
+# again those whose eventId an erasure fenced meanwhile.
 MAX_INSERT_ROUNDS = 3
 
 
@@ -71,6 +89,11 @@ class _New:
     valid: _Valid
     record: EventRecord
     claim: Claim
+    replacing: Fence | None = None  # the fence its row replaces, seen before `claim` was made
+    earlier: tuple[Claim, ...] = ()  # its claims before `claim`, withdrawn with it
+
+    def claims(self) -> list[Claim]:
+        return [*self.earlier, self.claim]
 
 
 class EventWriter:
@@ -150,10 +173,14 @@ class EventWriter:
         """Events whose eventIds are all different: the stored ones replay, the others are
         written."""
         stored = self._metadata.get_many(given_ids) if given_ids else {}
-        replays = [(valid, stored[valid.given_id]) for valid in writes if valid.given_id in stored]
+        if erasing := [row.event_id for row in stored.values() if isinstance(row, Erasing)]:
+            raise EventBeingErased(erasing[0])
+        events = {key: row for key, row in stored.items() if isinstance(row, EventRecord)}
+        fences = {key: row for key, row in stored.items() if isinstance(row, Fence)}
+        replays = [(valid, events[valid.given_id]) for valid in writes if valid.given_id in events]
         outcomes = self._replay(replays)
         return outcomes | self._write(
-            [valid for valid in writes if valid.given_id not in stored], now
+            [valid for valid in writes if valid.given_id not in events], now, fences
         )
 
     def _replay(self, replays: list[tuple[_Valid, EventRecord]]) -> dict[int, WriteOutcome]:
@@ -181,38 +208,54 @@ class EventWriter:
         names, so it puts the item back; answering 503 would send the client into a retry loop
         that can never succeed."""
         logger.warning("event %s had no details item; restored from a replay", stored.event_id)
+        token = claim_token()
         try:
             self._details.claim(
-                stored.event_id,
-                stored.user_id,
-                create.details,
-                stored.content_hash,
-                claim_token(),
+                stored.event_id, stored.user_id, create.details, stored.content_hash, token
             )
         except DetailsClaimedByOther:
             # An item with other content than the row's: damage no write of ours makes.
             logger.error("details of %s disagree with its row's content hash", stored.event_id)
             return _conflict(stored.event_id)
+        # An erasure may have marked the row since it was read, and deleted the details before
+        # this claim made them again: then they belong to no event, and go.
+        row = self._metadata.get_many([stored.event_id]).get(stored.event_id)
+        if not (isinstance(row, EventRecord) and row.content_hash == stored.content_hash):
+            self._details.release(stored.event_id, token)
+            raise EventBeingErased(stored.event_id)
         return WriteOutcome(BatchOutcome.REPLAYED, stored_event(stored, create.details))
 
-    def _write(self, writes: list[_Valid], now: datetime) -> dict[int, WriteOutcome]:
+    def _write(
+        self, writes: list[_Valid], now: datetime, fences: dict[str, Fence]
+    ) -> dict[int, WriteOutcome]:
         if not writes:
             return {}
-        news = [_new(valid, now) for valid in writes]
+        news = [_new(valid, now, fences.get(str(valid.given_id))) for valid in writes]
+        outcomes, claimed = self._claim(news, withdrawing=[])
+        return outcomes | self._commit(claimed)
+
+    def _claim(
+        self, news: list[_New], *, withdrawing: list[_New]
+    ) -> tuple[dict[int, WriteOutcome], list[_New]]:
+        """Claim the details of `news`: their conflicts, and those claimed. A claim not
+        answered withdraws every claim of `news` and `withdrawing`, and raises."""
         results = self._details.claim_many([new.claim for new in news])
         if "unavailable" in results:
             made = [
-                new.claim for new, result in zip(news, results, strict=True) if result == "claimed"
+                claim
+                for new, result in zip(news, results, strict=True)
+                for claim in (new.claims() if result == "claimed" else new.earlier)
             ]
-            self._details.release_many(made)
+            self._details.release_many(made + [c for new in withdrawing for c in new.claims()])
             raise StoreUnavailable("details")
         outcomes = {
             new.valid.index: _conflict(new.record.event_id)
             for new, result in zip(news, results, strict=True)
             if result == "conflict"
         }
-        claimed = [new for new, result in zip(news, results, strict=True) if result == "claimed"]
-        return outcomes | self._commit(claimed)
+        return outcomes, [
+            new for new, result in zip(news, results, strict=True) if result == "claimed"
+        ]
 
     def _commit(self, claimed: list[_New]) -> dict[int, WriteOutcome]:
         """Insert the rows of every claimed event in one transaction."""
@@ -220,19 +263,13 @@ class EventWriter:
         for _ in range(MAX_INSERT_ROUNDS):
             if not claimed:
                 return outcomes
+            replacing = [new.replacing for new in claimed if new.replacing is not None]
             try:
                 with reserving(WITHDRAW_RESERVE_SECONDS):
-                    self._metadata.insert_many([new.record for new in claimed])
+                    self._metadata.insert_many([new.record for new in claimed], replacing=replacing)
             except DuplicateEventId:
-                # A request with some of these eventIds committed first: answer as its replays.
-                committed = self._metadata.get_many([new.record.event_id for new in claimed])
-                if not committed:
-                    self._withdraw(claimed, StoreUnavailable("metadata"))
-                    raise StoreUnavailable("metadata") from None
-                for new in claimed:
-                    if (row := committed.get(new.record.event_id)) is not None:
-                        outcomes[new.valid.index] = _replayed_as_committed(row, new.valid)
-                claimed = [new for new in claimed if new.record.event_id not in committed]
+                settled, claimed = self._after_duplicate(claimed)
+                outcomes |= settled
                 continue
             except StoreUnavailable as failure:
                 self._withdraw(claimed, failure)
@@ -245,6 +282,33 @@ class EventWriter:
         self._withdraw(claimed, StoreUnavailable("metadata"))
         raise StoreUnavailable("metadata")
 
+    def _after_duplicate(self, claimed: list[_New]) -> tuple[dict[int, WriteOutcome], list[_New]]:
+        """Another request or an erasure changed some of these eventIds' rows first: answer
+        those committed as that request's replays, and claim again those fenced meanwhile."""
+        try:
+            rows = self._metadata.get_many([new.record.event_id for new in claimed])
+        except StoreUnavailable as failure:
+            self._withdraw(claimed, failure)
+            raise
+        if erasing := [row.event_id for row in rows.values() if isinstance(row, Erasing)]:
+            self._withdraw(claimed, StoreUnavailable("metadata"))
+            raise EventBeingErased(erasing[0])
+        settled: dict[int, WriteOutcome] = {}
+        same: list[_New] = []
+        changed: list[_New] = []
+        for new in claimed:
+            row = rows.get(new.record.event_id)
+            if isinstance(row, EventRecord):
+                settled[new.valid.index] = _replayed_as_committed(row, new.valid)
+            elif row == new.replacing:
+                same.append(new)  # as it saw it: its claim stands
+            else:
+                changed.append(_again(new, row))
+        if not changed:
+            return settled, same
+        conflicts, made = self._claim(changed, withdrawing=same)
+        return settled | conflicts, same + made
+
     def _withdraw(self, claimed: list[_New], failure: StoreUnavailable) -> None:
         """Undo our claims after a failed row write, unless the rows may have committed."""
         if failure.in_doubt:
@@ -253,7 +317,7 @@ class EventWriter:
             # job removes.
             logger.warning("metadata commit in doubt; details of %d events kept", len(claimed))
             return
-        self._details.release_many([new.claim for new in claimed])
+        self._details.release_many([claim for new in claimed for claim in new.claims()])
 
 
 def claim_token() -> str:
@@ -274,7 +338,20 @@ def stored_event(record: EventRecord, details: dict[str, Any]) -> Event:
     )
 
 
-def _new(valid: _Valid, now: datetime) -> _New:
+def _again(new: _New, row: StoredRow | None) -> _New:
+    """`new` with a claim made after its row was seen as `row` (a fence, or nothing)."""
+    claim = Claim(
+        new.claim.event_id,
+        new.claim.user_id,
+        new.claim.details,
+        new.claim.content_hash,
+        claim_token(),
+    )
+    replacing = row if isinstance(row, Fence) else None
+    return _New(new.valid, new.record, claim, replacing, tuple(new.claims()))
+
+
+def _new(valid: _Valid, now: datetime, replacing: Fence | None) -> _New:
     create = valid.create
     record = EventRecord(
         event_id=valid.given_id or str(uuid.uuid4()),
@@ -287,7 +364,7 @@ def _new(valid: _Valid, now: datetime) -> _New:
     claim = Claim(
         record.event_id, create.user_id, create.details, valid.content_hash, claim_token()
     )
-    return _New(valid, record, claim)
+    return _New(valid, record, claim, replacing)
 
 
 def _same_event(stored: EventRecord, valid: _Valid) -> bool:

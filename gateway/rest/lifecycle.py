@@ -168,10 +168,10 @@ _BATCH_SCHEMA = {
             # An event the token may not record is `forbidden` in `results`: never a 403.
             401: access_answers(Action.RECORD, "")[401],
             503: (
-                "A store is down, throttled or too slow (`unavailable`), or the token issuer's "
-                "keys cannot be fetched (`auth-unavailable`). No event of the batch became "
-                "visible: repeat the same batch and each event with an `eventId` is stored "
-                "exactly once.",
+                "A store is down, throttled or too slow, or an erasure of one of its `eventId`s "
+                "is under way (`unavailable`), or the token issuer's keys cannot be fetched "
+                "(`auth-unavailable`). No event of the batch became visible: repeat the same "
+                "batch and each event with an `eventId` is stored exactly once.",
                 StoreUnavailable("details"),
             ),
         }
@@ -203,6 +203,17 @@ _DELETE_FORBIDDEN = (
     "The token's subject is not this `userId` and it lacks the scope `events:delete` "
     "(`forbidden`), whether or not the user has events."
 )
+_EVENT_ERASURE_UNFINISHED = (
+    "A store, or the token issuer's keys, is unavailable (`unavailable`, `auth-unavailable`), "
+    "or another call is erasing the same event: the erasure is not finished, though no answer "
+    "shows the event any more. Repeat the same `DELETE` after `Retry-After` seconds until it "
+    "answers `204` (or `404`: another call finished it)."
+)
+_USER_ERASURE_UNFINISHED = (
+    "A store, or the token issuer's keys, is unavailable (`unavailable`, `auth-unavailable`): "
+    "the erasure is not finished, though no answer shows the events it reached any more. Repeat "
+    "the same `DELETE` after `Retry-After` seconds: it finishes those first."
+)
 
 
 @router.delete(
@@ -211,8 +222,9 @@ _DELETE_FORBIDDEN = (
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Erase one event",
     description=(
-        "Erases one event of the user: its metadata first (from then on no answer shows it), "
-        "then its details. A later `POST` of the same `eventId` records it anew."
+        "Erases one event of the user from both stores: no answer shows it from the first "
+        "step on, and `204` means nothing of it is left. A later `POST` of the same `eventId` "
+        "records it anew."
     ),
     response_description="Erased; no body.",
     openapi_extra=operation_extra(USER_ID_PARAMETER, EVENT_ID_PARAMETER),
@@ -228,7 +240,7 @@ _DELETE_FORBIDDEN = (
                 rejection(lambda: parse_erasure("user 42", {}, Limits())),
             ),
             **access_answers(Action.DELETE, _DELETE_FORBIDDEN),
-            503: unavailable_answer(),
+            503: unavailable_answer(_EVENT_ERASURE_UNFINISHED),
         }
     ),
 )
@@ -245,8 +257,9 @@ async def delete_event(request: Request) -> Response:
     response_model=ErasureAnswer,
     summary="Erase a user's events",
     description=(
-        "Erases up to `limit` of the user's events, newest first (at most 1000 a call, "
-        "`EVENTLOG_ERASE_MAX_EVENTS`), so that each call ends well within the request's time. "
+        "Erases up to `limit` of the user's events from both stores, newest first (at most "
+        "1000 a call, `EVENTLOG_ERASE_MAX_EVENTS`), so that each call ends well within the "
+        "request's time; events whose erasure an earlier call left unfinished come first. "
         "Call again while `more` is `true`."
     ),
     openapi_extra=operation_extra(
@@ -268,7 +281,7 @@ async def delete_event(request: Request) -> Response:
                 rejection(lambda: parse_erasure(EXAMPLE_USER_ID, {"limit": ["0"]}, Limits())),
             ),
             **access_answers(Action.DELETE, _DELETE_FORBIDDEN),
-            503: unavailable_answer(),
+            503: unavailable_answer(_USER_ERASURE_UNFINISHED),
         }
     ),
 )

@@ -85,9 +85,10 @@ _UNAUTHENTICATED_TEXT = (
 )
 
 
-def unavailable_answer() -> tuple[str, Exception]:
-    """The 503 of a read or an erasure, documented with the error that answers it."""
-    return _UNAVAILABLE_TEXT, _UNAVAILABLE
+def unavailable_answer(text: str = _UNAVAILABLE_TEXT) -> tuple[str, Exception]:
+    """The 503 of a read (or, given its `text`, an erasure), documented with the error that
+    answers it."""
+    return text, _UNAVAILABLE
 
 
 def access_answers(action: Action, when_forbidden: str) -> dict[int, tuple[str, Exception]]:
@@ -182,10 +183,11 @@ _RECORDED_EVENT_LINKS = {
                     "`events:write` (`forbidden`); nothing was stored.",
                 ),
                 503: (
-                    "A store is down, throttled or too slow (`unavailable`), or the token "
-                    "issuer's keys cannot be fetched (`auth-unavailable`); `Retry-After` says "
-                    "when to retry. Nothing became visible: repeat the same request (same "
-                    "`eventId`) and it is stored exactly once.",
+                    "A store is down, throttled or too slow, or an erasure of this `eventId` is "
+                    "under way (`unavailable`), or the token issuer's keys cannot be fetched "
+                    "(`auth-unavailable`); `Retry-After` says when to retry. Nothing became "
+                    "visible: repeat the same request (same `eventId`) and it is stored exactly "
+                    "once.",
                     StoreUnavailable("details"),
                 ),
             }

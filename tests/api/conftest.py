@@ -2,8 +2,11 @@
 
 import socket
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -92,6 +95,66 @@ def details_store_at(settings: Settings, endpoint: str) -> DynamoDetailStore:
     return DynamoDetailStore(
         settings.details_table, client, max_attempts=settings.dynamodb_max_attempts
     )
+
+
+class FlakyDynamoDB:
+    """An HTTP endpoint in front of a DynamoDB emulator: while `down`, it answers the operations
+    in `failing` as DynamoDB does when it fails (500, InternalServerError) and forwards every
+    other call. A store failing at one step of a request, reached through botocore's whole
+    stack, retries included."""
+
+    def __init__(self, upstream: str, failing: set[str]) -> None:
+        self.down, self.failing, self.refused = True, failing, 0
+        flaky = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                operation = self.headers["x-amz-target"].rpartition(".")[2]
+                if flaky.down and operation in flaky.failing:
+                    flaky.refused += 1
+                    status, payload = 500, b'{"__type": "InternalServerError"}'
+                else:
+                    status, payload = flaky.forward(self.headers, body)
+                self.send_response(status)
+                self.send_header("content-type", "application/x-amz-json-1.0")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.upstream = upstream
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def forward(self, headers: Any, body: bytes) -> tuple[int, bytes]:
+        names = ("content-type", "x-amz-target", "authorization", "x-amz-date")
+        sent = {name: headers[name] for name in names if headers[name] is not None}
+        request = urllib.request.Request(self.upstream, data=body, headers=sent, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as refused:
+            return refused.code, refused.read()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def flaky_dynamodb(moto_endpoint: str) -> Iterator[Any]:
+    made: list[FlakyDynamoDB] = []
+
+    def make(failing: set[str]) -> FlakyDynamoDB:
+        made.append(FlakyDynamoDB(moto_endpoint, failing))
+        return made[-1]
+
+    yield make
+    for endpoint in made:
+        endpoint.server.shutdown()
 
 
 class LiveServer:

@@ -12,6 +12,7 @@ import sys
 import termios
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,15 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
 @pytest.fixture
 def damaged(settings: Settings) -> dict[str, Any]:
     """Two events recorded whole, one orphan claimed two hours ago (a crash before its row),
-    one claimed just now (a write maybe still in flight)."""
+    one claimed just now (a write maybe still in flight), and an erasure that died two hours
+    ago after marking its event's row (nobody repeated it)."""
     with open_stores(settings) as stores:
         resolver = build_resolver(settings, stores)
         whole = [make_event(eventId=str(uuid.uuid4())) for _ in range(2)]
-        resolver.record_events({"events": whole}, caller=Caller.anyone())
+        erased = make_event(userId="forgotten", eventId=str(uuid.uuid4()))
+        resolver.record_events({"events": [*whole, erased]}, caller=Caller.anyone())
+        two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+        stores.metadata.mark_erasing("forgotten", [erased["eventId"]], at=two_hours_ago)
         old, young = str(uuid.uuid4()), str(uuid.uuid4())
         now_ms = time.time_ns() // 1_000_000
         for event_id, age_ms in ((old, 2 * HOUR_MS), (young, 0)):
@@ -57,7 +62,12 @@ def damaged(settings: Settings) -> dict[str, Any]:
                 settings.details_table, stores.dynamodb, clock_ms=lambda at=claimed_at: at
             )
             store.claim(event_id, "victim", {"k": 1}, "hash", uuid.uuid4().hex)
-    return {"old": old, "young": young, "whole": [event["eventId"] for event in whole]}
+    return {
+        "old": old,
+        "young": young,
+        "whole": [event["eventId"] for event in whole],
+        "erased": erased["eventId"],
+    }
 
 
 def reconcile(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -70,7 +80,7 @@ def reconcile(settings: Settings, *arguments: str) -> subprocess.CompletedProces
     )
 
 
-def test_a_dry_run_reports_the_orphans_as_json_and_deletes_nothing(
+def test_a_dry_run_finishes_the_abandoned_erasure_and_reports_the_orphans_as_json(
     settings: Settings, damaged: dict[str, Any]
 ) -> None:
     done = reconcile(settings, "--json")
@@ -79,6 +89,8 @@ def test_a_dry_run_reports_the_orphans_as_json_and_deletes_nothing(
     assert summary | {"orphan_ids": sorted(summary["orphan_ids"])} == {
         "applied": False,
         "grace_seconds": 900,
+        "erasures_finished": 1,
+        "fences_purged": 0,
         "items_scanned": 4,
         "orphans": 2,
         "orphans_in_grace": 1,
@@ -91,7 +103,10 @@ def test_a_dry_run_reports_the_orphans_as_json_and_deletes_nothing(
         "complete": True,
     }
     again = json.loads(reconcile(settings, "--json").stdout)
-    assert again["orphans"] == 2  # nothing was deleted
+    assert (again["orphans"], again["erasures_finished"]) == (2, 0)  # no orphan was deleted
+    with open_stores(settings) as stores:
+        assert stores.details.versions([damaged["erased"]]) == {}
+        assert stores.metadata.user_event_ids("forgotten", 10) == []
 
 
 def test_apply_deletes_the_old_orphan_only_and_says_so_in_words(
@@ -99,7 +114,9 @@ def test_apply_deletes_the_old_orphan_only_and_says_so_in_words(
 ) -> None:
     done = reconcile(settings, "--apply")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[:5] == [
+    assert done.stdout.splitlines()[:7] == [
+        "abandoned erasures finished (events): 1",
+        "fences of erased events purged: 0",
         "details items scanned: 4",
         "orphans (details with no event): 2",
         "  younger than the grace period (900 s), left alone: 1",
@@ -168,5 +185,6 @@ def test_the_scheduled_lambda_function_reports_and_applies_only_when_told(
 
     dry = scheduled("false")
     assert (dry["applied"], dry["orphans"], dry["orphans_deleted"]) == (False, 2, 0)
+    assert dry["erasures_finished"] == 1  # without EVENTLOG_RECONCILE_APPLY
     applied = scheduled("true")
     assert (applied["applied"], applied["orphans_deleted"]) == (True, 1)

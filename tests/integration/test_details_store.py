@@ -13,7 +13,7 @@ from moto.dynamodb.models.table import Table
 from gateway.settings import Settings
 from gateway.stores import dynamodb_client
 from persistence.details import DynamoDetailStore, ensure_details_table
-from persistence.protocols import DetailsClaimedByOther
+from persistence.protocols import DetailsClaimedByOther, ItemVersion
 from schema.errors import StoreUnavailable
 from schema.jsonvalue import normal_number, parse_json
 from tests.integration.conftest import DENIED, THROTTLED
@@ -79,7 +79,7 @@ def test_a_details_table_named_like_an_object_member_serves_every_call(
     assert (version.event_id, version.claim_token) == (event_id, "w2")
     scanned = [found for page in store.scan(0, 1) for found in page]
     assert version in scanned
-    assert store.delete_unchanged([version]) == 1
+    assert store.delete_unchanged([version]) == []
     assert store.get_many([event_id]) == {}
 
 
@@ -133,6 +133,30 @@ def test_the_item_goes_only_when_its_last_writer_withdraws(
     assert event_id in detail_store.get_many([event_id])
     detail_store.release(event_id, "w2")
     assert detail_store.get_many([event_id]) == {}
+
+
+def test_a_conditional_delete_deletes_what_is_unchanged_and_names_what_changed(
+    detail_store: DynamoDetailStore,
+) -> None:
+    """Erasure's deletes: an item still at the version read goes; one read as absent and still
+    absent is left absent; one claimed since (made again, or claimed by another writer, or
+    gone) is kept and named, for the erasure to read again."""
+    unchanged, absent, made, claimed, gone = (new_id() for _ in range(5))
+    for event_id in (unchanged, claimed, gone):
+        detail_store.claim(event_id, "u", {"k": 1}, "h", "w1")
+    read = detail_store.versions([unchanged, absent, made, claimed, gone])
+    detail_store.claim(made, "u", {"k": 1}, "h", "w2")
+    detail_store.claim(claimed, "u", {"k": 1}, "h", "w2")
+    detail_store.release(gone, "w1")
+    versions = [
+        read[unchanged],
+        ItemVersion.absent(absent),
+        ItemVersion.absent(made),
+        read[claimed],
+        read[gone],
+    ]
+    assert detail_store.delete_unchanged(versions) == [made, claimed, gone]
+    assert set(detail_store.versions([unchanged, absent, made, claimed, gone])) == {made, claimed}
 
 
 def test_get_many_batches_100_keys_per_call(detail_store: DynamoDetailStore, client: Any) -> None:

@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, insert, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.dialects import mssql
 from sqlalchemy.dialects.mssql import pyodbc as mssql_pyodbc
 from sqlalchemy.engine import Engine
@@ -13,12 +13,20 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from persistence.metadata import (
     EVENTS_TABLE,
+    FENCE_OWNER,
     USER_TIMELINE_INDEX,
     USER_TYPE_TIMELINE_INDEX,
     SqlMetadataStore,
+    erasing_owner,
     page_query,
 )
-from persistence.protocols import DuplicateEventId, EventRecord, PageRequest
+from persistence.protocols import (
+    DuplicateEventId,
+    Erasing,
+    EventRecord,
+    Fence,
+    PageRequest,
+)
 from persistence.sql_engine import build_engine
 from schema.cursor import CursorPosition
 from schema.errors import StoreUnavailable
@@ -195,7 +203,7 @@ def test_a_batch_of_rows_commits_together_or_not_at_all(metadata_store: SqlMetad
     fresh = [record() for _ in range(3)]
     with pytest.raises(DuplicateEventId):
         metadata_store.insert_many([*fresh, taken])
-    assert metadata_store.existing([row.event_id for row in fresh]) == set()
+    assert metadata_store.get_many([row.event_id for row in fresh]) == {}
     metadata_store.insert_many(fresh)
     found = metadata_store.get_many([row.event_id for row in fresh] + [str(uuid.uuid4())])
     assert found == {row.event_id: row for row in fresh}
@@ -210,22 +218,84 @@ def test_lookups_by_many_ids_go_1000_to_a_statement(
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     ids = [row.event_id for row in rows]
-    assert metadata_store.existing(ids) == set(ids)
     assert len(metadata_store.get_many(ids)) == 1500
-    assert len(statements) == 4
-    assert metadata_store.event_ids_after(None, 2000) == sorted(ids)
+    mark = metadata_store.mark_erasing("u", ids, at=T0)
+    assert metadata_store.still_marked(mark, ids) == set(ids)
+    assert metadata_store.fence(mark, ids, at=T0, purge_before=T0) == 1500
+    # get_many, mark, still_marked, fence: two statements each; the purge: one.
+    assert len(statements) == 9
+    assert metadata_store.event_ids_after(None, 2000) == []
 
 
-def test_a_users_rows_are_deleted_in_one_transaction_and_no_one_elses(
-    metadata_store: SqlMetadataStore,
+def test_a_users_rows_are_marked_then_fenced_and_no_one_elses(
+    engine: Engine, metadata_store: SqlMetadataStore
 ) -> None:
     mine = [record(user_id="eraser", at=T0 - timedelta(seconds=i)) for i in range(3)]
     theirs = record(user_id="other")
     metadata_store.insert_many([*mine, theirs])
-    assert metadata_store.user_event_ids("eraser", 2) == [row.event_id for row in mine[:2]]
-    assert metadata_store.delete("eraser", [*(row.event_id for row in mine), theirs.event_id]) == 3
-    assert metadata_store.existing([theirs.event_id]) == {theirs.event_id}
-    assert metadata_store.user_event_ids("eraser", 10) == []
+    ids = [row.event_id for row in mine]
+    assert metadata_store.user_event_ids("eraser", 2) == ids[:2]
+    marked_at = T0 + timedelta(minutes=1)
+    mark = metadata_store.mark_erasing("eraser", [*ids, theirs.event_id], at=marked_at)
+    owner = erasing_owner("eraser")
+    assert (mark.owner, sorted(mark.event_ids)) == (owner, sorted(ids))
+    # Invisible to every read; still the user's, for the user's next erasure call.
+    assert metadata_store.list_page(PageRequest("eraser", 10)) == []
+    assert [metadata_store.get(event_id) for event_id in ids] == [None] * 3
+    assert metadata_store.get_many(ids) == {key: Erasing(key, owner, mark.nonce) for key in ids}
+    assert sorted(metadata_store.user_event_ids("eraser", 10)) == sorted(ids)
+    assert metadata_store.user_event_ids("eraser", 10, among=ids[:1]) == ids[:1]
+    assert metadata_store.get(theirs.event_id) == theirs
+    assert metadata_store.event_ids_after(None, 10) == [theirs.event_id]
+    assert stored_rows(engine, ids) == {(owner, "", mark.nonce, marked_at)}
+    # Another call takes the rows over: the first call's mark no longer holds them.
+    taken = metadata_store.mark_erasing("eraser", ids, at=marked_at)
+    assert metadata_store.still_marked(mark, ids) == set()
+    assert metadata_store.fence(mark, ids, at=marked_at, purge_before=T0) == 0
+    fenced_at = marked_at + timedelta(minutes=1)
+    assert metadata_store.fence(taken, ids[:2], at=fenced_at, purge_before=T0) == 2
+    assert metadata_store.get_many(ids[:2]) == {key: Fence(key, taken.nonce) for key in ids[:2]}
+    assert stored_rows(engine, ids[:2]) == {(FENCE_OWNER, "", taken.nonce, fenced_at)}
+    assert metadata_store.user_event_ids("eraser", 10) == ids[2:]
+    abandoned = metadata_store.abandoned_erasures(marked_at + timedelta(seconds=1), 10)
+    assert abandoned == [Erasing(ids[2], owner, taken.nonce)]
+    assert metadata_store.abandoned_erasures(marked_at, 10) == []
+    assert metadata_store.purge_fences(fenced_at, 10) == 0
+    assert metadata_store.purge_fences(fenced_at + timedelta(microseconds=1), 1) == 1
+    assert len(metadata_store.get_many(ids[:2])) == 1
+
+
+def stored_rows(engine: Engine, event_ids: list[str]) -> set[tuple[object, ...]]:
+    """What SQL holds of the rows besides their eventIds: owner, type, hash, time."""
+    column = EVENTS_TABLE.c
+    query = select(
+        column.user_id, column.event_type, column.content_hash, column.occurred_at
+    ).where(column.event_id.in_(event_ids))
+    with engine.connect() as connection:
+        return {tuple(row) for row in connection.execute(query)}
+
+
+def test_a_fence_is_replaced_only_by_a_write_that_names_it(
+    metadata_store: SqlMetadataStore,
+) -> None:
+    gone = record()
+    metadata_store.insert(gone)
+    mark = metadata_store.mark_erasing("u", [gone.event_id], at=T0)
+    metadata_store.fence(mark, [gone.event_id], at=T0, purge_before=T0)
+    again = EventRecord(gone.event_id, "u", "view", T0, T0, "a" * 64)
+    other = record()
+    with pytest.raises(DuplicateEventId):
+        metadata_store.insert_many([again, other])  # the fence takes the eventId
+    with pytest.raises(DuplicateEventId):
+        metadata_store.insert_many([again, other], replacing=[Fence(gone.event_id, "stale")])
+    assert metadata_store.get_many([gone.event_id, other.event_id]) == {
+        gone.event_id: Fence(gone.event_id, mark.nonce)
+    }
+    metadata_store.insert_many([again, other], replacing=[Fence(gone.event_id, mark.nonce)])
+    assert metadata_store.get_many([gone.event_id, other.event_id]) == {
+        gone.event_id: again,
+        other.event_id: other,
+    }
 
 
 def test_sql_server_batches_go_as_one_parameter_array_with_fast_executemany() -> None:

@@ -116,7 +116,7 @@ def actions_of(callers: list[Path]) -> set[str]:
 
 
 API_PATH = [RESOLVERS / "events.py", RESOLVERS / "writes.py", RESOLVERS / "erasure.py"]
-RECONCILE_PATH = [RESOLVERS / "reconcile.py"]
+RECONCILE_PATH = [RESOLVERS / "reconcile.py", RESOLVERS / "erasure.py"]
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """In-memory stores keeping the protocols' promises, with switches to make them fail, and a
 resolver over them (`World`)."""
 
+import os
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
@@ -13,9 +14,13 @@ from persistence.protocols import (
     ClaimResult,
     DetailsClaimedByOther,
     DuplicateEventId,
+    Erasing,
+    ErasureMark,
     EventRecord,
+    Fence,
     ItemVersion,
     PageRequest,
+    StoredRow,
 )
 from schema.access import Caller
 from schema.errors import StoreUnavailable
@@ -25,26 +30,34 @@ from tests.factories import make_event
 
 
 class FakeMetadataStore:
+    """Rows in any state (`StoredRow`), and when each row being erased or fence was made."""
+
     def __init__(self, calls: list[str]) -> None:
-        self.rows: dict[str, EventRecord] = {}
+        self.rows: dict[str, StoredRow] = {}
+        self.made: dict[str, datetime] = {}
         self.calls = calls
         self.fail_inserts = 0
         self.in_doubt = False
         self.down = False
         self.before_insert: list[EventRecord] = []  # rows another request commits first
 
+    def events(self) -> dict[str, EventRecord]:
+        return {key: row for key, row in self.rows.items() if isinstance(row, EventRecord)}
+
     def get(self, event_id: str) -> EventRecord | None:
         self._check()
-        return self.rows.get(event_id)
+        return self.events().get(event_id)
 
-    def get_many(self, event_ids: Sequence[str]) -> dict[str, EventRecord]:
+    def get_many(self, event_ids: Sequence[str]) -> dict[str, StoredRow]:
         self._check()
         return {key: self.rows[key] for key in event_ids if key in self.rows}
 
     def insert(self, record: EventRecord) -> None:
         self.insert_many([record])
 
-    def insert_many(self, records: Sequence[EventRecord]) -> None:
+    def insert_many(
+        self, records: Sequence[EventRecord], *, replacing: Sequence[Fence] = ()
+    ) -> None:
         """One transaction: every row, or none."""
         self.calls.append("metadata.insert")
         self._check()
@@ -54,38 +67,103 @@ class FakeMetadataStore:
         if self.fail_inserts:
             self.fail_inserts -= 1
             raise StoreUnavailable("metadata", in_doubt=self.in_doubt)
-        if any(record.event_id in self.rows for record in records):
+        if any(self.rows.get(fence.event_id) != fence for fence in replacing):
+            raise DuplicateEventId
+        gone = {fence.event_id for fence in replacing}
+        if any(record.event_id in self.rows and record.event_id not in gone for record in records):
             raise DuplicateEventId
         self.rows.update((record.event_id, record) for record in records)
 
-    def user_event_ids(self, user_id: str, limit: int) -> list[str]:
+    def user_event_ids(
+        self, user_id: str, limit: int, *, among: Sequence[str] | None = None
+    ) -> list[str]:
         self._check()
-        request = PageRequest(user_id=user_id, limit=limit)
-        return [row.event_id for row in self.list_page(request, record=False)]
-
-    def delete(self, user_id: str, event_ids: Sequence[str]) -> int:
-        self.calls.append("metadata.delete")
-        self._check()
-        doomed = [
-            key for key in event_ids if key in self.rows and self.rows[key].user_id == user_id
+        erasing = [
+            key
+            for key, row in self.rows.items()
+            if isinstance(row, Erasing) and row.owner == owner_of(user_id)
         ]
-        for key in doomed:
-            del self.rows[key]
-        return len(doomed)
+        request = PageRequest(user_id=user_id, limit=len(self.rows) + 1)
+        events = [row.event_id for row in self.list_page(request, record=False)]
+        found = [key for key in [*erasing, *events] if among is None or key in among]
+        return found[:limit]
 
-    def existing(self, event_ids: Sequence[str]) -> set[str]:
+    def mark_erasing(self, user_id: str, event_ids: Sequence[str], *, at: datetime) -> ErasureMark:
+        self.calls.append("metadata.mark")
         self._check()
-        return {key for key in event_ids if key in self.rows}
+        owner = owner_of(user_id)
+        return self._mark(event_ids, owner, at, lambda row: _is(row, user_id, owner))
+
+    def take_over(self, owner: str, event_ids: Sequence[str], *, at: datetime) -> ErasureMark:
+        self.calls.append("metadata.mark")
+        self._check()
+        return self._mark(event_ids, owner, at, lambda row: _is(row, None, owner))
+
+    def _mark(self, event_ids: Sequence[str], owner: str, at: datetime, ours: Any) -> ErasureMark:
+        nonce = os.urandom(4).hex()
+        marked = tuple(key for key in event_ids if ours(self.rows.get(key)))
+        for key in marked:
+            self.rows[key] = Erasing(key, owner, nonce)
+            self.made[key] = at
+        return ErasureMark(owner, nonce, marked)
+
+    def still_marked(self, mark: ErasureMark, event_ids: Sequence[str]) -> set[str]:
+        self.calls.append("metadata.still_marked")
+        self._check()
+        return {
+            key for key in event_ids if self.rows.get(key) == Erasing(key, mark.owner, mark.nonce)
+        }
+
+    def fence(
+        self,
+        mark: ErasureMark,
+        event_ids: Sequence[str],
+        *,
+        at: datetime,
+        purge_before: datetime,
+    ) -> int:
+        self.calls.append("metadata.fence")
+        self._check()
+        fenced = self.still_marked(mark, event_ids)
+        self.calls.pop()
+        for key in fenced:
+            self.rows[key] = Fence(key, mark.nonce)
+            self.made[key] = at
+        self._purge(purge_before, 1000)
+        return len(fenced)
+
+    def abandoned_erasures(self, before: datetime, limit: int) -> list[Erasing]:
+        self._check()
+        old = [
+            row
+            for key, row in self.rows.items()
+            if isinstance(row, Erasing) and self.made[key] < before
+        ]
+        return old[:limit]
+
+    def purge_fences(self, before: datetime, limit: int) -> int:
+        self._check()
+        return self._purge(before, limit)
+
+    def _purge(self, before: datetime, limit: int) -> int:
+        old = [
+            key
+            for key, row in self.rows.items()
+            if isinstance(row, Fence) and self.made[key] < before
+        ]
+        for key in old[:limit]:
+            del self.rows[key]
+        return len(old[:limit])
 
     def event_ids_after(self, after: str | None, limit: int) -> list[str]:
         self._check()
-        return sorted(key for key in self.rows if after is None or key > after)[:limit]
+        return sorted(key for key in self.events() if after is None or key > after)[:limit]
 
     def list_page(self, request: PageRequest, *, record: bool = True) -> list[EventRecord]:
         if record:
             self.calls.append("metadata.list_page")
         self._check()
-        rows = [row for row in self.rows.values() if row.user_id == request.user_id]
+        rows = [row for row in self.events().values() if row.user_id == request.user_id]
         rows.sort(key=lambda row: row.event_id)
         rows.sort(key=lambda row: row.timestamp, reverse=True)
         if request.after is not None:
@@ -104,6 +182,18 @@ class FakeMetadataStore:
     def _check(self) -> None:
         if self.down:
             raise StoreUnavailable("metadata")
+
+
+def owner_of(user_id: str) -> str:
+    """The fake's pseudonym of a user whose rows are being erased."""
+    return f"erasing:{user_id}"
+
+
+def _is(row: StoredRow | None, user_id: str | None, owner: str) -> bool:
+    """Whether `row` is the user's event, or one of theirs being erased."""
+    if isinstance(row, EventRecord):
+        return row.user_id == user_id
+    return isinstance(row, Erasing) and row.owner == owner
 
 
 class FakeDetailStore:
@@ -189,17 +279,22 @@ class FakeDetailStore:
 
     def delete_unchanged(
         self, versions: Sequence[ItemVersion], *, before_ms: int | None = None
-    ) -> int:
+    ) -> list[str]:
         self.calls.append("details.delete")
         self._check()
-        deleted = 0
+        kept: list[str] = []
         for version in versions:
             current = self._version(version.event_id) if version.event_id in self.items else None
+            if not version.exists:
+                if current is not None:
+                    kept.append(version.event_id)
+                continue
             old_enough = before_ms is None or (current and (current.last_claim_ms or 0) < before_ms)
             if current is not None and current.claim_token == version.claim_token and old_enough:
                 del self.items[version.event_id]
-                deleted += 1
-        return deleted
+            else:
+                kept.append(version.event_id)
+        return kept
 
     def scan(self, segment: int, segments: int) -> Iterator[list[ItemVersion]]:
         self._check()

@@ -1,24 +1,37 @@
-"""Erasure through the resolver layer, against fake stores: rows first, then the details that
-nothing claimed since; bounded per call; who may erase."""
+"""Erasure through the resolver layer, against fake stores: rows marked, details deleted, rows
+fenced; a failure at any step answers 503 and the same call finishes; bounded per call; who
+may erase. (Races with writes: tests/integration/test_erasure_races.py; every interleaving:
+tests/unit/test_erasure_model.py.)"""
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from persistence.protocols import Erasing, ErasureMark, Fence, ItemVersion
 from schema.access import Caller
-from schema.errors import EventNotFound, Forbidden, InvalidInput, StoreUnavailable
-from tests.unit.fakes import ANYONE, World, with_id
+from schema.errors import EventBeingErased, EventNotFound, Forbidden, InvalidInput, StoreUnavailable
+from tests.unit.fakes import ANYONE, NOW, World, with_id
 
 
-def test_erasing_an_event_deletes_its_row_before_its_details_and_it_is_gone(world: World) -> None:
+def test_erasing_an_event_marks_its_row_deletes_its_details_then_fences_it(world: World) -> None:
     body = with_id()
     world.resolver.record_event(body, caller=ANYONE)
     world.calls.clear()
     world.resolver.delete_event(body["userId"], body["eventId"], caller=ANYONE)
-    assert world.calls == ["details.versions", "metadata.delete", "details.delete"]
-    assert world.metadata.rows == {} and world.details.items == {}
+    assert world.calls == ["details.versions", "metadata.mark", "details.delete", "metadata.fence"]
+    assert world.metadata.rows == {body["eventId"]: Fence(body["eventId"], fence_nonce(world))}
+    assert world.details.items == {}
     with pytest.raises(EventNotFound):
         world.resolver.get_event(body["userId"], body["eventId"], caller=ANYONE)
     with pytest.raises(EventNotFound):
         world.resolver.delete_event(body["userId"], body["eventId"], caller=ANYONE)
+
+
+def fence_nonce(world: World) -> str:
+    (fence,) = [row for row in world.metadata.rows.values() if isinstance(row, Fence)]
+    return fence.nonce
 
 
 def test_another_users_event_is_not_found_under_ones_own_path(world: World) -> None:
@@ -26,7 +39,7 @@ def test_another_users_event_is_not_found_under_ones_own_path(world: World) -> N
     world.resolver.record_event(body, caller=ANYONE)
     with pytest.raises(EventNotFound):
         world.resolver.delete_event("someone-else", body["eventId"], caller=ANYONE)
-    assert body["eventId"] in world.metadata.rows
+    assert body["eventId"] in world.metadata.events()
 
 
 def test_a_users_erasure_is_bounded_and_says_whether_more_remain(world: World) -> None:
@@ -42,6 +55,7 @@ def test_a_users_erasure_is_bounded_and_says_whether_more_remain(world: World) -
     assert world.visible(user) == []
     assert world.visible(other["userId"]) == [other["eventId"]]
     assert set(world.details.items) == {other["eventId"]}
+    assert list(world.metadata.events()) == [other["eventId"]]
 
 
 @pytest.mark.parametrize(
@@ -53,49 +67,103 @@ def test_a_bad_limit_is_refused_and_erases_nothing(world: World, limit: list[str
     with pytest.raises(InvalidInput) as refused:
         world.resolver.erase_user(body["userId"], {"limit": limit}, caller=ANYONE)
     assert [error.field for error in refused.value.errors] == ["limit"]
-    assert body["eventId"] in world.metadata.rows
+    assert body["eventId"] in world.metadata.events()
 
 
-def test_a_client_recording_an_event_again_while_it_is_erased_keeps_its_details(
+def test_dynamodb_failing_after_the_mark_is_503_and_the_same_call_finishes(world: World) -> None:
+    """The old protocol answered 200 here, and its retry could not find the details again."""
+    body = with_id()
+    world.resolver.record_event(body, caller=ANYONE)
+    mark = world.metadata.mark_erasing
+
+    def mark_then_lose_dynamodb(user_id: str, event_ids: Sequence[str], *, at: Any) -> ErasureMark:
+        marked = mark(user_id, event_ids, at=at)
+        world.details.down = True
+        return marked
+
+    world.metadata.mark_erasing = mark_then_lose_dynamodb  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailable) as failed:
+        world.resolver.erase_user(body["userId"], {}, caller=ANYONE)
+    assert failed.value.store == "details"
+    world.details.down = False
+    assert world.visible(body["userId"]) == []  # invisible from the mark on
+    assert isinstance(world.metadata.rows[body["eventId"]], Erasing)
+    assert list(world.details.items) == [body["eventId"]]
+    world.metadata.mark_erasing = mark  # type: ignore[method-assign]
+    again = world.resolver.erase_user(body["userId"], {}, caller=ANYONE)
+    assert (again.deleted, again.more) == (1, False)
+    assert world.details.items == {} and world.metadata.events() == {}
+
+
+def test_a_users_erasure_finishes_the_rows_an_earlier_call_left_marked_first(
     world: World,
 ) -> None:
-    """The row goes, a retry of the event's POST records it anew (its details item is still
-    there: the claim adopts it), and only then the erasure reaches DynamoDB: the item is kept,
-    because a claim came after the erasure read it."""
+    user = "resumer"
+    old = with_id(userId=user, timestamp="2026-11-24T08:00:00Z")
+    world.resolver.record_event(old, caller=ANYONE)
+    world.metadata.mark_erasing(user, [old["eventId"]], at=NOW)  # a call cut after its mark
+    newer = [with_id(userId=user, timestamp="2026-11-24T09:00:00Z") for _ in range(2)]
+    for body in newer:
+        world.resolver.record_event(body, caller=ANYONE)
+    first = world.resolver.erase_user(user, {"limit": ["1"]}, caller=ANYONE)
+    assert (first.deleted, first.more) == (1, True)
+    assert old["eventId"] not in world.details.items
+    assert sorted(world.visible(user)) == sorted(body["eventId"] for body in newer)
+
+
+def test_a_write_meeting_its_event_being_erased_is_503_and_records_it_anew_after(
+    world: World,
+) -> None:
     body = with_id()
     world.resolver.record_event(body, caller=ANYONE)
-    delete_rows = world.metadata.delete
+    mark = world.metadata.mark_erasing
+    refused: list[EventBeingErased] = []
 
-    def delete_then_record_again(user_id: str, event_ids: object) -> int:
-        deleted = delete_rows(user_id, event_ids)  # type: ignore[arg-type]
-        assert world.resolver.record_event(body, caller=ANYONE).created
-        return deleted
+    def mark_then_write(user_id: str, event_ids: Sequence[str], *, at: Any) -> ErasureMark:
+        marked = mark(user_id, event_ids, at=at)
+        with pytest.raises(EventBeingErased) as write:
+            world.resolver.record_event(body, caller=ANYONE)
+        refused.append(write.value)
+        return marked
 
-    world.metadata.delete = delete_then_record_again  # type: ignore[method-assign]
+    world.metadata.mark_erasing = mark_then_write  # type: ignore[method-assign]
     world.resolver.delete_event(body["userId"], body["eventId"], caller=ANYONE)
-    assert world.visible(body["userId"]) == [body["eventId"]]
-    assert body["eventId"] in world.details.items
-
-
-def test_details_the_erasure_could_not_delete_are_left_invisible(world: World) -> None:
-    body = with_id()
-    world.resolver.record_event(body, caller=ANYONE)
-    delete_rows = world.metadata.delete
-
-    def delete_then_lose_dynamodb(user_id: str, event_ids: object) -> int:
-        deleted = delete_rows(user_id, event_ids)  # type: ignore[arg-type]
-        world.details.down = True
-        return deleted
-
-    world.metadata.delete = delete_then_lose_dynamodb  # type: ignore[method-assign]
-    world.resolver.delete_event(body["userId"], body["eventId"], caller=ANYONE)
-    world.details.down = False
-    assert world.metadata.rows == {}
-    assert list(world.details.items) == [body["eventId"]]  # for the reconcile job
+    assert [(error.store, str(error)) for error in refused] == [
+        ("metadata", f"Event {body['eventId']} is being erased; retry the same request later.")
+    ]
     assert world.visible(body["userId"]) == []
+    assert world.resolver.record_event(body, caller=ANYONE).created
+    assert world.visible(body["userId"]) == [body["eventId"]]
 
 
-def test_a_store_down_before_the_rows_went_erases_nothing(world: World) -> None:
+def test_details_that_keep_changing_end_the_erasure_with_503_after_three_rounds(
+    world: World,
+) -> None:
+    """Each round of deletes finds the item claimed again (writes racing the erasure): the
+    erasure gives up with 503 after three, leaving the row marked for the same call later."""
+    body = with_id()
+    world.resolver.record_event(body, caller=ANYONE)
+    delete = world.details.delete_unchanged
+    same_content = world.details.items[body["eventId"]]["hash"]
+    rounds: list[int] = []
+
+    def claimed_before_each(versions: Sequence[ItemVersion], **options: Any) -> list[str]:
+        rounds.append(len(versions))
+        racer = f"racer-{len(rounds)}"
+        world.details.claim(body["eventId"], body["userId"], {}, same_content, racer)
+        return delete(versions, **options)
+
+    world.details.delete_unchanged = claimed_before_each  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailable):
+        world.resolver.delete_event(body["userId"], body["eventId"], caller=ANYONE)
+    assert rounds == [1, 1, 1]
+    assert isinstance(world.metadata.rows[body["eventId"]], Erasing)
+    world.details.delete_unchanged = delete  # type: ignore[method-assign]
+    world.resolver.delete_event(body["userId"], body["eventId"], caller=ANYONE)
+    assert world.details.items == {}
+
+
+def test_a_store_down_before_the_mark_erases_nothing(world: World) -> None:
     body = with_id()
     world.resolver.record_event(body, caller=ANYONE)
     world.details.down = True
@@ -103,6 +171,17 @@ def test_a_store_down_before_the_rows_went_erases_nothing(world: World) -> None:
         world.resolver.delete_event(body["userId"], body["eventId"], caller=ANYONE)
     world.details.down = False
     assert world.visible(body["userId"]) == [body["eventId"]]
+
+
+def test_fences_older_than_the_grace_period_go_with_a_later_erasure(world: World) -> None:
+    early, late = with_id(), with_id()
+    for body in (early, late):
+        world.resolver.record_event(body, caller=ANYONE)
+    world.resolver.delete_event(early["userId"], early["eventId"], caller=ANYONE)
+    world.metadata.made[early["eventId"]] -= timedelta(seconds=901)
+    world.resolver.delete_event(late["userId"], late["eventId"], caller=ANYONE)
+    assert list(world.metadata.rows) == [late["eventId"]]
+    assert isinstance(world.metadata.rows[late["eventId"]], Fence)
 
 
 @pytest.mark.parametrize(
@@ -135,4 +214,4 @@ def test_only_the_user_or_a_token_with_events_delete_may_erase(
         assert world.visible("user-42") == []
     else:
         assert world.calls == []  # refused before any store is asked
-        assert len(world.metadata.rows) == 2
+        assert len(world.metadata.events()) == 2

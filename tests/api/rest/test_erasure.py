@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, select
 
 from gateway.auth.dev_issuer import LocalIssuer
 from gateway.settings import Settings
-from tests.api.conftest import app_with, details_store_at
+from persistence.metadata import EVENTS_TABLE, FENCE_OWNER
+from tests.api.conftest import FlakyDynamoDB, app_with, details_store_at
 from tests.api.store_calls import counted_app
 from tests.auth import bearer
 from tests.conftest import closed_port
@@ -148,11 +150,63 @@ def test_dynamodb_down_erases_nothing_and_answers_503(settings: Settings) -> Non
         assert client.get(f"/events/{body['userId']}/{body['eventId']}").status_code == 200
 
 
+def row_owners(settings: Settings, event_ids: list[str]) -> list[str]:
+    """Whose each of the events' rows is, as SQL holds it (a fence is `FENCE_OWNER`'s)."""
+    column = EVENTS_TABLE.c
+    with create_engine(settings.database_url).connect() as connection:
+        query = select(column.user_id).where(column.event_id.in_(event_ids))
+        return sorted(connection.scalars(query))
+
+
+def items(dynamodb: Any, settings: Settings, event_ids: list[str]) -> list[str]:
+    return [
+        event_id
+        for event_id in event_ids
+        if "Item"
+        in dynamodb.get_item(TableName=settings.details_table, Key={"eventId": {"S": event_id}})
+    ]
+
+
+@pytest.mark.parametrize("path", ["/events/{user}", "/events/{user}/{event}"])
+def test_dynamodb_failing_during_an_erasure_is_503_and_the_same_delete_then_finishes_it(
+    settings: Settings, dynamodb: Any, flaky_dynamodb: Any, path: str
+) -> None:
+    """The rows are marked (nothing of the events is shown from then on), then DeleteItem fails:
+    503, not a 2xx that would leave the details behind. The same DELETE finishes the erasure."""
+    user = unique_user()
+    events = [make_event(userId=user, eventId=str(uuid.uuid4())) for _ in range(3)]
+    event_ids = [event["eventId"] for event in events]
+    with TestClient(app_with(settings)) as client:
+        assert client.post("/events/batch", json={"events": events}).status_code == 200
+    erased = event_ids if "{event}" not in path else event_ids[:1]
+    target = path.format(user=user, event=event_ids[0])
+    flaky: FlakyDynamoDB = flaky_dynamodb({"DeleteItem"})
+    with TestClient(app_with(settings, details=details_store_at(settings, flaky.url))) as client:
+        failed = client.delete(target)
+        assert (failed.status_code, failed.json()["store"]) == (503, "details")
+        assert failed.headers["retry-after"] == "2" and flaky.refused > 0
+        for event_id in erased:
+            assert client.get(f"/events/{user}/{event_id}").status_code == 404
+        listed = [event["eventId"] for event in client.get(f"/events/{user}").json()["events"]]
+        assert sorted(listed) == sorted(set(event_ids) - set(erased))
+        assert sorted(items(dynamodb, settings, erased)) == sorted(erased)  # not deleted yet
+        flaky.down = False
+        done = client.delete(target)
+    if "{event}" in path:
+        assert (done.status_code, done.content) == (204, b"")
+    else:
+        assert done.json() == {"userId": user, "deleted": 3, "more": False}
+    assert items(dynamodb, settings, erased) == []
+    assert row_owners(settings, erased) == [FENCE_OWNER] * len(erased)
+
+
 @pytest.mark.parametrize("size", [1, 150])
-def test_erasing_n_events_costs_one_select_one_delete_one_commit_and_a_delete_item_each(
+def test_erasing_n_events_costs_a_select_a_mark_a_delete_item_each_and_the_fences(
     settings: Settings, size: int
 ) -> None:
-    """The store calls SOLUTION.md states for DELETE /events/{userId} of n events."""
+    """The store calls SOLUTION.md states for DELETE /events/{userId} of n events: one SELECT;
+    the mark (UPDATE, COMMIT); ⌈n/100⌉ BatchGetItem and n DeleteItem; the fences (UPDATE), old
+    fences purged (DELETE), COMMIT."""
     with counted_app(settings) as (client, calls):
         user = unique_user()
         events = [make_event(userId=user, eventId=str(uuid.uuid4())) for _ in range(size)]
@@ -162,8 +216,9 @@ def test_erasing_n_events_costs_one_select_one_delete_one_commit_and_a_delete_it
         assert answer.json() == {"userId": user, "deleted": size, "more": False}
         assert calls.counts == {
             "sql SELECT": 1,
+            "sql UPDATE": 2,
             "sql DELETE": 1,
-            "sql COMMIT": 1,
+            "sql COMMIT": 2,
             "dynamodb BatchGetItem": -(-size // 100),
             "dynamodb DeleteItem": size,
         }

@@ -108,11 +108,11 @@ class FailingInserts:
         self.real = real
         self.failures = failures
 
-    def insert_many(self, records: Sequence[EventRecord]) -> None:
+    def insert_many(self, records: Sequence[EventRecord], **options: Any) -> None:
         if self.failures:
             self.failures -= 1
             raise StoreUnavailable("metadata")
-        self.real.insert_many(records)
+        self.real.insert_many(records, **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
