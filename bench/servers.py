@@ -16,12 +16,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, status
 from pydantic import BaseModel, Field
 
 from bench.doubles import MemoryDetailStore, MemoryMetadataStore
-from gateway.__main__ import bind_listener
+from gateway.__main__ import bind_listener, uvicorn_server
 from gateway.app import create_app
 from gateway.observability import configure_logging
 from gateway.settings import Settings
@@ -74,8 +73,7 @@ def memory_app() -> FastAPI:
 
 def serve(app: FastAPI, port: int) -> None:
     listener = bind_listener("127.0.0.1", port)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
-    server.run(sockets=[listener])
+    uvicorn_server(app).run(sockets=[listener])
 
 
 def main() -> None:

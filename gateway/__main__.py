@@ -11,6 +11,7 @@ import sys
 from contextlib import ExitStack
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from gateway.app import create_app
 from gateway.auth.dev_issuer import DEV_TOKEN_SECONDS, TOKEN_PATH, LocalIssuer
@@ -40,8 +41,16 @@ def main() -> None:
         base_url = f"http://{host}:{port}"
         text = banner(base_url, settings, stores) + access(base_url, settings, issuer)
         print(text, flush=True)  # noqa: T201
-        server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
-        server.run(sockets=[listener])
+        uvicorn_server(app).run(sockets=[listener])
+
+
+def uvicorn_server(app: ASGIApp) -> uvicorn.Server:
+    """uvicorn as it serves the app: our JSON log lines (configure_logging) and access line.
+    Each request's task starts from an empty context, not from a copy of the connection's
+    callback that made it (an earlier request's context, when that request paused reading the
+    connection): nothing one request sets is seen by the next."""
+    config = uvicorn.Config(app, log_config=None, access_log=False, reset_contextvars=True)
+    return uvicorn.Server(config)
 
 
 def banner(base_url: str, settings: Settings, stores: Stores) -> str:

@@ -9,7 +9,13 @@ from pythonjsonlogger.orjson import OrjsonFormatter
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.request_id import REQUEST_ID_HEADER, adopt_request_id, request_id_var
+from gateway.request_id import (
+    REQUEST_ID_HEADER,
+    adopt_request_id,
+    begin_request,
+    current_request_id,
+    end_request,
+)
 from gateway.rest.problems import internal_error_problem
 
 access_logger = logging.getLogger("eventlog.access")
@@ -21,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        record.request_id = current_request_id()
         record.__dict__.pop("color_message", None)  # uvicorn's terminal copy of the message
         return True
 
@@ -52,7 +58,7 @@ class _AccessLineFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.msg,
-            "request_id": request_id_var.get(),
+            "request_id": current_request_id(),
             **getattr(record, "access", {}),
         }
         return orjson.dumps(line).decode()
@@ -98,7 +104,7 @@ class RequestContextMiddleware:
             return
         request_id = adopt_request_id(_sent_request_id(scope))
         id_bytes = request_id.encode()
-        token = request_id_var.set(request_id)
+        begun = begin_request(request_id)
         began = time.perf_counter()
         status = 500
         started = False
@@ -123,7 +129,7 @@ class RequestContextMiddleware:
         finally:
             if access_logger.isEnabledFor(logging.INFO):
                 _log_access(scope, status, began)
-            request_id_var.reset(token)
+            end_request(begun)
 
 
 def _log_access(scope: Scope, status: int, began: float) -> None:

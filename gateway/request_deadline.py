@@ -5,13 +5,16 @@ invocation has left (Mangum puts the Lambda context in the ASGI scope), less a m
 may run past the deadline (a SQL Server timeout rounded up to whole seconds, a DynamoDB connect
 attempt) and for the answer to leave: a request always answers, 503 at worst, before Lambda
 cuts it off and API Gateway answers its own 503.
+
+Each request's deadline starts afresh, whatever its context inherited (an earlier request's
+context, which uvicorn may hand on to the next request of a connection), and ends with it.
 """
 
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from persistence.deadline import clear_deadline, set_deadline
+from persistence.deadline import begin_request_deadline, end_request_deadline
 
 LAMBDA_MARGIN_SECONDS = 3.0
 
@@ -25,11 +28,11 @@ class RequestDeadlineMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = set_deadline(request_seconds(self.timeout, scope.get("aws.context")))
+        begun = begin_request_deadline(request_seconds(self.timeout, scope.get("aws.context")))
         try:
             await self.app(scope, receive, send)
         finally:
-            clear_deadline(token)
+            end_request_deadline(begun)
 
 
 def request_seconds(timeout: float, lambda_context: Any | None) -> float:

@@ -1,50 +1,56 @@
 """The request's deadline: one point in time by which every store call of a request must end.
 
-The gateway sets it when a request arrives (from Lambda's remaining time, or the configured
+The gateway starts it when a request arrives (from Lambda's remaining time, or the configured
 request timeout); each wait below takes what is left of it, capped by its own configured bound:
 the SQL pool wait, the SQL login, each SQL statement (query timeout, SQLite busy timeout), each
 DynamoDB attempt and every backoff sleep. A wait that would start with nothing left raises
 `DeadlineExceeded`, which each store answers as its own `StoreUnavailable`.
 
-It lives in a context variable: asyncio tasks and the worker threads Starlette and Strawberry run
-blocking calls in (anyio copies the context into them) see the deadline of their own request.
+It lives in the request's context (`persistence.request_scope`): asyncio tasks and the worker
+threads Starlette and Strawberry run blocking calls in (anyio copies the context into them) see
+the deadline of their own request, and never that of another: a request's deadline starts afresh
+whatever its context inherited, and a copy that outlives its request holds no deadline.
 """
 
 import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar, Token
 
-_deadline: ContextVar[float | None] = ContextVar("store_deadline", default=None)
+from persistence.request_scope import Begun, RequestScoped
+
+_deadline: RequestScoped[float] = RequestScoped("store_deadline")
+
+RequestDeadline = Begun[float]
 
 
 class DeadlineExceeded(Exception):
     """The request's time is up: no store call may start or wait any longer."""
 
 
-def set_deadline(seconds: float) -> Token[float | None]:
-    """From now on, every store call of this context ends within `seconds` (or sooner, when an
-    enclosing deadline comes first); `clear_deadline` with the token ends that. For code on
-    every request's path, where a context manager's generator costs more than the rest."""
-    wanted = time.monotonic() + seconds
-    current = _deadline.get()
-    return _deadline.set(wanted if current is None else min(current, wanted))
+def begin_request_deadline(seconds: float) -> RequestDeadline:
+    """From now on, every store call of this context ends within `seconds`, whatever deadline
+    the context inherited; `end_request_deadline` ends that, here and in every copy of this
+    context. For code on every request's path, where a context manager's generator costs more
+    than the rest."""
+    return _deadline.begin(time.monotonic() + seconds)
 
 
-def clear_deadline(token: Token[float | None]) -> None:
-    _deadline.reset(token)
+def end_request_deadline(begun: RequestDeadline) -> None:
+    _deadline.end(begun)
 
 
 @contextmanager
 def deadline_after(seconds: float) -> Iterator[None]:
     """Every store call inside the block ends within `seconds` from now (or sooner, when an
     enclosing deadline comes first)."""
-    token = set_deadline(seconds)
+    wanted = time.monotonic() + seconds
+    enclosing = _deadline.get()
+    begun = _deadline.begin(wanted if enclosing is None else min(enclosing, wanted))
     try:
         yield
     finally:
-        clear_deadline(token)
+        _deadline.end(begun)
 
 
 @contextmanager
@@ -55,11 +61,11 @@ def reserving(seconds: float) -> Iterator[None]:
     if current is None:
         yield
         return
-    token = _deadline.set(current - seconds)
+    token = _deadline.replace(current - seconds)
     try:
         yield
     finally:
-        _deadline.reset(token)
+        _deadline.restore(token)
 
 
 def remaining_seconds() -> float | None:

@@ -19,7 +19,7 @@ from starlette.routing import Match
 from gateway.auth.bearer import challenge
 from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
 from gateway.deps import BEARER_SCHEME, BEARER_SCHEME_NAME
-from gateway.request_id import current_request_id, request_id_var
+from gateway.request_id import current_request_id, request_named
 from gateway.rest.body import MalformedBody, UnsupportedMediaType
 from gateway.rest.responses import ProblemResponse
 from schema.errors import (
@@ -253,11 +253,8 @@ _MODELS: dict[int, type[BaseModel]] = {422: ValidationProblemBody, 503: Unavaila
 
 
 def _rendered(example: ProblemExample) -> dict[str, Any]:
-    token = request_id_var.set(EXAMPLE_REQUEST_ID)
-    try:
+    with request_named(EXAMPLE_REQUEST_ID):
         return domain_problem(example)[1] if isinstance(example, Exception) else example()
-    finally:
-        request_id_var.reset(token)
 
 
 def install_problem_openapi(app: FastAPI) -> None:

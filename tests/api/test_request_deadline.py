@@ -24,6 +24,7 @@ from tests.api.graphql.graphql_client import RECORD
 from tests.api.rest.test_store_failures import assert_unavailable, details_items
 from tests.conftest import FREETDS_URL, sql_store, sqlite_locked
 from tests.factories import make_event
+from tests.keep_alive import keep_alive_run
 
 DEADLINE_SECONDS = 1.5
 MARGIN_SECONDS = 2.0
@@ -167,3 +168,19 @@ def test_a_slow_claim_then_a_hung_insert_still_answer_by_the_deadline(
     with LiveServer(app_with(settings)) as url, httpx.Client(base_url=url, timeout=30) as http:
         assert http.get(f"/events/{body['userId']}").json()["events"] == []
         assert http.post("/events", json=body).status_code == 201
+
+
+# Short, so that a run outlasts it within seconds; far above what a batch of 100 takes.
+KEEP_ALIVE_TIMEOUT_SECONDS = 2.0
+
+
+def test_later_requests_on_a_keep_alive_connection_never_inherit_a_deadline(
+    settings: Settings,
+) -> None:
+    """A batch big enough that uvicorn pauses reading it hands its context on to the next
+    requests of its connection (this uvicorn resets no context between requests): each must
+    still get a deadline of its own, long after the batch's has passed."""
+    timeout = {"request_timeout_seconds": KEEP_ALIVE_TIMEOUT_SECONDS}
+    with LiveServer(app_with(settings.model_copy(update=timeout))) as url:
+        run = keep_alive_run(url, seconds=KEEP_ALIVE_TIMEOUT_SECONDS + 1.5, batch_every=20)
+    run.assert_all_answered_as_documented()
