@@ -140,7 +140,13 @@ class Settings(BaseSettings):
         "when a token has no `aud`).",
     )
     auth_jwks_url: str | None = Field(None, description="The issuer's JWKS (`jwks_uri`).")
-    auth_jwks_timeout_seconds: float = Field(3.0, gt=0, le=30)
+    auth_jwks_timeout_seconds: float = Field(
+        3.0,
+        gt=0,
+        le=30,
+        description="The whole fetch of the issuer's JWKS (connecting, the answer, its body) "
+        "ends within this, and within the request's deadline.",
+    )
     auth_jwks_cache_seconds: int = Field(300, ge=10, le=86_400)
     cors_allow_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -122,7 +122,10 @@ class Forbidden(EventLogError):
 
 
 class IssuerUnavailable(EventLogError):
-    """The token issuer's keys (its JWKS) could not be fetched in time, and none are cached."""
+    """The token issuer's keys (its JWKS) could not be fetched in time, and none are cached.
+    Answered as the unavailable store it is, by name: `store` is `auth`."""
+
+    store: Literal["auth"] = "auth"
 
     def __init__(self) -> None:
         super().__init__(

@@ -1,8 +1,13 @@
 """Authentication for tests: a real issuer on 127.0.0.1 (keys the tests generate, its JWKS over
-HTTP), a clock tests move instead of sleeping, and the pieces the API builds from them."""
+HTTP), a JWKS endpoint that serves whatever a test sets at whatever pace, a clock tests move
+instead of sleeping, and the pieces the API builds from them."""
 
 import json
+import threading
 import time
+from collections.abc import Callable
+from contextlib import suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
@@ -64,3 +69,65 @@ def sign_any(issuer: LocalIssuer, claims: dict[str, Any]) -> str:
     return jwt.PyJWS().encode(
         payload, key.private, algorithm=key.algorithm, headers={"kid": key.kid}
     )
+
+
+class StubJwks:
+    """A JWKS endpoint on 127.0.0.1 that serves whatever a test sets: any JSON `document`, at
+    any pace (`pause_seconds` before each `chunk_bytes` of the body: a JWKS that trickles).
+    Use it as a context manager; `served` counts the answers begun."""
+
+    def __init__(self, document: Any = None) -> None:
+        self.document: Any = {"keys": []} if document is None else document
+        self.pause_seconds = 0.0
+        self.chunk_bytes = 1
+        self.served = 0
+        self._stopping = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _StubJwksHandler)
+        self._server.daemon_threads = True
+        self._server.stub = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/.well-known/jwks.json"
+
+    def __enter__(self) -> "StubJwks":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+    def answer(self, write: Callable[[bytes], object]) -> None:
+        self.served += 1
+        body = json.dumps(self.document).encode()
+        write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        )
+        step = self.chunk_bytes if self.pause_seconds else len(body)
+        for start in range(0, len(body), step):
+            # The stub's own pace (not a test waiting): ends at once when the stub stops.
+            if self.pause_seconds and self._stopping.wait(self.pause_seconds):
+                return
+            write(body[start : start + step])
+
+
+class _StubJwksHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        # OSError: the client gave up, as a client of a trickling JWKS should.
+        with suppress(OSError):
+            self.server.stub.answer(self._write)  # type: ignore[attr-defined]
+
+    def _write(self, data: bytes) -> None:
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""

@@ -372,3 +372,48 @@ def assert_same_json(got: Any, expected: Any, path: str = "details") -> None:
         assert got == expected and str(got) == str(expected), f"{path}: {got} != {expected}"
     else:
         assert got == expected, path
+
+
+# A JWK's members, and words a JWKS uses, for entries that come close to keys.
+JWK_MEMBERS = ["kty", "alg", "kid", "use", "n", "e", "crv", "x", "y", "d", "k", "key_ops", "x5c"]
+JWK_WORDS = [
+    *("RSA", "EC", "oct", "OKP", "RS256", "ES256", "RS384", "ES512", "PS256", "HS256"),
+    *("EdDSA", "none", "P-256", "P-384", "Ed25519", "sig", "enc", "AQAB", ""),
+]
+
+
+def json_values() -> st.SearchStrategy[Any]:
+    """Any JSON value, small: null, booleans, numbers, strings, lists and objects."""
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=12)
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+        max_leaves=8,
+    )
+
+
+def jwks_entries(keys: list[dict[str, Any]]) -> st.SearchStrategy[Any]:
+    """Entries a JWKS may hold besides `keys`: any JSON, and `keys` with members dropped or set
+    to anything, under a kid of their own (so that none stands in for one of `keys`)."""
+    kids = {key["kid"] for key in keys}
+    values = json_values() | st.sampled_from(JWK_WORDS)
+    near_keys = st.builds(
+        lambda key, dropped, changed, kid: {
+            **{name: value for name, value in key.items() if name not in dropped},
+            **changed,
+            "kid": kid,
+        },
+        st.sampled_from(keys),
+        st.sets(st.sampled_from(JWK_MEMBERS)),
+        st.dictionaries(st.sampled_from(JWK_MEMBERS), values, max_size=4),
+        (st.text(max_size=12) | json_values()).filter(
+            lambda kid: not isinstance(kid, str) or kid not in kids
+        ),
+    )
+    return json_values() | near_keys

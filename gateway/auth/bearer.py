@@ -5,7 +5,8 @@ import re
 import time
 from collections.abc import Callable, Sequence
 
-from gateway.auth.keys import IssuerKeys, jwks_fetcher
+from gateway.auth.jwks import jwks_fetcher
+from gateway.auth.keys import IssuerKeys
 from gateway.auth.tokens import TokenVerifier, invalid
 from gateway.settings import Settings
 from schema.access import Caller

@@ -1,14 +1,15 @@
-"""The issuer's signing keys (its JWKS), fetched over HTTP within a bound and kept between requests.
+"""The issuer's signing keys (its JWKS), kept between requests.
 
-PyJWT's `PyJWKClient` does the fetch (urllib with a timeout on the connection and on each read,
-no redirects) and parses the keys. The cache around it is ours, because PyJWKClient's own cannot:
+`jwks` fetches them (within a total bound) and reads out the usable ones. The cache is ours,
+because PyJWKClient's own cannot:
 - serve the last good keys while the issuer is down (once its cache expires, a failed fetch fails
   every request);
 - remember a failed fetch: without that, each request during an outage waits a full timeout, one
   after the other behind its lock, and a JWKS that does not answer turns into hung requests;
 - take a clock, so tests move time instead of sleeping.
 A token naming an unknown `kid` (a key the issuer just rotated in) triggers a fetch, but at most
-one per `retry_seconds`, so forged `kid`s cannot make us hammer the issuer.
+one per `retry_seconds`, so forged `kid`s cannot make us hammer the issuer. Waiting for another
+request's fetch ends by the request's deadline too.
 """
 
 import logging
@@ -17,8 +18,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from jwt import PyJWK, PyJWKClient, PyJWTError
+from jwt import PyJWK
 
+from gateway.auth.jwks import JwksUnreachable
+from persistence.deadline import DeadlineExceeded, budget
 from schema.errors import IssuerUnavailable
 
 logger = logging.getLogger(__name__)
@@ -27,22 +30,6 @@ logger = logging.getLogger(__name__)
 JWKS_RETRY_SECONDS = 10.0
 # How long past their expiry the last good keys still serve while the issuer does not answer.
 JWKS_STALE_SECONDS = 3600.0
-
-
-class JwksUnreachable(Exception):
-    """The JWKS could not be fetched or read."""
-
-
-def jwks_fetcher(url: str, timeout_seconds: float) -> Callable[[], Sequence[PyJWK]]:
-    client = PyJWKClient(url, cache_jwk_set=False, timeout=timeout_seconds)
-
-    def fetch() -> Sequence[PyJWK]:
-        try:
-            return client.get_signing_keys()
-        except (PyJWTError, ValueError) as exc:  # ValueError: a body that is not JSON
-            raise JwksUnreachable(str(exc)) from exc
-
-    return fetch
 
 
 @dataclass(frozen=True)
@@ -90,7 +77,11 @@ class IssuerKeys:
 
     def _refreshed(self, kid: str) -> _KeySet:
         # One fetch at a time; the others wait for it (bounded), then use what it brought.
-        if not self._fetching.acquire(timeout=self._wait):
+        try:
+            wait = budget(self._wait)
+        except DeadlineExceeded:
+            return self._fallback()
+        if not self._fetching.acquire(timeout=wait):
             return self._fallback()
         try:
             known = self._known

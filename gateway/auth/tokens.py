@@ -12,11 +12,11 @@ from typing import Any
 
 import jwt
 
+from gateway.auth.jwks import ALGORITHMS
 from gateway.auth.keys import IssuerKeys
 from schema.access import Caller
 from schema.errors import Unauthenticated
 
-ALGORITHMS = ("RS256", "ES256")
 CLOCK_SKEW_SECONDS = 60
 
 # What a client is told, by failure. The texts are fixed (never the token's own content): they

@@ -25,6 +25,7 @@ from schema.errors import (
     Forbidden,
     InvalidCursor,
     InvalidInput,
+    IssuerUnavailable,
     StoreUnavailable,
 )
 
@@ -62,7 +63,7 @@ def domain_error(error: EventLogError) -> tuple[str, dict[str, Any]]:
         fields = [_graphql_field(field_error) for field_error in error.errors]
         extensions["errors"] = [asdict(field_error) for field_error in fields]
         return str(InvalidInput(fields)), extensions
-    if isinstance(error, StoreUnavailable):
+    if isinstance(error, StoreUnavailable | IssuerUnavailable):
         extensions["store"] = error.store
     return str(error), extensions
 

@@ -38,23 +38,26 @@ class RequestRefused(Exception):
         code: str,
         message: str,
         headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
+        self.extensions = {"code": code, **(extensions or {})}
 
     @classmethod
     def caller_not_accepted(
         cls, error: Unauthenticated | IssuerUnavailable, retry_after_seconds: int
     ) -> "RequestRefused":
         """A token that cannot be accepted (401, its WWW-Authenticate challenge), or checked
-        now (503, with Retry-After)."""
+        now (503, with Retry-After, naming `auth` as the store that cannot answer)."""
         code = REFUSAL_CODES[type(error)]
         if isinstance(error, IssuerUnavailable):
             headers = {"Retry-After": str(retry_after_seconds)}
-            return cls(HTTPStatus.SERVICE_UNAVAILABLE, code, str(error), headers)
+            store = {"store": error.store}
+            return cls(HTTPStatus.SERVICE_UNAVAILABLE, code, str(error), headers, store)
         return cls(HTTPStatus.UNAUTHORIZED, code, str(error), challenge(error))
 
 
@@ -95,7 +98,7 @@ def _quality(ranges: list[tuple[str, float]], candidate: str) -> float:
 
 
 def refusal_response(refusal: RequestRefused, media: str | None) -> Response:
-    body = {"errors": [{"message": refusal.message, "extensions": {"code": refusal.code}}]}
+    body = {"errors": [{"message": refusal.message, "extensions": refusal.extensions}]}
     return graphql_response(body, refusal.status, media or JSON, refusal.headers)
 
 

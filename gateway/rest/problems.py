@@ -104,7 +104,9 @@ def domain_problem(exc: Exception) -> tuple[HTTPStatus, dict[str, Any]]:
         detail = f"{len(exc.errors)} problem(s) in: {offending_fields(exc.errors)}"
         errors = [asdict(error) for error in exc.errors]
         return status, problem_body(status, slug, title, detail, errors=errors)
-    extensions = {"store": exc.store} if isinstance(exc, StoreUnavailable) else {}
+    extensions = (
+        {"store": exc.store} if isinstance(exc, StoreUnavailable | IssuerUnavailable) else {}
+    )
     detail = _DETAILS.get(type(exc), str(exc))
     return status, problem_body(status, slug, title, detail, **extensions)
 
@@ -208,7 +210,9 @@ class ValidationProblemBody(ProblemBody):
 
 
 class UnavailableProblemBody(ProblemBody):
-    store: Literal["metadata", "details"]
+    store: Literal["metadata", "details", "auth"] = Field(
+        description="The store that cannot answer: `auth` is the token issuer's keys."
+    )
 
 
 class NotReadyProblemBody(ProblemBody):

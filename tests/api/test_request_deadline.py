@@ -18,16 +18,19 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.auth.dev_issuer import LocalIssuer
 from gateway.settings import Settings
 from tests.api.conftest import LiveServer, app_with, details_store_at
 from tests.api.graphql.graphql_client import RECORD
 from tests.api.rest.test_store_failures import assert_unavailable, details_items
+from tests.auth import StubJwks, bearer, with_issuer
 from tests.conftest import FREETDS_URL, sql_store, sqlite_locked
 from tests.factories import make_event
 from tests.keep_alive import keep_alive_run
 
 DEADLINE_SECONDS = 1.5
 MARGIN_SECONDS = 2.0
+QUERY = '{ events(userId: "user-42") { edges { cursor } } }'
 
 
 @pytest.fixture
@@ -184,3 +187,51 @@ def test_later_requests_on_a_keep_alive_connection_never_inherit_a_deadline(
     with LiveServer(app_with(settings.model_copy(update=timeout))) as url:
         run = keep_alive_run(url, seconds=KEEP_ALIVE_TIMEOUT_SECONDS + 1.5, batch_every=20)
     run.assert_all_answered_as_documented()
+
+
+@pytest.mark.parametrize("door", ["REST", "GraphQL"])
+def test_a_jwks_that_trickles_is_503_auth_by_the_request_deadline(
+    settings: Settings, issuer: LocalIssuer, door: str
+) -> None:
+    """Its bytes come well within the JWKS timeout, its whole body in over ten seconds: the
+    request that fetches it answers by its own deadline, naming the issuer's keys."""
+    with StubJwks(issuer.jwks()) as jwks:
+        jwks.pause_seconds = 0.01
+        checking = with_issuer(
+            settings,
+            issuer,
+            auth_jwks_url=jwks.url,
+            auth_jwks_timeout_seconds=10,
+            request_timeout_seconds=DEADLINE_SECONDS,
+        )
+        token = bearer(issuer.token("user-42"))
+        with (
+            LiveServer(app_with(checking)) as url,
+            httpx.Client(base_url=url, timeout=30) as http,
+        ):
+            if door == "REST":
+                answer = timed(http, "GET", "/events/user-42", headers=token)
+            else:
+                answer = timed(http, "POST", "/graphql", json={"query": QUERY}, headers=token)
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "2"
+    detail = "The token issuer's signing keys cannot be fetched right now; retry later."
+    if door == "REST":
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json() == {
+            "type": "urn:eventlog:problem:auth-unavailable",
+            "title": "Token issuer unavailable",
+            "status": 503,
+            "detail": detail,
+            "requestId": answer.headers["x-request-id"],
+            "store": "auth",
+        }
+    else:
+        assert answer.json() == {
+            "errors": [
+                {
+                    "message": detail,
+                    "extensions": {"code": "SERVICE_UNAVAILABLE", "store": "auth"},
+                }
+            ]
+        }

@@ -3,18 +3,22 @@
 a bounded time, and a JWKS that does not answer is a bounded IssuerUnavailable, never a hang."""
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
 from gateway.auth.bearer import BearerAuthentication
 from gateway.auth.dev_issuer import LocalIssuer, SigningKey
+from gateway.auth.jwks import MAX_JWKS_BYTES
 from gateway.auth.keys import JWKS_RETRY_SECONDS, JWKS_STALE_SECONDS
 from gateway.settings import Settings
+from persistence.deadline import deadline_after
 from schema.access import Caller
 from schema.errors import IssuerUnavailable, Unauthenticated
-from tests.auth import Clock, authentication, silent_jwks, with_issuer
+from tests.auth import Clock, StubJwks, authentication, silent_jwks, with_issuer
 from tests.conftest import closed_port
 
 CACHE_SECONDS = 300
@@ -140,3 +144,116 @@ def test_concurrent_requests_on_a_cold_cache_fetch_the_keys_once(
         callers = list(pool.map(lambda token: checking.identify([token]), tokens))
     assert [caller.subject for caller in callers] == [f"user-{n}" for n in range(20)]
     assert issuer.jwks_served == 1
+
+
+# What a fetch may take past its bound: a thread's start and end, a busy machine.
+SLACK_SECONDS = 1.0
+UNUSABLE_KEYS: dict[str, Any] = {
+    "alg none": {"kty": "RSA", "kid": "bad", "alg": "none", "n": "AQAB", "e": "AQAB"},
+    "unknown kty": {"kty": "XYZ", "kid": "bad", "alg": "RS256"},
+    "unknown kty, no alg": {"kty": "XYZ", "kid": "bad"},
+    "alg as a list": {"kty": "RSA", "kid": "bad", "alg": ["RS256"], "n": "AQAB", "e": "AQAB"},
+    "RSA without n": {"kty": "RSA", "kid": "bad", "alg": "RS256", "e": "AQAB"},
+    "EC without y": {"kty": "EC", "kid": "bad", "crv": "P-256", "x": "AQAB"},
+    "oct without k": {"kty": "oct", "kid": "bad"},
+    "kid as a list": {"kty": "RSA", "kid": ["bad"], "n": "AQAB", "e": "AQAB"},
+    "a string": "not a key",
+    "a number": 7,
+    "null": None,
+    "a list": [{"kty": "RSA"}],
+}
+
+
+@pytest.mark.parametrize("unusable", UNUSABLE_KEYS.values(), ids=UNUSABLE_KEYS.keys())
+def test_a_key_that_cannot_be_used_is_skipped_and_logged_once_without_its_material(
+    issuer: LocalIssuer, clock: Clock, caplog: pytest.LogCaptureFixture, unusable: Any
+) -> None:
+    with StubJwks({"keys": [unusable, *issuer.jwks()["keys"]]}) as jwks:
+        checking = checking_for(issuer, clock, auth_jwks_url=jwks.url)
+        token = f"Bearer {issuer.token('user-42')}"
+        with caplog.at_level(logging.WARNING, logger="gateway.auth.jwks"):
+            assert checking.identify([token]).subject == "user-42"
+            clock.advance(CACHE_SECONDS)  # fetched again: the same key is not logged again
+            assert checking.identify([token]).subject == "user-42"
+        assert jwks.served == 2
+    [skipped] = [record.getMessage() for record in caplog.records]
+    named = "'bad'" if isinstance(unusable, dict) and unusable.get("kid") == "bad" else "none"
+    assert skipped.startswith(f"the issuer's JWKS key #0 (kid {named}) is skipped: ")
+    assert "AQAB" not in skipped
+
+
+def test_an_unusable_key_beside_a_rotation_keeps_the_kept_and_the_new_keys_serving(
+    issuer: LocalIssuer, clock: Clock
+) -> None:
+    with StubJwks(issuer.jwks()) as jwks:
+        checking = checking_for(issuer, clock, auth_jwks_url=jwks.url)
+        old_token = f"Bearer {issuer.token('user-42')}"
+        assert checking.identify([old_token]).subject == "user-42"
+        rotated = SigningKey.generate("ES256")
+        issuer.keys.insert(0, rotated)
+        jwks.document = {"keys": [UNUSABLE_KEYS["alg none"], *issuer.jwks()["keys"]]}
+        clock.advance(JWKS_RETRY_SECONDS)
+        assert checking.identify([f"Bearer {issuer.token('user-7')}"]).subject == "user-7"
+        assert checking.identify([old_token]).subject == "user-42"
+        assert jwks.served == 2
+
+
+def test_a_jwks_with_no_usable_key_is_the_issuers_failure(
+    issuer: LocalIssuer, clock: Clock
+) -> None:
+    """Like a JWKS that does not answer: the kept keys serve (for a while); none kept, 503."""
+    with StubJwks({"keys": list(UNUSABLE_KEYS.values())}) as jwks:
+        checking = checking_for(issuer, clock, auth_jwks_url=jwks.url)
+        token = f"Bearer {issuer.token('user-42')}"
+        with pytest.raises(IssuerUnavailable):
+            checking.identify([token])
+        jwks.document = issuer.jwks()
+        clock.advance(JWKS_RETRY_SECONDS)
+        assert checking.identify([token]).subject == "user-42"
+        jwks.document = {"keys": list(UNUSABLE_KEYS.values())}
+        clock.advance(CACHE_SECONDS)
+        assert checking.identify([token]).subject == "user-42"
+        assert jwks.served == 3
+
+
+def test_a_jwks_that_trickles_its_body_ends_by_the_jwks_timeout(
+    issuer: LocalIssuer, clock: Clock
+) -> None:
+    """Each byte comes well within the timeout, the whole body in over ten seconds: the fetch
+    ends by the timeout, counted for the whole fetch."""
+    with StubJwks(issuer.jwks()) as jwks:
+        jwks.pause_seconds = 0.01
+        checking = checking_for(
+            issuer, clock, auth_jwks_url=jwks.url, auth_jwks_timeout_seconds=1.0
+        )
+        began = time.monotonic()
+        with pytest.raises(IssuerUnavailable):
+            bounded(lambda: checking.identify([f"Bearer {issuer.token('user-42')}"]))
+        took = time.monotonic() - began
+    assert took < 1.0 + SLACK_SECONDS, took
+
+
+def test_a_jwks_fetch_ends_by_the_requests_deadline(issuer: LocalIssuer, clock: Clock) -> None:
+    with StubJwks(issuer.jwks()) as jwks:
+        jwks.pause_seconds = 0.01
+        checking = checking_for(
+            issuer, clock, auth_jwks_url=jwks.url, auth_jwks_timeout_seconds=10.0
+        )
+        began = time.monotonic()
+        with deadline_after(0.5), pytest.raises(IssuerUnavailable):
+            checking.identify([f"Bearer {issuer.token('user-42')}"])
+        took = time.monotonic() - began
+        # A request whose deadline has passed waits for no fetch at all.
+        clock.advance(JWKS_RETRY_SECONDS)
+        with deadline_after(0), pytest.raises(IssuerUnavailable):
+            checking.identify([f"Bearer {issuer.token('user-42')}"])
+        assert jwks.served == 1
+    assert took < 0.5 + SLACK_SECONDS, took
+
+
+def test_a_jwks_over_the_size_cap_is_issuer_unavailable(issuer: LocalIssuer, clock: Clock) -> None:
+    padded = {**issuer.jwks(), "padding": "x" * MAX_JWKS_BYTES}
+    with StubJwks(padded) as jwks:
+        checking = checking_for(issuer, clock, auth_jwks_url=jwks.url)
+        with pytest.raises(IssuerUnavailable):
+            checking.identify([f"Bearer {issuer.token('user-42')}"])

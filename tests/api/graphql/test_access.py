@@ -155,7 +155,7 @@ def test_a_silent_issuer_refuses_the_request_with_503_and_retry_after(
             {
                 "message": "The token issuer's signing keys cannot be fetched right now; "
                 "retry later.",
-                "extensions": {"code": "SERVICE_UNAVAILABLE"},
+                "extensions": {"code": "SERVICE_UNAVAILABLE", "store": "auth"},
             }
         ]
     }

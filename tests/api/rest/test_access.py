@@ -208,6 +208,7 @@ def test_a_silent_issuer_is_a_bounded_503_with_retry_after(
         "title": "Token issuer unavailable",
         "status": 503,
         "detail": "The token issuer's signing keys cannot be fetched right now; retry later.",
+        "store": "auth",
     }
 
 
