@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 from gateway.app import create_app
 from gateway.auth.dev_issuer import DEV_TOKEN_SECONDS, TOKEN_PATH, LocalIssuer
 from gateway.observability import configure_logging
-from gateway.settings import Settings, get_settings
+from gateway.settings import Settings, SettingsRefused, load_settings
 from gateway.stores import Stores, open_stores
 
 
@@ -25,7 +25,10 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
-    settings = get_settings()
+    try:
+        settings = load_settings()
+    except SettingsRefused as refused:
+        sys.exit(str(refused))
     configure_logging(settings.log_level)
     listener = bind_listener(args.host, args.port)
     with ExitStack() as running:

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.app import create_app
 from gateway.observability import configure_logging
 from gateway.rest.responses import ProblemResponse
-from gateway.settings import Settings, get_settings
+from gateway.settings import Settings, load_settings
 from gateway.stores import StoresOnDemand
 from schema.errors import StoreUnavailable
 
@@ -77,7 +77,7 @@ def on_snapshot_restore(hook: Any) -> None:
 
 @lru_cache(maxsize=1)
 def _container_handler() -> Mangum:
-    settings = get_settings()
+    settings = load_settings()
     configure_logging(settings.log_level)
     stores = StoresOnDemand(settings)
     handler = build_handler(settings, stores)

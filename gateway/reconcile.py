@@ -16,8 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.observability import configure_logging
 from gateway.resolvers.reconcile import Progress, Reconciler, Summary
-from gateway.settings import Settings, get_settings
-from gateway.stores import open_stores, with_secret
+from gateway.settings import Settings, SettingsRefused, load_settings
+from gateway.stores import MalformedSecret, open_stores, with_secret
 from persistence.deadline import deadline_after
 from schema.errors import StoreUnavailable
 
@@ -62,12 +62,17 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--segments", type=int, help="parallel Scan segments (default 4)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = load_settings()
+    except SettingsRefused as refused:
+        raise SystemExit(str(refused)) from None
     segments = args.segments or settings.reconcile_segments
     configure_logging(settings.log_level)
     try:
         with _progress_bar(sys.stderr.isatty() and not args.json) as progress:
             summary = reconcile(settings, apply=args.apply, segments=segments, progress=progress)
+    except MalformedSecret as exc:
+        raise SystemExit(f"reconcile stopped: {exc}") from None
     except (StoreUnavailable, BotoCoreError, ClientError, SQLAlchemyError) as exc:
         raise SystemExit(
             f"reconcile stopped: a store cannot be reached ({type(exc).__name__})"
@@ -128,7 +133,7 @@ def _report(summary: Summary) -> str:
 def handler(_event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The scheduled function: finishes abandoned erasures and purges old fences every run;
     deletes orphans only when EVENTLOG_RECONCILE_APPLY says so."""
-    settings = get_settings()
+    settings = load_settings()
     configure_logging(settings.log_level)
     seconds = context.get_remaining_time_in_millis() / 1000 - LAMBDA_MARGIN_SECONDS
     within = deadline_after(seconds) if seconds > 0 else nullcontext()

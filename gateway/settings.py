@@ -4,7 +4,7 @@ import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from persistence.details import DEFAULT_PARALLEL_WRITES
@@ -26,12 +26,17 @@ EMBEDDED = "embedded"
 AWS_DEFAULT = "aws"
 
 AuthMode = Literal["jwt", "none", "dev"]
+MIN_CURSOR_SECRET_CHARS = 32
 # An origin is a scheme and a host (and port): no path, not even a trailing slash.
 _ORIGIN = re.compile(r"^https?://[^/\s]+$")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EVENTLOG_", env_ignore_empty=True, extra="ignore")
+    # hide_input_in_errors: a refusal names the setting and the rule, never the values given
+    # (pydantic's message would show the start and end of every setting, secrets included).
+    model_config = SettingsConfigDict(
+        env_prefix="EVENTLOG_", env_ignore_empty=True, extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         EMBEDDED,
@@ -180,8 +185,11 @@ class Settings(BaseSettings):
                 "EVENTLOG_CURSOR_SECRET is required outside embedded mode: every instance must "
                 "sign cursors with the same key"
             )
-        if self.cursor_secret is not None and len(self.cursor_secret.get_secret_value()) < 32:
-            raise ValueError("EVENTLOG_CURSOR_SECRET must be at least 32 characters")
+        secret = self.cursor_secret
+        if secret is not None and len(secret.get_secret_value()) < MIN_CURSOR_SECRET_CHARS:
+            raise ValueError(
+                f"EVENTLOG_CURSOR_SECRET must be at least {MIN_CURSOR_SECRET_CHARS} characters"
+            )
         if self.batch_max_body_bytes < self.limits.max_body_bytes:
             raise ValueError(
                 "EVENTLOG_BATCH_MAX_BODY_BYTES must be at least the body limit of one event "
@@ -247,3 +255,27 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+class SettingsRefused(Exception):
+    """The settings break a rule; the message names each rule and variable, and no value."""
+
+
+def load_settings() -> Settings:
+    """`get_settings()` for the entry points: a refusal is SettingsRefused, whose message (and
+    traceback) shows none of the values given."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise SettingsRefused(refusal(exc)) from None
+
+
+def refusal(error: ValidationError) -> str:
+    """Why the settings are refused, one line per rule broken: the variable, if one is to
+    blame, and the rule, without the values given (the input is hidden from the errors)."""
+    reasons = []
+    for broken in error.errors(include_url=False, include_context=False, include_input=False):
+        message = broken["msg"].removeprefix("Value error, ")
+        names = [str(part) for part in broken["loc"]]
+        reasons.append(f"EVENTLOG_{names[0].upper()}: {message}" if names else message)
+    return "refusing to start: " + "; ".join(reasons)

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.settings import AWS_DEFAULT, Settings
+from gateway.settings import AWS_DEFAULT, MIN_CURSOR_SECRET_CHARS, Settings
 from gateway.workers import WORKER_THREADS
 from persistence.details import DynamoDetailStore, ensure_details_table
 from persistence.metadata import SqlMetadataStore, create_metadata_schema
@@ -137,7 +137,7 @@ def with_secret(settings: Settings) -> Settings:
     client = boto3.client(
         "secretsmanager", region_name=settings.aws_region, config=SECRET_CLIENT_CONFIG
     )
-    secret = json.loads(
+    secret = _secret_members(
         client.get_secret_value(SecretId=settings.database_secret_arn)["SecretString"]
     )
     configured = make_url(settings.database_url)
@@ -156,6 +156,38 @@ def with_secret(settings: Settings) -> Settings:
             "cursor_secret": SecretStr(secret["cursorSecret"]),
         }
     )
+
+
+class MalformedSecret(ValueError):
+    """The database secret lacks what the API needs. The message names the member, never a
+    value: anything read from the secret is the secret's."""
+
+
+def _secret_members(text: str) -> dict[str, Any]:
+    """The secret's members, each of the type the API needs (else MalformedSecret). Checked
+    here, not left to fail later: a later failure's message could quote a value."""
+    try:
+        members = json.loads(text)
+    except (ValueError, RecursionError):
+        members = None
+    if not isinstance(members, dict):
+        raise MalformedSecret("the database secret is not a JSON object")
+    for name in ("username", "password", "host", "cursorSecret"):
+        if not isinstance(members.get(name), str) or not members[name]:
+            raise MalformedSecret(f"the database secret has no `{name}` (a string)")
+    if not isinstance(members.get("dbname", ""), str):
+        raise MalformedSecret("the database secret's `dbname` is not a string")
+    port = members.get("port", 1433)
+    if isinstance(port, str) and port.isdecimal() and port.isascii():
+        port = int(port)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise MalformedSecret("the database secret's `port` is not a port number")
+    if len(members["cursorSecret"]) < MIN_CURSOR_SECRET_CHARS:
+        raise MalformedSecret(
+            f"the database secret's `cursorSecret` must be at least {MIN_CURSOR_SECRET_CHARS} "
+            "characters"
+        )
+    return {**members, "port": port}
 
 
 class StoresOnDemand:
@@ -182,6 +214,9 @@ class StoresOnDemand:
     def _open(self) -> Stores:
         try:
             settings = with_secret(self._settings)
+        except MalformedSecret as exc:
+            logger.error("cannot read the database secret: %s", exc)
+            raise StoreUnavailable("metadata") from exc
         except (BotoCoreError, ClientError, LookupError, ValueError) as exc:
             logger.error("cannot read the database secret: %s", type(exc).__name__)
             raise StoreUnavailable("metadata") from exc

@@ -3,10 +3,12 @@
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.settings import Settings, refusal
 
 SECRET = "x" * 32
 
@@ -131,3 +133,75 @@ def test_an_api_open_to_anyone_says_so_in_its_log_unless_it_is_the_embedded_defa
         "authentication is off (EVENTLOG_AUTH=none): anyone who reaches this API may read "
         "and write every user's events"
     ]
+
+
+# Letters no refusal is written in: six of them in a message can only come from a secret.
+SECRET_LETTERS = "αβγδεζηθικλμνξοπρστυφχψω"
+SECRETS = st.text(alphabet=SECRET_LETTERS, min_size=6, max_size=80)
+NUMBERS = st.integers(-10, 10**7).map(str) | st.text(
+    st.characters(codec="ascii", exclude_characters="\x00"), max_size=8
+)
+OTHER_SETTINGS = {
+    "EVENTLOG_SQL_POOL_SIZE": NUMBERS,
+    "EVENTLOG_REQUEST_TIMEOUT_SECONDS": NUMBERS,
+    "EVENTLOG_RECONCILE_GRACE_SECONDS": NUMBERS,
+    "EVENTLOG_MAX_DETAILS_BYTES": NUMBERS,
+    "EVENTLOG_BATCH_MAX_BODY_BYTES": NUMBERS,
+    "EVENTLOG_CORS_ALLOW_ORIGINS": st.sampled_from(
+        ["*", "https://a.example", "https://a.example/"]
+    ),
+    "EVENTLOG_AUTH_ISSUER": st.just("https://issuer.example"),
+    "EVENTLOG_AUTH_AUDIENCE": st.just("eventlog"),
+    "EVENTLOG_AUTH_JWKS_URL": st.sampled_from(["https://issuer.example/jwks", "ftp://x"]),
+    "EVENTLOG_AUTH": st.sampled_from(["jwt", "none", "dev", "basic"]),
+}
+
+
+@settings(max_examples=400)
+@given(
+    cursor_secret=st.none() | SECRETS,
+    database_password=st.none() | SECRETS,
+    url_password=st.none() | SECRETS,
+    database=st.sampled_from(["embedded", "mssql", "sqlite"]),
+    dynamodb=st.sampled_from(["embedded", "aws", "http://localhost:8001"]),
+    others=st.fixed_dictionaries({}, optional=OTHER_SETTINGS),
+    data=st.data(),
+)
+def test_no_refusal_shows_any_six_characters_of_a_secret(
+    cursor_secret: str | None,
+    database_password: str | None,
+    url_password: str | None,
+    database: str,
+    dynamodb: str,
+    others: dict[str, str],
+    data: st.DataObject,
+) -> None:
+    urls = {
+        "embedded": "embedded",
+        "mssql": f"mssql+pyodbc://app:{url_password or ''}@db/eventlog?driver=FreeTDS",
+        "sqlite": "sqlite:///events.db",
+    }
+    variables = {
+        "EVENTLOG_DATABASE_URL": urls[database],
+        "EVENTLOG_DYNAMODB_ENDPOINT": dynamodb,
+        "EVENTLOG_CURSOR_SECRET": cursor_secret,
+        "EVENTLOG_DATABASE_PASSWORD": database_password,
+        **others,
+    }
+    # Set in any order: pydantic's message shows the start and the end of what it was given.
+    order = data.draw(st.permutations(list(variables)), label="order")
+    with pytest.MonkeyPatch.context() as environment:
+        environment.delenv("EVENTLOG_AUTH")
+        for name in order:
+            if variables[name] is not None:
+                environment.setenv(name, variables[name])
+        try:
+            Settings()
+        except ValidationError as error:
+            told = [str(error), repr(error), refusal(error)]
+        else:
+            return
+    assert told[2].startswith("refusing to start: ")
+    for secret in (cursor_secret, database_password, url_password):
+        windows = {secret[start : start + 6] for start in range(len(secret or "") - 5)}
+        assert not any(window in text for window in windows for text in told), told
