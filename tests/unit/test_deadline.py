@@ -21,6 +21,7 @@ from persistence.deadline import (
     reserving,
     whole_seconds_budget,
 )
+from tests.docs import ROOT
 
 
 def test_without_a_deadline_every_wait_keeps_its_own_bound() -> None:
@@ -138,3 +139,15 @@ def test_a_request_deadline_is_its_own_whatever_its_context_held(
         if outer is not None:
             end_request_deadline(outer)
     assert remaining_seconds() is None
+
+
+def test_every_context_variable_of_ours_is_request_scoped() -> None:
+    """A plain ContextVar set by a request lives on in the copies asyncio makes of its context
+    (the leak above): each of ours is a `RequestScoped`, the one class that holds a ContextVar."""
+    holders = {
+        path.relative_to(ROOT).as_posix()
+        for package in ("gateway", "persistence", "schema")
+        for path in (ROOT / package).rglob("*.py")
+        if "ContextVar(" in path.read_text()
+    }
+    assert holders == {"persistence/request_scope.py"}
