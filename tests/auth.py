@@ -2,15 +2,23 @@
 HTTP), a JWKS endpoint that serves whatever a test sets at whatever pace, a clock tests move
 instead of sleeping, and the pieces the API builds from them."""
 
+import datetime
+import ipaddress
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from gateway.auth.bearer import BearerAuthentication, authentication_for
 from gateway.auth.dev_issuer import LocalIssuer
@@ -76,7 +84,7 @@ class StubJwks:
     any pace (`pause_seconds` before each `chunk_bytes` of the body: a JWKS that trickles).
     Use it as a context manager; `served` counts the answers begun."""
 
-    def __init__(self, document: Any = None) -> None:
+    def __init__(self, document: Any = None, tls: ssl.SSLContext | None = None) -> None:
         self.document: Any = {"keys": []} if document is None else document
         self.pause_seconds = 0.0
         self.chunk_bytes = 1
@@ -85,6 +93,10 @@ class StubJwks:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _StubJwksHandler)
         self._server.daemon_threads = True
         self._server.stub = self  # type: ignore[attr-defined]
+        self._scheme = "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self._scheme = "https"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -92,7 +104,7 @@ class StubJwks:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/.well-known/jwks.json"
+        return f"{self._scheme}://{host!s}:{port}/.well-known/jwks.json"
 
     def __enter__(self) -> "StubJwks":
         self._thread.start()
@@ -131,3 +143,35 @@ class _StubJwksHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet."""
+
+
+def loopback_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (its own CA), and its key: files in `folder`."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "eventlog test issuer")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_file, key_file = folder / "issuer.pem", folder / "issuer.key"
+    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certificate_file, key_file

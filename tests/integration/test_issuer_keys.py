@@ -3,9 +3,11 @@
 a bounded time, and a JWKS that does not answer is a bounded IssuerUnavailable, never a hang."""
 
 import logging
+import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +20,14 @@ from gateway.settings import Settings
 from persistence.deadline import deadline_after
 from schema.access import Caller
 from schema.errors import IssuerUnavailable, Unauthenticated
-from tests.auth import Clock, StubJwks, authentication, silent_jwks, with_issuer
+from tests.auth import (
+    Clock,
+    StubJwks,
+    authentication,
+    loopback_certificate,
+    silent_jwks,
+    with_issuer,
+)
 from tests.conftest import closed_port
 
 CACHE_SECONDS = 300
@@ -257,3 +266,48 @@ def test_a_jwks_over_the_size_cap_is_issuer_unavailable(issuer: LocalIssuer, clo
         checking = checking_for(issuer, clock, auth_jwks_url=jwks.url)
         with pytest.raises(IssuerUnavailable):
             checking.identify([f"Bearer {issuer.token('user-42')}"])
+
+
+@pytest.fixture
+def tls_jwks(issuer: LocalIssuer, tmp_path: Path) -> Iterator[tuple[StubJwks, Path]]:
+    """The issuer's JWKS over https, with a certificate of its own: trusted once SSL_CERT_FILE
+    names it (as the system's CAs are read)."""
+    certificate, key = loopback_certificate(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    with StubJwks(issuer.jwks(), tls=context) as jwks:
+        yield jwks, certificate
+
+
+def test_a_jwks_over_https_is_fetched_only_from_a_certificate_that_verifies(
+    tls_jwks: tuple[StubJwks, Path],
+    issuer: LocalIssuer,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    jwks, certificate = tls_jwks
+    checking = checking_for(issuer, clock, auth_jwks_url=jwks.url)
+    token = f"Bearer {issuer.token('user-42')}"
+    with pytest.raises(IssuerUnavailable):
+        checking.identify([token])
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+    clock.advance(JWKS_RETRY_SECONDS)
+    assert checking.identify([token]).subject == "user-42"
+    assert jwks.served == 1
+
+
+def test_a_jwks_that_trickles_over_https_ends_by_the_jwks_timeout(
+    tls_jwks: tuple[StubJwks, Path],
+    issuer: LocalIssuer,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    jwks, certificate = tls_jwks
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+    jwks.pause_seconds = 0.01
+    checking = checking_for(issuer, clock, auth_jwks_url=jwks.url, auth_jwks_timeout_seconds=1.0)
+    began = time.monotonic()
+    with pytest.raises(IssuerUnavailable):
+        bounded(lambda: checking.identify([f"Bearer {issuer.token('user-42')}"]))
+    took = time.monotonic() - began
+    assert took < 1.0 + SLACK_SECONDS, took
