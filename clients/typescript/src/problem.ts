@@ -17,7 +17,8 @@ export interface Problem {
   requestId?: string;
   /** `validation` only: every offending field. */
   errors?: FieldError[];
-  /** `unavailable` only: the store that failed. */
+  /** `unavailable` and `auth-unavailable` only: the store that cannot answer (`auth`: the token
+   * issuer's keys). */
   store?: string;
   [member: string]: unknown;
 }

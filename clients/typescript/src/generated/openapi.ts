@@ -78,7 +78,7 @@ export interface paths {
         post?: never;
         /**
          * Erase a user's events
-         * @description Erases up to `limit` of the user's events, newest first (at most 1000 a call, `EVENTLOG_ERASE_MAX_EVENTS`), so that each call ends well within the request's time. Call again while `more` is `true`.
+         * @description Erases up to `limit` of the user's events from both stores, newest first (at most 1000 a call, `EVENTLOG_ERASE_MAX_EVENTS`), so that each call ends well within the request's time; events whose erasure an earlier call left unfinished come first. Call again while `more` is `true`.
          */
         delete: operations["erase_user_events__userId__delete"];
         options?: never;
@@ -102,7 +102,7 @@ export interface paths {
         post?: never;
         /**
          * Erase one event
-         * @description Erases one event of the user: its metadata first (from then on no answer shows it), then its details. A later `POST` of the same `eventId` records it anew.
+         * @description Erases one event of the user from both stores: no answer shows it from the first step on, and `204` means nothing of it is left. A later `POST` of the same `eventId` records it anew.
          */
         delete: operations["delete_event_events__userId___eventId__delete"];
         options?: never;
@@ -370,9 +370,10 @@ export interface components {
             requestId: string;
             /**
              * Store
+             * @description The store that cannot answer: `auth` is the token issuer's keys.
              * @enum {string}
              */
-            store: "metadata" | "details";
+            store: "metadata" | "details" | "auth";
         };
         /** ValidationProblemBody */
         ValidationProblemBody: {
@@ -730,7 +731,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemBody"];
                 };
             };
-            /** @description A store is down, throttled or too slow (`unavailable`), or the token issuer's keys cannot be fetched (`auth-unavailable`); `Retry-After` says when to retry. Nothing became visible: repeat the same request (same `eventId`) and it is stored exactly once. */
+            /** @description A store is down, throttled or too slow, or an erasure of this `eventId` is under way (`unavailable`), or the token issuer's keys cannot be fetched (`auth-unavailable`); `Retry-After` says when to retry. Nothing became visible: repeat the same request (same `eventId`) and it is stored exactly once. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1004,7 +1005,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemBody"];
                 };
             };
-            /** @description A store, or the token issuer's keys, is unavailable (`unavailable`, `auth-unavailable`); retry after `Retry-After` seconds. */
+            /** @description A store, or the token issuer's keys, is unavailable (`unavailable`, `auth-unavailable`): the erasure is not finished, though no answer shows the events it reached any more. Repeat the same `DELETE` after `Retry-After` seconds: it finishes those first. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1284,7 +1285,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemBody"];
                 };
             };
-            /** @description A store, or the token issuer's keys, is unavailable (`unavailable`, `auth-unavailable`); retry after `Retry-After` seconds. */
+            /** @description A store, or the token issuer's keys, is unavailable (`unavailable`, `auth-unavailable`), or another call is erasing the same event: the erasure is not finished, though no answer shows the event any more. Repeat the same `DELETE` after `Retry-After` seconds until it answers `204` (or `404`: another call finished it). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1463,7 +1464,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemBody"];
                 };
             };
-            /** @description A store is down, throttled or too slow (`unavailable`), or the token issuer's keys cannot be fetched (`auth-unavailable`). No event of the batch became visible: repeat the same batch and each event with an `eventId` is stored exactly once. */
+            /** @description A store is down, throttled or too slow, or an erasure of one of its `eventId`s is under way (`unavailable`), or the token issuer's keys cannot be fetched (`auth-unavailable`). No event of the batch became visible: repeat the same batch and each event with an `eventId` is stored exactly once. */
             503: {
                 headers: {
                     [name: string]: unknown;
