@@ -4,10 +4,8 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
@@ -33,18 +31,14 @@ class RunningServer:
     url: str
     banner: list[str]
     process: subprocess.Popen[str]
-    # The server's log goes to a file: a pipe nobody reads while it runs would fill (64 KiB,
-    # a few hundred access lines) and stop the server at its next line.
-    log: IO[str]
     stderr: list[str] = field(default_factory=list)
 
     def stop(self) -> int:
         """Ctrl+C, as a user would; returns the exit code and keeps the log lines."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-        self.process.communicate(timeout=30)
-        self.log.seek(0)
-        self.stderr = self.log.read().splitlines()
+        _, err = self.process.communicate(timeout=30)
+        self.stderr = err.splitlines()
         return self.process.returncode
 
 
@@ -76,23 +70,22 @@ def serve(**variables: str) -> Iterator[RunningServer]:
     env = {
         key: value for key, value in os.environ.items() if not key.startswith(("EVENTLOG_", "AWS_"))
     } | variables
-    with tempfile.TemporaryFile("w+") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "--port", str(port)],
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            env=env,
-        )
-        assert process.stdout is not None
-        banner = []
-        # The banner is printed once the port is bound: reading it is the wait.
-        for line in process.stdout:
-            if not line.strip():
-                break
-            banner.append(line.rstrip())
-        server = RunningServer(f"http://127.0.0.1:{port}", banner, process, log)
-        try:
-            yield server
-        finally:
-            server.stop()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    banner = []
+    # The banner is printed once the port is bound: reading it is the wait.
+    for line in process.stdout:
+        if not line.strip():
+            break
+        banner.append(line.rstrip())
+    server = RunningServer(f"http://127.0.0.1:{port}", banner, process)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -4,6 +4,8 @@ with no store failing, long after the first request's deadline; and log lines wr
 requests that name no request."""
 
 import json
+import threading
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,8 +22,13 @@ CONNECTIONS = 10
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningServer]:
-    """One server for the runs (each run is a user of its own)."""
-    yield from serve(EVENTLOG_REQUEST_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS))
+    """One server for the runs (each run is a user of its own), its log read and dropped as it
+    comes: a pipe nobody reads would fill with thousands of access lines, and a server that
+    cannot write its log stops answering."""
+    for running in serve(EVENTLOG_REQUEST_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS)):
+        assert running.process.stderr is not None
+        threading.Thread(target=deque, args=(running.process.stderr, 0), daemon=True).start()
+        yield running
 
 
 def test_a_long_run_on_one_connection_is_answered_as_documented(server: RunningServer) -> None:
