@@ -32,10 +32,10 @@ VIEWS = [
     ),
     CodeView(
         "gateway/resolvers/writes.py",
-        ("EventWriter._write", "EventWriter._commit"),
+        ("EventWriter._claim", "EventWriter._commit"),
         (
             "self._details.claim_many(",
-            "self._metadata.insert_many([new.record for new in claimed])",
+            "self._metadata.insert_many(",
             "self._withdraw(claimed, failure)",
         ),
         "The write protocol",
