@@ -24,6 +24,8 @@ RUN pip install --no-cache-dir --require-hashes -r requirements-docker.txt
 ENV PYTHONPATH=/app
 COPY alembic.ini ./
 COPY gateway gateway
+COPY resolvers resolvers
+COPY jobs jobs
 COPY schema schema
 COPY persistence persistence
 COPY migrations migrations

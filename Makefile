@@ -307,7 +307,7 @@ build-ReconcileFunction: build-ApiFunction
 
 build-ApiFunction: assets $(UV)
 	@test -n "$(LAMBDA_PYTHON)" || { echo "Python 3.12 (Lambda's) is needed to compile the bytecode: install python3.12 or give LAMBDA_PYTHON=/path/to/python3.12"; exit 1; }
-	cp -r gateway schema persistence migrations alembic.ini "$(ARTIFACTS_DIR)/"
+	cp -r gateway resolvers jobs schema persistence migrations alembic.ini "$(ARTIFACTS_DIR)/"
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -type d -prune -exec rm -rf {} +
 	$(UV) pip install --quiet --target "$(ARTIFACTS_DIR)" --python-platform $(LAMBDA_PLATFORM) \
 	  --python-version 3.12 --only-binary :all: --require-hashes \

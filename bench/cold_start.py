@@ -32,9 +32,9 @@ FLOOR = (
     "from fastapi import FastAPI; from mangum import Mangum; app = FastAPI(); "
     "app.get('/health')(lambda: {'status': 'ok'}); handler = Mangum(app, lifespan='off')"
 )
-HANDLER = "import gateway.lambda_handler"
+HANDLER = "import gateway.entrypoints.lambda_handler"
 BUILD_APP = (
-    "import gateway.lambda_handler; from gateway.app import create_app; "
+    "import gateway.entrypoints.lambda_handler; from gateway.app import create_app; "
     "from gateway.settings import Settings; create_app(Settings())"
 )
 # What the first /graphql request adds, once per container (REST requests never pay it).
@@ -86,7 +86,10 @@ def checkout(runs: int) -> None:
     graphql = median_ms(runs, lambda: seconds(python, GRAPHQL, prelude=BUILD_APP))
     print(f"python {sys.version.split()[0]} (this checkout), median of {runs} interpreters")
     print(f"  floor: FastAPI + Mangum hello world  {floor:6.0f} ms")
-    print(f"  import gateway.lambda_handler        {handler:6.0f} ms  ({handler / floor:.2f}x)")
+    print(
+        f"  import gateway.entrypoints.lambda_handler"
+        f"        {handler:6.0f} ms  ({handler / floor:.2f}x)"
+    )
     print(f"  import + create_app()                {build:6.0f} ms  ({build / floor:.2f}x)")
     print(f"  first /graphql request builds        {graphql:6.0f} ms  (once, GraphQL only)")
     print("  import time by package (own time, one run):")
@@ -129,7 +132,10 @@ def artifact(runs: int) -> None:
         recompiled = median_ms(runs, lambda: seconds(python, HANDLER, path=stale))
     print(f"\nthe sam build artifact, Python 3.12, files dated 1980, median of {runs}")
     print(f"  floor: FastAPI + Mangum hello world  {floor:6.0f} ms")
-    print(f"  import gateway.lambda_handler        {as_built:6.0f} ms  ({as_built / floor:.2f}x)")
+    print(
+        f"  import gateway.entrypoints.lambda_handler"
+        f"        {as_built:6.0f} ms  ({as_built / floor:.2f}x)"
+    )
     print(
         f"  ... with stale bytecode (before)     {recompiled:6.0f} ms  ({recompiled / floor:.2f}x)"
     )
@@ -144,7 +150,8 @@ def rows(runs: int = 5) -> list[str]:
     handler = median_ms(runs, lambda: seconds(python, HANDLER))
     found = [
         line(
-            f"cold start: import gateway.lambda_handler (Python {sys.version.split()[0]})",
+            "cold start: import gateway.entrypoints.lambda_handler "
+            f"(Python {sys.version.split()[0]})",
             f"{handler:,.0f} ms, median of {runs} interpreters",
             f"FastAPI + Mangum hello world: {floor:,.0f} ms",
             handler / floor,

@@ -30,7 +30,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from bench.servers import bare_app, memory_app
-from gateway.observability import access_logger, configure_logging
+from gateway.middleware.observability import access_logger, configure_logging
 
 ROOT = Path(__file__).resolve().parents[1]
 USER = "profile-user"

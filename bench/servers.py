@@ -20,9 +20,9 @@ from fastapi import FastAPI, status
 from pydantic import BaseModel, Field
 
 from bench.doubles import MemoryDetailStore, MemoryMetadataStore
-from gateway.__main__ import bind_listener, uvicorn_server
 from gateway.app import create_app
-from gateway.observability import configure_logging
+from gateway.entrypoints.server import bind_listener, uvicorn_server
+from gateway.middleware.observability import configure_logging
 from gateway.settings import Settings
 from gateway.stores import Stores, open_stores
 

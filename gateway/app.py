@@ -10,14 +10,13 @@ from starlette.routing import Route
 from gateway import __version__
 from gateway.assets import OfflineAssets
 from gateway.auth.bearer import BearerAuthentication, authentication_for
-from gateway.body_guard import BodyGuardMiddleware
-from gateway.cors import install_cors
 from gateway.graphql.lazy import GRAPHQL_METHODS, GRAPHQL_PATH, LazyGraphQL
 from gateway.graphql.refusal import RequestRefused, refused_response
-from gateway.head import HeadAsGetMiddleware
-from gateway.observability import RequestContextMiddleware
-from gateway.request_deadline import RequestDeadlineMiddleware
-from gateway.resolvers import EventResolver
+from gateway.middleware.body_guard import BodyGuardMiddleware
+from gateway.middleware.cors import install_cors
+from gateway.middleware.head import HeadAsGetMiddleware
+from gateway.middleware.observability import RequestContextMiddleware
+from gateway.middleware.request_deadline import RequestDeadlineMiddleware
 from gateway.rest.docs_pages import install_docs_pages
 from gateway.rest.lifecycle import BATCH_PATH
 from gateway.rest.lifecycle import router as lifecycle_router
@@ -26,6 +25,7 @@ from gateway.rest.problems import install_problem_handlers
 from gateway.rest.routes import router
 from gateway.settings import Settings, get_settings
 from gateway.stores import Stores, open_stores
+from resolvers import EventResolver
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
 from gateway.auth.bearer import BearerAuthentication
-from gateway.resolvers import EventResolver
+from resolvers import EventResolver
 from schema.access import Caller, require_identity
 
 BEARER_SCHEME_NAME = "bearerAuth"

@@ -8,7 +8,7 @@ identical attempt is about to make visible. Reads are batched (100 keys a call) 
 Each claim also stamps the item with its writer (`claimToken`) and time (`lastClaimAt`, epoch
 ms): a deletion that read an item's version deletes it only if no claim came since (an erasure
 learns of a claim made while it runs, and deletes again only while its rows are still marked:
-`gateway.resolvers.erasure`), and the reconcile job only items last claimed long enough ago
+`resolvers.erasure`), and the reconcile job only items last claimed long enough ago
 that no write relying on them can still be in flight.
 
 Single-item writes of a batch run several at a time (`persistence.parallel`): a conditional

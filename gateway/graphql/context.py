@@ -18,7 +18,7 @@ from strawberry.fastapi import BaseContext
 
 from gateway.deps import identify_caller
 from gateway.graphql.refusal import RequestRefused
-from gateway.resolvers import EventResolver
+from resolvers import EventResolver
 from schema.access import Caller
 from schema.errors import IssuerUnavailable, Unauthenticated
 

@@ -16,7 +16,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 from gateway.graphql.refusal import REFUSAL_CODES
-from gateway.request_id import current_request_id
+from gateway.middleware.request_id import current_request_id
 from schema.errors import (
     EventConflict,
     EventLogError,

@@ -31,9 +31,9 @@ from starlette.responses import Response
 from strawberry.http import process_result
 from strawberry.types import ExecutionResult
 
-from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
 from gateway.graphql.errors import PARSE_FAILED, with_code
 from gateway.graphql.refusal import GRAPHQL_RESPONSE, JSON, RequestRefused, graphql_response
+from gateway.middleware.body_guard import BodyReadTimeout, PayloadTooLarge
 from schema.errors import offending_fields
 from schema.jsonvalue import DuplicateKeys, JsonTooDeep, MalformedJson, parse_json
 

@@ -46,8 +46,8 @@ from gateway.graphql.types import (
     RecordEventsResult,
     RecordOutcome,
 )
-from gateway.resolvers.writes import WriteOutcome
 from persistence.protocols import EventRecord
+from resolvers.writes import WriteOutcome
 from schema.access import require_identity
 from schema.limits import DEFAULT_PAGE_LIMIT, MAX_EVENT_TYPES
 

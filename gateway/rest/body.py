@@ -1,5 +1,5 @@
-"""REST request bodies: the media type, then JSON parsing (`gateway.body_guard` bounds their
-size and the time they take to arrive, for both doors)."""
+"""REST request bodies: the media type, then JSON parsing (`gateway.middleware.body_guard`
+bounds their size and the time they take to arrive, for both doors)."""
 
 from typing import Any
 

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
 from gateway.deps import caller_of, resolver_of
-from gateway.resolvers.writes import WriteOutcome
+from gateway.middleware.body_guard import BodyReadTimeout, PayloadTooLarge
 from gateway.rest.body import UNSUPPORTED_MEDIA_TYPE_ANSWER, MalformedBody, read_batch_body
 from gateway.rest.examples import rejection
 from gateway.rest.problems import (
@@ -28,6 +27,7 @@ from gateway.rest.routes import (
     query_values,
     unavailable_answer,
 )
+from resolvers.writes import WriteOutcome
 from schema.access import Action
 from schema.batch import BatchOutcome, parse_batch
 from schema.erasure import ERASE_LIMIT_RULES, parse_erasure

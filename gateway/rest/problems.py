@@ -17,9 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from gateway.auth.bearer import challenge
-from gateway.body_guard import BodyReadTimeout, PayloadTooLarge
 from gateway.deps import BEARER_SCHEME, BEARER_SCHEME_NAME
-from gateway.request_id import current_request_id, request_named
+from gateway.middleware.body_guard import BodyReadTimeout, PayloadTooLarge
+from gateway.middleware.request_id import current_request_id, request_named
 from gateway.rest.body import MalformedBody, UnsupportedMediaType
 from gateway.rest.responses import ProblemResponse
 from schema.errors import (
@@ -138,7 +138,7 @@ async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
     headers = exc.headers
     if status == HTTPStatus.METHOD_NOT_ALLOWED:
         # Starlette names the methods of the first route at this path; several routes share
-        # one (GET and DELETE /events/{userId}), and HEAD goes with GET (gateway/head.py).
+        # one (GET and DELETE /events/{userId}), and HEAD goes with GET (middleware/head.py).
         headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
     return problem(status, slug, status.phrase, str(exc.detail), headers=headers)
 

@@ -12,8 +12,11 @@ from scripts.video.config import ROOT
 LAYOUT = [
     ("gateway/rest", "the REST door: routes, bodies, problem+json"),
     ("gateway/graphql", "the GraphQL door: types, Query and Mutation, error codes"),
+    ("gateway/middleware", "ASGI middleware around both doors; imports neither"),
     ("gateway/auth", "bearer tokens, the JWKS cache, the dev issuer"),
-    ("gateway/resolvers", "the one resolver layer both doors call: writes, reads, erasure"),
+    ("gateway/entrypoints", "the server, the Lambda handler, the reconcile job's CLI"),
+    ("resolvers", "the one resolver layer both doors call: writes, reads, erasure"),
+    ("jobs", "the reconcile job over the stores"),
     ("schema", "the rules: models, limits, numbers, times, cursors, access (no I/O)"),
     ("persistence", "the two stores, behind their protocols"),
 ]
@@ -31,7 +34,7 @@ VIEWS = [
         ),
     ),
     CodeView(
-        "gateway/resolvers/writes.py",
+        "resolvers/writes.py",
         ("EventWriter._claim", "EventWriter._commit"),
         (
             "self._details.claim_many(",
@@ -47,7 +50,7 @@ VIEWS = [
         ),
     ),
     CodeView(
-        "gateway/resolvers/events.py",
+        "resolvers/events.py",
         ("EventResolver.list_events", "EventResolver._join"),
         ("self.list_records(", "self._details_of(records)", "if record.event_id in details"),
         "The join: SQL first, then the details",
@@ -116,7 +119,7 @@ def layers_slide() -> str:
     frameworks = sorted(
         {
             name
-            for module in sorted((ROOT / "gateway" / "resolvers").glob("*.py"))
+            for module in sorted((ROOT / "resolvers").glob("*.py"))
             for name in imported_by(str(module.relative_to(ROOT)))
             if name in FRAMEWORKS
         }
@@ -128,7 +131,7 @@ def layers_slide() -> str:
         "<div class='doors'><div class='box' style='flex:1'>REST: /events</div>"
         "<div class='box' style='flex:1'>GraphQL: /graphql</div></div>"
         "<div class='arrow'>both call ↓</div>"
-        f"<div class='box'>EventResolver (gateway/resolvers/): imports {escape(imports)}</div>"
+        f"<div class='box'>EventResolver (resolvers/): imports {escape(imports)}</div>"
         "<div class='arrow'>through protocols ↓</div>"
         "<div class='stores'><div class='box' style='flex:1'>MetadataStore: SQL Server, SQLite"
         "</div><div class='box' style='flex:1'>DetailStore: DynamoDB</div></div></div>"

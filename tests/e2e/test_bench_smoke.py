@@ -54,7 +54,9 @@ def test_the_suite_prints_every_case_with_its_anchor_and_ratio() -> None:
     for case, anchor in expected.items():
         assert case in rows, printed
         assert anchor in rows[case] and rows[case].split(" | ")[3].endswith("x"), rows[case]
-    assert any(case.startswith("cold start: import gateway.lambda_handler") for case in rows)
+    assert any(
+        case.startswith("cold start: import gateway.entrypoints.lambda_handler") for case in rows
+    )
 
 
 def test_the_load_script_runs_against_the_embedded_server() -> None:

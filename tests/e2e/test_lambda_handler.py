@@ -24,7 +24,7 @@ from mangum import Mangum
 from gateway.app import create_app
 from gateway.assets import PACKAGE_URL
 from gateway.auth.dev_issuer import LocalIssuer
-from gateway.lambda_handler import build_handler
+from gateway.entrypoints.lambda_handler import build_handler
 from gateway.settings import Settings
 from gateway.stores import StoresOnDemand, sql_url, with_secret
 from persistence.embedded import EmbeddedDynamoDB
@@ -449,7 +449,7 @@ def test_an_unreachable_secret_answers_503_after_two_bounded_attempts(
 
 CALL_THE_HANDLER_AND_END = """
 import json, sys
-from gateway.lambda_handler import handler
+from gateway.entrypoints.lambda_handler import handler
 from tests.e2e.test_lambda_handler import LambdaContext, api_gateway_event
 answer = handler(api_gateway_event("http-api-v2", "GET", "/health/ready"), LambdaContext())
 print(answer["statusCode"], flush=True)

@@ -165,7 +165,7 @@ def test_the_scheduled_lambda_function_reports_and_applies_only_when_told(
 ) -> None:
     script = (
         "import json, sys\n"
-        "from gateway.reconcile import handler\n"
+        "from gateway.entrypoints.reconcile import handler\n"
         "class Context:\n"
         "    def get_remaining_time_in_millis(self): return 60_000\n"
         "print(json.dumps(handler({'source': 'aws.scheduler'}, Context())))\n"

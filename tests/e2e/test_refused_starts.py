@@ -100,7 +100,7 @@ REFUSED: dict[str, tuple[dict[str, str], str]] = {
 ENTRY_POINTS = {
     "python -m gateway": ["-m", "gateway", "--port", str(closed_port())],
     "python -m gateway reconcile": ["-m", "gateway", "reconcile"],
-    "the Lambda handler's init": ["-c", "import gateway.lambda_handler"],
+    "the Lambda handler's init": ["-c", "import gateway.entrypoints.lambda_handler"],
 }
 
 

@@ -46,11 +46,11 @@ def function() -> dict[str, Any]:
 
 
 def test_the_function_runs_our_handler_on_a_current_python() -> None:
-    import gateway.lambda_handler
+    import gateway.entrypoints.lambda_handler
 
     module, name = function()["Handler"].rsplit(".", 1)
-    assert module == gateway.lambda_handler.__name__ and callable(
-        getattr(gateway.lambda_handler, name)
+    assert module == gateway.entrypoints.lambda_handler.__name__ and callable(
+        getattr(gateway.entrypoints.lambda_handler, name)
     )
     runtime = template()["Globals"]["Function"]["Runtime"]
     assert re.fullmatch(r"python3\.(1[2-9])", runtime)
@@ -307,7 +307,7 @@ def test_the_app_checks_the_same_issuer_and_audience_again() -> None:
 
 
 def test_api_gateway_answers_preflights_with_the_apps_cors_rules() -> None:
-    from gateway.cors import (
+    from gateway.middleware.cors import (
         CORS_ALLOW_HEADERS,
         CORS_ALLOW_METHODS,
         CORS_EXPOSE_HEADERS,

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from gateway.resolvers import EventResolver
 from persistence.details import DynamoDetailStore
 from persistence.metadata import EVENTS_TABLE, SqlMetadataStore, erasing_owner
+from resolvers import EventResolver
 from schema.access import Caller
 from schema.errors import EventNotFound, StoreUnavailable
 from schema.events import EventListQuery

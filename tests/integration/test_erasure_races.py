@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from gateway.resolvers import EventResolver
 from persistence.details import DynamoDetailStore
 from persistence.metadata import SqlMetadataStore
 from persistence.protocols import EventRecord, Fence
+from resolvers import EventResolver
 from schema.access import Caller
 from schema.batch import BatchOutcome
 from schema.errors import EventBeingErased, EventNotFound, StoreUnavailable

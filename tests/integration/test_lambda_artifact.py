@@ -77,7 +77,7 @@ def recording(self, data, path, *args, **kwargs):
     compiled.append(str(path))
     return to_code(self, data, path, *args, **kwargs)
 SourceFileLoader.source_to_code = recording
-import gateway.lambda_handler
+import gateway.entrypoints.lambda_handler
 print(json.dumps({"compiled": [p for p in compiled if p.startswith(sys.path[0])],
                   "imported": sorted({name.split(".")[0] for name in sys.modules}
                                      & {"strawberry", "graphql", "alembic", "moto", "uvicorn"})}))
@@ -97,7 +97,16 @@ def test_the_artifact_holds_the_runtime_and_the_browser_files_but_no_checkout(
     unzipped: Path,
 ) -> None:
     top = {path.name for path in unzipped.iterdir()}
-    assert {"gateway", "schema", "persistence", "fastapi", "pyodbc.pyi", "node_modules"} <= top
+    assert {
+        "gateway",
+        "resolvers",
+        "jobs",
+        "schema",
+        "persistence",
+        "fastapi",
+        "pyodbc.pyi",
+        "node_modules",
+    } <= top
     assert not top & {
         "tests",
         "docs",
@@ -133,7 +142,7 @@ def test_the_artifact_holds_the_runtime_and_the_browser_files_but_no_checkout(
 
 INVOKE_EACH = """
 import json
-from gateway.lambda_handler import handler
+from gateway.entrypoints.lambda_handler import handler
 class Context:
     function_name = "eventlog"
     aws_request_id = "artifact-test"
@@ -199,7 +208,7 @@ def test_the_built_function_serves_rest_graphql_and_its_docs_under_a_base_path(
 
 RECONCILE = """
 import json
-from gateway.reconcile import handler
+from gateway.entrypoints.reconcile import handler
 class Context:
     def get_remaining_time_in_millis(self):
         return 60_000

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from gateway.resolvers import EventResolver
-from gateway.resolvers.reconcile import Reconciler
+from jobs.reconcile import Reconciler
 from persistence.details import DynamoDetailStore
 from persistence.metadata import SqlMetadataStore
 from persistence.protocols import EventRecord, Fence, ItemVersion
+from resolvers import EventResolver
 from schema.access import Caller
 from schema.errors import StoreUnavailable
 from schema.events import EventListQuery

@@ -63,7 +63,7 @@ def role_statements(function_name: str) -> list[dict[str, Any]]:
 
 
 DETAILS_MODULE = ROOT / "persistence" / "details.py"
-RESOLVERS = ROOT / "gateway" / "resolvers"
+RESOLVERS = ROOT / "resolvers"
 
 
 def store_calls(module: Path) -> dict[str, set[str]]:
@@ -116,7 +116,7 @@ def actions_of(callers: list[Path]) -> set[str]:
 
 
 API_PATH = [RESOLVERS / "events.py", RESOLVERS / "writes.py", RESOLVERS / "erasure.py"]
-RECONCILE_PATH = [RESOLVERS / "reconcile.py", RESOLVERS / "erasure.py"]
+RECONCILE_PATH = [ROOT / "jobs" / "reconcile.py", RESOLVERS / "erasure.py"]
 
 
 @pytest.mark.parametrize(
@@ -280,7 +280,7 @@ def test_sql_server_connections_verify_the_certificate_against_the_layers_rds_bu
 
 
 def test_the_reconcile_job_runs_on_a_schedule_from_the_api_functions_artifact() -> None:
-    import gateway.reconcile
+    import gateway.entrypoints.reconcile
     from gateway.settings import Settings
 
     declared = template()["Resources"]
@@ -290,7 +290,9 @@ def test_the_reconcile_job_runs_on_a_schedule_from_the_api_functions_artifact() 
     makefile = (ROOT / "Makefile").read_text()
     assert "\nbuild-ReconcileFunction: build-ApiFunction\n" in makefile
     module, name = job["Properties"]["Handler"].rsplit(".", 1)
-    assert module == gateway.reconcile.__name__ and callable(getattr(gateway.reconcile, name))
+    assert module == gateway.entrypoints.reconcile.__name__ and callable(
+        getattr(gateway.entrypoints.reconcile, name)
+    )
     properties = resources("AWS::Lambda::Function")["ReconcileFunction"]
     assert (properties["Timeout"], properties["ReservedConcurrentExecutions"]) == (900, 1)
     variables = properties["Environment"]["Variables"]

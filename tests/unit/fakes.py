@@ -8,7 +8,6 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.resolvers import EventResolver
 from persistence.protocols import (
     Claim,
     ClaimResult,
@@ -22,6 +21,7 @@ from persistence.protocols import (
     PageRequest,
     StoredRow,
 )
+from resolvers import EventResolver
 from schema.access import Caller
 from schema.errors import StoreUnavailable
 from schema.events import EventListQuery

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.resolvers import EventResolver
+from resolvers import EventResolver
 from schema.access import Action, Caller, authorize, scopes_of
 from schema.errors import EventLogError, Forbidden, InvalidInput, Unauthenticated
 from schema.events import EventListQuery

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from gateway.resolvers.writes import WriteOutcome
+from resolvers.writes import WriteOutcome
 from schema.access import Caller
 from schema.batch import BatchOutcome
 from schema.errors import EventConflict, EventLogError, InvalidInput, StoreUnavailable

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.observability import RequestContextMiddleware
-from gateway.request_deadline import RequestDeadlineMiddleware
-from gateway.request_id import current_request_id
+from gateway.middleware.observability import RequestContextMiddleware
+from gateway.middleware.request_deadline import RequestDeadlineMiddleware
+from gateway.middleware.request_id import current_request_id
 from persistence.deadline import (
     DeadlineExceeded,
     begin_request_deadline,
@@ -146,7 +146,7 @@ def test_every_context_variable_of_ours_is_request_scoped() -> None:
     (the leak above): each of ours is a `RequestScoped`, the one class that holds a ContextVar."""
     holders = {
         path.relative_to(ROOT).as_posix()
-        for package in ("gateway", "persistence", "schema")
+        for package in ("gateway", "resolvers", "jobs", "persistence", "schema")
         for path in (ROOT / package).rglob("*.py")
         if "ContextVar(" in path.read_text()
     }

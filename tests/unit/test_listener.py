@@ -3,7 +3,7 @@
 import asyncio
 import socket
 
-from gateway.__main__ import bind_listener
+from gateway.entrypoints.server import bind_listener
 
 
 def test_accepted_connections_have_nagle_off() -> None:

@@ -51,7 +51,7 @@ def test_a_method_not_served_is_405_naming_every_method_served_at_that_path(
     served = SERVED[path]
     expected = [method for method in METHODS if method in served]
     if "GET" in served:
-        expected.insert(1, "HEAD")  # every GET route answers HEAD (gateway/head.py)
+        expected.insert(1, "HEAD")  # every GET route answers HEAD (gateway/middleware/head.py)
     for method in sorted(set(METHODS) - served):
         answer = client.request(method, path)
         assert answer.status_code == 405, (method, path)

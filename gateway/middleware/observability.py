@@ -9,7 +9,7 @@ from pythonjsonlogger.orjson import OrjsonFormatter
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.request_id import (
+from gateway.middleware.request_id import (
     REQUEST_ID_HEADER,
     adopt_request_id,
     begin_request,

@@ -14,10 +14,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.observability import configure_logging
-from gateway.resolvers.reconcile import Progress, Reconciler, Summary
+from gateway.middleware.observability import configure_logging
 from gateway.settings import Settings, SettingsRefused, load_settings
 from gateway.stores import MalformedSecret, open_stores, with_secret
+from jobs.reconcile import Progress, Reconciler, Summary
 from persistence.deadline import deadline_after
 from schema.errors import StoreUnavailable
 

@@ -34,9 +34,9 @@ from datetime import UTC, datetime, timedelta
 from threading import Lock
 from typing import Any
 
-from gateway.resolvers.erasure import EventEraser
 from persistence.deadline import remaining_seconds
 from persistence.protocols import DetailStore, Erasing, EventRecord, ItemVersion, MetadataStore
+from resolvers.erasure import EventEraser
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.app import create_app
-from gateway.observability import configure_logging
+from gateway.middleware.observability import configure_logging
 from gateway.rest.responses import ProblemResponse
 from gateway.settings import Settings, load_settings
 from gateway.stores import StoresOnDemand

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gateway.resolvers.erasure import Erasure, EventEraser
-from gateway.resolvers.writes import EventWriter, WriteOutcome, stored_event
 from persistence.protocols import DetailStore, EventRecord, MetadataStore, PageRequest
+from resolvers.erasure import Erasure, EventEraser
+from resolvers.writes import EventWriter, WriteOutcome, stored_event
 from schema.access import Action, Caller, authorize, require_identity
 from schema.batch import BatchOutcome, parse_batch
 from schema.cursor import CursorPosition, decode_cursor, encode_cursor, query_fingerprint
