@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.app import create_app
 from gateway.middleware.observability import configure_logging
-from gateway.rest.responses import ProblemResponse
+from gateway.responses import ProblemResponse
 from gateway.settings import Settings, load_settings
 from gateway.stores import StoresOnDemand
 from schema.errors import StoreUnavailable

@@ -16,7 +16,7 @@ from gateway.middleware.request_id import (
     current_request_id,
     end_request,
 )
-from gateway.rest.problems import internal_error_problem
+from gateway.responses import internal_error_problem
 
 access_logger = logging.getLogger("eventlog.access")
 # The access line's status of a request whose client left first (nginx's convention).

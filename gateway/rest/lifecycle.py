@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from gateway.deps import caller_of, resolver_of
 from gateway.middleware.body_guard import BodyReadTimeout, PayloadTooLarge
+from gateway.responses import ExactJSONResponse
 from gateway.rest.body import UNSUPPORTED_MEDIA_TYPE_ANSWER, MalformedBody, read_batch_body
 from gateway.rest.examples import rejection
 from gateway.rest.problems import (
@@ -18,7 +19,6 @@ from gateway.rest.problems import (
     domain_problem,
     problem_responses,
 )
-from gateway.rest.responses import ExactJSONResponse
 from gateway.rest.routes import (
     EVENT_ID_PARAMETER,
     USER_ID_PARAMETER,

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel
 
 from gateway.deps import resolver_of
+from gateway.responses import ExactJSONResponse, ProblemResponse
 from gateway.rest.problems import NotReadyProblemBody, not_ready_body, problem_responses
-from gateway.rest.responses import ExactJSONResponse, ProblemResponse
 
 router = APIRouter()
 

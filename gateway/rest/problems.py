@@ -1,8 +1,8 @@
 """The one mapping from errors to HTTP: RFC 9457 `application/problem+json` bodies.
 
 Domain errors carry no HTTP knowledge; this table gives each its status and title. Anything
-unexpected is answered by `internal_error_problem`: no stack trace, SQL or AWS text ever reaches
-a client.
+unexpected is answered by `gateway.responses.internal_error_problem`: no stack trace, SQL or AWS
+text ever reaches a client.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -19,9 +19,9 @@ from starlette.routing import Match
 from gateway.auth.bearer import challenge
 from gateway.deps import BEARER_SCHEME, BEARER_SCHEME_NAME
 from gateway.middleware.body_guard import BodyReadTimeout, PayloadTooLarge
-from gateway.middleware.request_id import current_request_id, request_named
+from gateway.middleware.request_id import request_named
+from gateway.responses import ProblemResponse, internal_problem_body, problem_body
 from gateway.rest.body import MalformedBody, UnsupportedMediaType
-from gateway.rest.responses import ProblemResponse
 from schema.errors import (
     EventConflict,
     EventLogError,
@@ -36,8 +36,6 @@ from schema.errors import (
     offending_fields,
 )
 from schema.events import field_error
-
-PROBLEM_TYPE_PREFIX = "urn:eventlog:problem:"
 
 # status, slug, title — by error class.
 _PROBLEMS: dict[type[Exception], tuple[HTTPStatus, str, str]] = {
@@ -80,19 +78,6 @@ def problem(
 ) -> ProblemResponse:
     body = problem_body(status, slug, title, detail, **extensions)
     return ProblemResponse(body, status_code=int(status), headers=headers)
-
-
-def problem_body(
-    status: HTTPStatus, slug: str, title: str, detail: str, **extensions: Any
-) -> dict[str, Any]:
-    return {
-        "type": PROBLEM_TYPE_PREFIX + slug,
-        "title": title,
-        "status": int(status),
-        "detail": detail,
-        "requestId": current_request_id(),
-        **extensions,
-    }
 
 
 def domain_problem(exc: Exception) -> tuple[HTTPStatus, dict[str, Any]]:
@@ -157,21 +142,6 @@ def allowed_methods(request: Request) -> list[str]:
     if "GET" in allowed:
         allowed.insert(1, "HEAD")
     return allowed
-
-
-def internal_error_problem() -> ProblemResponse:
-    """The answer to anything unexpected: it says nothing of what went wrong inside."""
-    return ProblemResponse(_internal(), status_code=HTTPStatus.INTERNAL_SERVER_ERROR)
-
-
-def _internal() -> dict[str, Any]:
-    status = HTTPStatus.INTERNAL_SERVER_ERROR
-    return problem_body(
-        status,
-        "internal",
-        status.phrase,
-        "Something went wrong on our side; quote the requestId when reporting it.",
-    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -244,7 +214,10 @@ def problem_responses(
     example rendered by the same code that answers it; every route may also answer 500."""
     entries: dict[int | str, dict[str, Any]] = {}
     body_models = {**_MODELS, **(models or {})}
-    for status, (description, example) in {**answers, 500: (_INTERNAL, _internal)}.items():
+    for status, (description, example) in {
+        **answers,
+        500: (_INTERNAL, internal_problem_body),
+    }.items():
         entries[status] = {
             "model": body_models.get(status, ProblemBody),
             "description": description,

@@ -9,10 +9,10 @@ from fastapi.concurrency import run_in_threadpool
 from gateway.assets import root_path
 from gateway.deps import OPERATION_SECURITY, caller_of, resolver_of
 from gateway.middleware.body_guard import BodyReadTimeout, PayloadTooLarge
+from gateway.responses import ExactJSONResponse
 from gateway.rest.body import UNSUPPORTED_MEDIA_TYPE_ANSWER, MalformedBody, read_json_body
 from gateway.rest.examples import RECORD_EXAMPLES, invalid_event_errors, rejection
 from gateway.rest.problems import problem_responses
-from gateway.rest.responses import ExactJSONResponse
 from schema.access import Action
 from schema.errors import (
     EventConflict,
