@@ -12,31 +12,26 @@ Access: every operation takes the `Caller` its transport identified and checks i
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from persistence.protocols import DetailStore, EventRecord, MetadataStore, PageRequest
 from resolvers.erasure import Erasure, EventEraser
-from resolvers.writes import EventWriter, WriteOutcome, stored_event
+from resolvers.page import Page
+from resolvers.writes import EventWriter, stored_event
 from schema.access import Action, Caller, authorize, require_identity
-from schema.batch import BatchOutcome, parse_batch
+from schema.batch import parse_batch
 from schema.cursor import CursorPosition, decode_cursor, encode_cursor, query_fingerprint
 from schema.erasure import parse_erasure
 from schema.errors import EventNotFound, StoreName, StoreUnavailable
 from schema.events import Event, EventListQuery, EventPage, parse_user_id
 from schema.limits import Limits
+from schema.outcome import EventResult
 
 logger = logging.getLogger(__name__)
 
 # The settings' default reconcile grace period.
 DEFAULT_GRACE_SECONDS = 900
-
-
-@dataclass(frozen=True)
-class RecordOutcome:
-    event: Event
-    created: bool
 
 
 def utc_now() -> datetime:
@@ -64,17 +59,14 @@ class EventResolver:
         grace = timedelta(seconds=grace_seconds)
         self._eraser = EventEraser(metadata, details, grace=grace, clock=clock)
 
-    def record_event(self, raw: Any, *, caller: Caller) -> RecordOutcome:
-        """Validate and store an event; replay an identical one; refuse a conflicting one."""
-        (outcome,) = self._writer.record_many([raw], caller=caller)
-        if outcome.error is not None:
-            raise outcome.error
-        assert outcome.event is not None
-        return RecordOutcome(outcome.event, created=outcome.outcome is BatchOutcome.CREATED)
+    def record_event(self, raw: Any, *, caller: Caller) -> EventResult:
+        """Validate and store an event; replay an identical one; refuse a conflicting one (the
+        result is `created` or `replayed`, with its event; any other outcome is raised)."""
+        (result,) = self._writer.record_many([raw], caller=caller)
+        result.stored()
+        return result
 
-    def record_events(
-        self, raw: Any, *, caller: Caller, repeats: bool = True
-    ) -> list[WriteOutcome]:
+    def record_events(self, raw: Any, *, caller: Caller, repeats: bool = True) -> list[EventResult]:
         """A batch: each event judged and stored as `record_event` would, in one round of
         store calls; one outcome per event, in order. `repeats`: whether the document may
         repeat a key somewhere (parsed with `parse_json_keeping_repeats`), so that each event
@@ -83,7 +75,7 @@ class EventResolver:
         events = parse_batch(raw, self._limits)
         return self._writer.record_many(events, caller=caller, repeats=repeats)
 
-    def record_inputs(self, raws: Sequence[Any], *, caller: Caller) -> list[WriteOutcome]:
+    def record_inputs(self, raws: Sequence[Any], *, caller: Caller) -> list[EventResult]:
         """A batch given as a list (GraphQL's `recordEvents`, whose variables repeat no key:
         the HTTP layer refuses those), held to the same bound."""
         return self.record_events({"events": list(raws)}, caller=caller, repeats=False)
@@ -122,34 +114,31 @@ class EventResolver:
         return record if record is not None and record.user_id == user_id else None
 
     def get_event(self, user_id: str, event_id: str, *, caller: Caller) -> Event:
-        record = self.find_record(user_id, event_id, caller=caller)
-        if record is None:
+        record, details = self.record_and_details(
+            user_id, event_id, caller=caller, with_details=True
+        )
+        if record is None or record.event_id not in details:
             raise EventNotFound(user_id, event_id)
-        events = self._join([record])
-        if not events:
-            raise EventNotFound(user_id, event_id)
-        return events[0]
+        return stored_event(record, details[record.event_id])
 
     def list_events(self, user_id: str, query: EventListQuery, *, caller: Caller) -> EventPage:
         """One keyset query for the page, then ceil(n/100) BatchGetItem calls for its details."""
-        records = self.list_records(user_id, query, caller=caller)
-        page = records[: query.limit]
-        next_cursor = (
-            self.cursor_for(user_id, query, page[-1]) if len(records) > query.limit else None
-        )
-        return EventPage(user_id=user_id, events=self._join(page), next_cursor=next_cursor)
+        page = self.page_of_events(user_id, query, caller=caller, with_details=True)
+        events = [stored_event(record, details or {}) for record, details in page.shown()]
+        return EventPage(user_id=user_id, events=events, next_cursor=page.next_cursor)
 
-    def list_records(
-        self, user_id: str, query: EventListQuery, *, caller: Caller
-    ) -> list[EventRecord]:
-        """Metadata only, one row more than the limit (it tells whether a next page exists)."""
+    def page_of_events(
+        self, user_id: str, query: EventListQuery, *, caller: Caller, with_details: bool
+    ) -> Page:
+        """A page of metadata and, when asked, its details, in one call (one worker thread for
+        both stores); the keyset query reads one row more than the limit, to tell whether a next
+        page exists."""
         require_identity(caller)
         user_id = parse_user_id(user_id)
         authorize(caller, Action.READ, user_id)
+        fingerprint = _fingerprint(user_id, query)
         after = (
-            decode_cursor(query.cursor, _fingerprint(user_id, query), self._cursor_secret)
-            if query.cursor
-            else None
+            decode_cursor(query.cursor, fingerprint, self._cursor_secret) if query.cursor else None
         )
         request = PageRequest(
             user_id=user_id,
@@ -159,21 +148,25 @@ class EventResolver:
             end=query.end,
             after=after,
         )
-        return self._metadata.list_page(request)
+        records = self._metadata.list_page(request)
+        rows = records[: query.limit]
 
-    def records_and_details(
-        self, user_id: str, query: EventListQuery, *, caller: Caller, with_details: bool
-    ) -> tuple[list[EventRecord], dict[str, dict[str, Any]]]:
-        """`list_records` and, when asked, the page's details, in one call (GraphQL's page:
-        one worker thread for both stores, as REST's `list_events`)."""
-        records = self.list_records(user_id, query, caller=caller)
-        page = records[: query.limit]
-        return records, self._details_of(page) if with_details and page else {}
+        def cursor_after(record: EventRecord) -> str:
+            position = CursorPosition(record.timestamp, record.event_id)
+            return encode_cursor(position, fingerprint, self._cursor_secret)
+
+        return Page(
+            records=rows,
+            details=self._details_of(rows) if with_details and rows else {},
+            with_details=with_details,
+            has_next=len(records) > query.limit,
+            cursor_after=cursor_after,
+        )
 
     def record_and_details(
         self, user_id: str, event_id: str, *, caller: Caller, with_details: bool
     ) -> tuple[EventRecord | None, dict[str, dict[str, Any]]]:
-        """`find_record` and, when asked, its details, in one call (GraphQL's `event`)."""
+        """`find_record` and, when asked, its details, in one call."""
         record = self.find_record(user_id, event_id, caller=caller)
         if record is None or not with_details:
             return record, {}
@@ -187,14 +180,6 @@ class EventResolver:
                 logger.error("event %s has no details item; not shown", record.event_id)
         return found
 
-    def cursor_for(self, user_id: str, query: EventListQuery, record: EventRecord) -> str:
-        position = CursorPosition(record.timestamp, record.event_id)
-        return encode_cursor(position, _fingerprint(user_id, query), self._cursor_secret)
-
-    def details_for(self, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Details of many events in ceil(n/100) calls (GraphQL's DataLoader batches here)."""
-        return self._details.get_many(event_ids)
-
     def unavailable_stores(self) -> list[StoreName]:
         """The stores that do not answer right now (readiness)."""
         failing: list[StoreName] = []
@@ -204,16 +189,6 @@ class EventResolver:
             except StoreUnavailable:
                 failing.append(name)  # type: ignore[arg-type]
         return failing
-
-    def _join(self, records: Sequence[EventRecord]) -> list[Event]:
-        if not records:
-            return []
-        details = self._details_of(records)
-        return [
-            stored_event(record, details[record.event_id])
-            for record in records
-            if record.event_id in details
-        ]
 
 
 def _fingerprint(user_id: str, query: EventListQuery) -> bytes:

@@ -40,11 +40,9 @@ from persistence.protocols import (
     StoredRow,
 )
 from schema.access import Action, Caller, authorize, require_identity
-from schema.batch import BatchOutcome
 from schema.errors import (
     EventBeingErased,
     EventConflict,
-    EventLogError,
     Forbidden,
     InvalidInput,
     StoreUnavailable,
@@ -52,6 +50,7 @@ from schema.errors import (
 from schema.events import Event, EventCreate, parse_event_create
 from schema.jsonvalue import repeated_keys
 from schema.limits import Limits
+from schema.outcome import EventResult, Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -62,16 +61,6 @@ WITHDRAW_RESERVE_SECONDS = 1.0
 # race on one eventId) answers those events as replays and inserts the rest again, claiming
 # again those whose eventId an erasure fenced meanwhile.
 MAX_INSERT_ROUNDS = 3
-
-
-@dataclass(frozen=True)
-class WriteOutcome:
-    """What became of one event: the stored event (created, replayed), or the error that a
-    single POST would have answered (conflict, invalid, forbidden)."""
-
-    outcome: BatchOutcome
-    event: Event | None = None
-    error: EventLogError | None = None
 
 
 @dataclass(frozen=True)
@@ -112,13 +101,13 @@ class EventWriter:
 
     def record_many(
         self, raws: Sequence[Any], *, caller: Caller, repeats: bool = False
-    ) -> list[WriteOutcome]:
+    ) -> list[EventResult]:
         """Each event's outcome, in request order. Raises `StoreUnavailable` when a store
         fails; nothing the call wrote is visible then, and repeating it stores each event
         (with an eventId) exactly once."""
         require_identity(caller)
         now = self._clock()
-        outcomes: dict[int, WriteOutcome] = {}
+        outcomes: dict[int, EventResult] = {}
         pending: list[_Valid] = []
         for index, raw in enumerate(raws):
             judged = self._judge(index, raw, caller, now, repeats=repeats)
@@ -153,7 +142,7 @@ class EventWriter:
 
     def _judge(
         self, index: int, raw: Any, caller: Caller, now: datetime, *, repeats: bool
-    ) -> "_Valid | WriteOutcome":
+    ) -> "_Valid | EventResult":
         """One event against the rules and the access rule, as a single POST would be."""
         try:
             if repeats and (repeated := repeated_keys(raw)):
@@ -161,15 +150,15 @@ class EventWriter:
             create = parse_event_create(raw, self._limits, now)
             authorize(caller, Action.RECORD, create.user_id)
         except InvalidInput as invalid:
-            return WriteOutcome(BatchOutcome.INVALID, error=invalid)
+            return EventResult(Outcome.INVALID, error=invalid)
         except Forbidden as forbidden:
-            return WriteOutcome(BatchOutcome.FORBIDDEN, error=forbidden)
+            return EventResult(Outcome.FORBIDDEN, error=forbidden)
         given = None if create.event_id is None else str(create.event_id)
         return _Valid(index, create, create.content_hash(), given)
 
     def _round(
         self, writes: list[_Valid], given_ids: list[str], now: datetime
-    ) -> dict[int, WriteOutcome]:
+    ) -> dict[int, EventResult]:
         """Events whose eventIds are all different: the stored ones replay, the others are
         written."""
         stored = self._metadata.get_many(given_ids) if given_ids else {}
@@ -183,8 +172,8 @@ class EventWriter:
             [valid for valid in writes if valid.given_id not in events], now, fences
         )
 
-    def _replay(self, replays: list[tuple[_Valid, EventRecord]]) -> dict[int, WriteOutcome]:
-        outcomes: dict[int, WriteOutcome] = {}
+    def _replay(self, replays: list[tuple[_Valid, EventRecord]]) -> dict[int, EventResult]:
+        outcomes: dict[int, EventResult] = {}
         matching = []
         for valid, stored in replays:
             if _same_event(stored, valid):
@@ -197,12 +186,12 @@ class EventWriter:
         for valid, stored in matching:
             if stored.event_id in found:
                 event = stored_event(stored, found[stored.event_id])
-                outcomes[valid.index] = WriteOutcome(BatchOutcome.REPLAYED, event)
+                outcomes[valid.index] = EventResult(Outcome.REPLAYED, event)
             else:
                 outcomes[valid.index] = self._restore_details(stored, valid.create)
         return outcomes
 
-    def _restore_details(self, stored: EventRecord, create: EventCreate) -> WriteOutcome:
+    def _restore_details(self, stored: EventRecord, create: EventCreate) -> EventResult:
         """The row is visible but its details item is gone: lost outside our writes (deleted
         by hand, missed by a restore). The replay carries the very content the row's hash
         names, so it puts the item back; answering 503 would send the client into a retry loop
@@ -223,11 +212,11 @@ class EventWriter:
         if not (isinstance(row, EventRecord) and row.content_hash == stored.content_hash):
             self._details.release(stored.event_id, token)
             raise EventBeingErased(stored.event_id)
-        return WriteOutcome(BatchOutcome.REPLAYED, stored_event(stored, create.details))
+        return EventResult(Outcome.REPLAYED, stored_event(stored, create.details))
 
     def _write(
         self, writes: list[_Valid], now: datetime, fences: dict[str, Fence]
-    ) -> dict[int, WriteOutcome]:
+    ) -> dict[int, EventResult]:
         if not writes:
             return {}
         news = [_new(valid, now, fences.get(str(valid.given_id))) for valid in writes]
@@ -236,7 +225,7 @@ class EventWriter:
 
     def _claim(
         self, news: list[_New], *, withdrawing: list[_New]
-    ) -> tuple[dict[int, WriteOutcome], list[_New]]:
+    ) -> tuple[dict[int, EventResult], list[_New]]:
         """Claim the details of `news`: their conflicts, and those claimed. A claim not
         answered withdraws every claim of `news` and `withdrawing`, and raises."""
         results = self._details.claim_many([new.claim for new in news])
@@ -257,9 +246,9 @@ class EventWriter:
             new for new, result in zip(news, results, strict=True) if result == "claimed"
         ]
 
-    def _commit(self, claimed: list[_New]) -> dict[int, WriteOutcome]:
+    def _commit(self, claimed: list[_New]) -> dict[int, EventResult]:
         """Insert the rows of every claimed event in one transaction."""
-        outcomes: dict[int, WriteOutcome] = {}
+        outcomes: dict[int, EventResult] = {}
         for _ in range(MAX_INSERT_ROUNDS):
             if not claimed:
                 return outcomes
@@ -274,15 +263,15 @@ class EventWriter:
             except StoreUnavailable as failure:
                 self._withdraw(claimed, failure)
                 raise
-            created = BatchOutcome.CREATED
+            created = Outcome.CREATED
             return outcomes | {
-                new.valid.index: WriteOutcome(created, stored_event(new.record, new.claim.details))
+                new.valid.index: EventResult(created, stored_event(new.record, new.claim.details))
                 for new in claimed
             }
         self._withdraw(claimed, StoreUnavailable("metadata"))
         raise StoreUnavailable("metadata")
 
-    def _after_duplicate(self, claimed: list[_New]) -> tuple[dict[int, WriteOutcome], list[_New]]:
+    def _after_duplicate(self, claimed: list[_New]) -> tuple[dict[int, EventResult], list[_New]]:
         """Another request or an erasure changed some of these eventIds' rows first: answer
         those committed as that request's replays, and claim again those fenced meanwhile."""
         try:
@@ -293,7 +282,7 @@ class EventWriter:
         if erasing := [row.event_id for row in rows.values() if isinstance(row, Erasing)]:
             self._withdraw(claimed, StoreUnavailable("metadata"))
             raise EventBeingErased(erasing[0])
-        settled: dict[int, WriteOutcome] = {}
+        settled: dict[int, EventResult] = {}
         same: list[_New] = []
         changed: list[_New] = []
         for new in claimed:
@@ -373,20 +362,20 @@ def _same_event(stored: EventRecord, valid: _Valid) -> bool:
     return stored.content_hash == valid.content_hash and timestamp in (None, stored.timestamp)
 
 
-def _replayed_as_committed(row: EventRecord, valid: _Valid) -> WriteOutcome:
+def _replayed_as_committed(row: EventRecord, valid: _Valid) -> EventResult:
     """Our claim proved the details item holds this content; the row is another request's."""
     if not _same_event(row, valid):
         return _conflict(row.event_id)
-    return WriteOutcome(BatchOutcome.REPLAYED, stored_event(row, valid.create.details))
+    return EventResult(Outcome.REPLAYED, stored_event(row, valid.create.details))
 
 
-def _follow(follower: _Valid, leader: _Valid, stored: Event) -> WriteOutcome:
+def _follow(follower: _Valid, leader: _Valid, stored: Event) -> EventResult:
     """An eventId's later occurrence in the same batch, judged against what its first stored."""
     same_time = follower.create.timestamp in (None, stored.timestamp)
     if follower.content_hash != leader.content_hash or not same_time:
         return _conflict(str(follower.given_id))
-    return WriteOutcome(BatchOutcome.REPLAYED, stored)
+    return EventResult(Outcome.REPLAYED, stored)
 
 
-def _conflict(event_id: str) -> WriteOutcome:
-    return WriteOutcome(BatchOutcome.CONFLICT, error=EventConflict(event_id))
+def _conflict(event_id: str) -> EventResult:
+    return EventResult(Outcome.CONFLICT, error=EventConflict(event_id))

@@ -1,7 +1,7 @@
-"""Batches of events (`POST /events/batch`, `recordEvents`): the envelope's rules and what can
-become of each event. Each event of a batch is held to exactly `parse_event_create`'s rules."""
+"""Batches of events (`POST /events/batch`, `recordEvents`): the envelope's rules. Each event of
+a batch is held to exactly `parse_event_create`'s rules; what became of it is a
+`schema.outcome.EventResult`."""
 
-from enum import StrEnum
 from typing import Any
 
 from schema.errors import FieldError, InvalidInput
@@ -9,16 +9,6 @@ from schema.jsonvalue import repeated_keys
 from schema.limits import Limits
 
 BATCH_KEY = "events"
-
-
-class BatchOutcome(StrEnum):
-    """What became of one event of a batch (REST's `outcome`, GraphQL's in capitals)."""
-
-    CREATED = "created"  # stored now
-    REPLAYED = "replayed"  # already stored with this content: nothing written
-    CONFLICT = "conflict"  # its eventId is stored with other content: nothing changed
-    INVALID = "invalid"  # breaks a rule: the errors are those of a single POST's 422
-    FORBIDDEN = "forbidden"  # the caller may not record for its userId
 
 
 def parse_batch(raw: Any, limits: Limits) -> list[Any]:

@@ -1,4 +1,5 @@
-"""The one mapping from errors to GraphQL: `extensions.code` names what went wrong.
+"""Errors as GraphQL answers them: `extensions.code` names what went wrong (for our errors, the
+code column of gateway/errors.py's table).
 
 Domain errors keep their message and gain a code (and the offending fields, or the store);
 GraphQL's own errors keep theirs and gain the code of the step that raised them: the document
@@ -15,31 +16,17 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
-from gateway.graphql.refusal import REFUSAL_CODES
+from gateway.errors import answers_for
 from gateway.middleware.request_id import current_request_id
 from schema.errors import (
-    EventConflict,
     EventLogError,
-    EventNotFound,
     FieldError,
-    Forbidden,
-    InvalidCursor,
     InvalidInput,
     IssuerUnavailable,
     StoreUnavailable,
 )
 
 logger = logging.getLogger(__name__)
-
-_CODES: dict[type[EventLogError], str] = {
-    InvalidInput: "BAD_USER_INPUT",
-    InvalidCursor: "INVALID_CURSOR",
-    EventConflict: "CONFLICT",
-    EventNotFound: "NOT_FOUND",
-    StoreUnavailable: "SERVICE_UNAVAILABLE",
-    Forbidden: "FORBIDDEN",
-    **REFUSAL_CODES,
-}
 
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -57,8 +44,7 @@ GRAPHQL_NAMES = {"limit": "first", "cursor": "after", "events": "inputs"}
 
 def domain_error(error: EventLogError) -> tuple[str, dict[str, Any]]:
     """The message and extensions that answer one of our errors."""
-    code = next(code for kind, code in _CODES.items() if isinstance(error, kind))
-    extensions: dict[str, Any] = {"code": code}
+    extensions: dict[str, Any] = {"code": answers_for(error).code}
     if isinstance(error, InvalidInput):
         fields = [_graphql_field(field_error) for field_error in error.errors]
         extensions["errors"] = [asdict(field_error) for field_error in fields]

@@ -18,17 +18,12 @@ from fastapi import Request
 from starlette.responses import Response
 
 from gateway.auth.bearer import challenge
-from schema.errors import EventLogError, IssuerUnavailable, Unauthenticated
+from gateway.errors import ANSWERS
+from schema.errors import IssuerUnavailable, Unauthenticated
 from schema.jsonvalue import dump_json
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
-
-# `extensions.code` of the errors about the caller (as refusals, or as field errors: errors.py).
-REFUSAL_CODES: dict[type[EventLogError], str] = {
-    Unauthenticated: "UNAUTHENTICATED",
-    IssuerUnavailable: "SERVICE_UNAVAILABLE",
-}
 
 
 class RequestRefused(Exception):
@@ -53,12 +48,13 @@ class RequestRefused(Exception):
     ) -> "RequestRefused":
         """A token that cannot be accepted (401, its WWW-Authenticate challenge), or checked
         now (503, with Retry-After, naming `auth` as the store that cannot answer)."""
-        code = REFUSAL_CODES[type(error)]
+        answers = ANSWERS[type(error)]
+        assert answers.code is not None
         if isinstance(error, IssuerUnavailable):
             headers = {"Retry-After": str(retry_after_seconds)}
             store = {"store": error.store}
-            return cls(HTTPStatus.SERVICE_UNAVAILABLE, code, str(error), headers, store)
-        return cls(HTTPStatus.UNAUTHORIZED, code, str(error), challenge(error))
+            return cls(answers.status, answers.code, str(error), headers, store)
+        return cls(answers.status, answers.code, str(error), challenge(error))
 
 
 def response_media_type(accept: str | None) -> str | None:

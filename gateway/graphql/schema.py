@@ -6,7 +6,7 @@ graphql-core executes without an awaitable check on every field. A page's detail
 with its rows, in the same call (one BatchGetItem per 100 events), never field by field."""
 
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import Annotated, Any
 
@@ -38,7 +38,6 @@ from gateway.graphql.types import (
     Event,
     EventConnection,
     EventEdge,
-    EventOutcome,
     InputProblem,
     PageInfo,
     RecordEventInput,
@@ -46,10 +45,9 @@ from gateway.graphql.types import (
     RecordEventsResult,
     RecordOutcome,
 )
-from persistence.protocols import EventRecord
-from resolvers.writes import WriteOutcome
 from schema.access import require_identity
 from schema.limits import DEFAULT_PAGE_LIMIT, MAX_EVENT_TYPES
+from schema.outcome import EventResult
 
 # No depth limiter: the types are acyclic, so no query nests deeper than 4 levels
 # (events > edges > node > field); a test keeps it so. Strawberry's QueryDepthLimiter skips
@@ -174,26 +172,25 @@ class Query:
             start=start,
             end=end,
         )
-        with_details = _asks_for(info.selected_fields, "details")
-        records, details = resolver.records_and_details(
-            user_id, query, caller=info.context.caller, with_details=with_details
+        page = resolver.page_of_events(
+            user_id,
+            query,
+            caller=info.context.caller,
+            with_details=_asks_for(info.selected_fields, "details"),
         )
-        page = records[: query.limit]
-
-        def cursor_of(record: EventRecord) -> str:
-            return resolver.cursor_for(user_id, query, record)
-
         # Each edge's cursor is signed only if the query asks for it.
         edges = [
-            EventEdge(node=node, cursor_of=partial(cursor_of, record))
-            for record, node in _shown(page, details, with_details)
+            EventEdge(
+                node=Event.from_record(record, details),
+                cursor_of=partial(page.cursor_after, record),
+            )
+            for record, details in page.shown()
         ]
         page_info = PageInfo(
-            has_next_page=len(records) > query.limit,
+            has_next_page=page.has_next,
             has_previous_page=False,
             start_cursor=edges[0].cursor_of() if edges else None,
-            # The page's last row, shown or not (as REST's nextCursor): the walk goes on past it.
-            end_cursor=resolver.cursor_for(user_id, query, page[-1]) if page else None,
+            end_cursor=page.end_cursor,
         )
         return EventConnection(edges=edges, page_info=page_info)
 
@@ -206,23 +203,10 @@ class Query:
         record, details = info.context.resolver.record_and_details(
             user_id, event_id, caller=info.context.caller, with_details=with_details
         )
-        shown = _shown([record] if record is not None else [], details, with_details)
-        return shown[0][1] if shown else None
-
-
-def _shown(
-    records: Sequence[EventRecord], details: dict[str, dict[str, Any]], with_details: bool
-) -> list[tuple[EventRecord, Event]]:
-    """The records a client may see, as Events: when it asks for details, those whose details
-    item is gone are left out (logged by the resolver layer), as REST leaves them out; the
-    others carry their details, loaded with the rows in the same worker thread."""
-    if not with_details:
-        return [(record, Event.from_record(record)) for record in records]
-    return [
-        (record, Event.from_record(record, details[record.event_id]))
-        for record in records
-        if record.event_id in details
-    ]
+        if record is None or (with_details and record.event_id not in details):
+            # An event whose details item is gone is not shown, as in a page and in REST.
+            return None
+        return Event.from_record(record, details.get(record.event_id))
 
 
 def _asks_for(selections: Iterable[Any], name: str) -> bool:
@@ -238,10 +222,9 @@ def _asks_for(selections: Iterable[Any], name: str) -> bool:
 class Mutation:
     @strawberry.mutation(description="Record an event; the same rules and idempotency as REST.")
     def record_event(self, info: ContextInfo, input: RecordEventInput) -> RecordEventPayload | None:
-        outcome = info.context.resolver.record_event(input.as_body(), caller=info.context.caller)
+        result = info.context.resolver.record_event(input.as_body(), caller=info.context.caller)
         return RecordEventPayload(
-            outcome=RecordOutcome.CREATED if outcome.created else RecordOutcome.REPLAYED,
-            event=Event.from_event(outcome.event),
+            outcome=RecordOutcome[result.outcome.name], event=Event.from_event(result.stored())
         )
 
     @strawberry.mutation(
@@ -251,23 +234,23 @@ class Mutation:
     def record_events(
         self, info: ContextInfo, inputs: list[RecordEventInput]
     ) -> list[RecordEventsResult] | None:
-        outcomes = info.context.resolver.record_inputs(
+        results = info.context.resolver.record_inputs(
             [one.as_body() for one in inputs], caller=info.context.caller
         )
-        return [_batch_result(index, outcome) for index, outcome in enumerate(outcomes)]
+        return [_batch_result(index, result) for index, result in enumerate(results)]
 
 
-def _batch_result(index: int, outcome: WriteOutcome) -> RecordEventsResult:
+def _batch_result(index: int, result: EventResult) -> RecordEventsResult:
     code = message = problems = None
-    if outcome.error is not None:
-        message, extensions = domain_error(outcome.error)
+    if result.error is not None:
+        message, extensions = domain_error(result.error)
         code = extensions["code"]
         if "errors" in extensions:
             problems = [InputProblem(**problem) for problem in extensions["errors"]]
     return RecordEventsResult(
         index=index,
-        outcome=EventOutcome(outcome.outcome.value),
-        event=None if outcome.event is None else Event.from_event(outcome.event),
+        outcome=result.outcome,
+        event=None if result.event is None else Event.from_event(result.event),
         code=code,
         message=message,
         errors=problems,

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from gateway.graphql.scalars import JSON, DateTime
 from persistence.protocols import EventRecord
 from schema.events import Event as StoredEvent
+from schema.outcome import Outcome
 
 if TYPE_CHECKING:
     from gateway.graphql.context import GraphQLContext
@@ -116,17 +117,16 @@ class RecordEventInput:
 
 @strawberry.enum
 class RecordOutcome(Enum):
+    """`recordEvent`'s outcome: `schema.outcome.Outcome` narrowed to the two a payload can hold
+    (the others are answered as errors); its own GraphQL enum in the published schema."""
+
     CREATED = "CREATED"
     REPLAYED = "REPLAYED"
 
 
-@strawberry.enum(description="What became of one event of `recordEvents`.")
-class EventOutcome(Enum):
-    CREATED = "created"
-    REPLAYED = "replayed"
-    CONFLICT = "conflict"
-    INVALID = "invalid"
-    FORBIDDEN = "forbidden"
+EventOutcome = strawberry.enum(
+    Outcome, name="EventOutcome", description="What became of one event of `recordEvents`."
+)
 
 
 @strawberry.type(description="One rule an input broke, as in BAD_USER_INPUT's `errors`.")
@@ -139,7 +139,7 @@ class InputProblem:
 @strawberry.type(description="The fate of one input of `recordEvents`, at its place in the list.")
 class RecordEventsResult:
     index: int
-    outcome: EventOutcome
+    outcome: Outcome
     event: Event | None = strawberry.field(description="CREATED and REPLAYED only.")
     code: str | None = strawberry.field(
         description="The `extensions.code` recordEvent would have answered: CONFLICT, "

@@ -5,6 +5,7 @@ from typing import Any
 
 from fastapi import Request
 
+from gateway.errors import MalformedBody, UnsupportedMediaType
 from schema.jsonvalue import (
     DuplicateKeys,
     JsonTooDeep,
@@ -14,20 +15,11 @@ from schema.jsonvalue import (
     repeated_keys,
 )
 
-
-class UnsupportedMediaType(Exception):
-    pass
-
-
 # What every operation with a body documents for its 415 (description, example).
 UNSUPPORTED_MEDIA_TYPE_ANSWER = (
     "`Content-Type` is not `application/json` or `application/*+json` (`unsupported-media-type`).",
     UnsupportedMediaType(),
 )
-
-
-class MalformedBody(Exception):
-    pass
 
 
 def is_json_media_type(content_type: str | None) -> bool:

@@ -2,16 +2,17 @@
 `routes`, they parse the transport, call the resolver and shape the answer; nothing else."""
 
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from gateway.deps import caller_of, resolver_of
+from gateway.errors import MalformedBody
 from gateway.middleware.body_guard import BodyReadTimeout, PayloadTooLarge
 from gateway.responses import ExactJSONResponse
-from gateway.rest.body import UNSUPPORTED_MEDIA_TYPE_ANSWER, MalformedBody, read_batch_body
+from gateway.rest.body import UNSUPPORTED_MEDIA_TYPE_ANSWER, read_batch_body
 from gateway.rest.examples import rejection
 from gateway.rest.problems import (
     ProblemBody,
@@ -27,9 +28,8 @@ from gateway.rest.routes import (
     query_values,
     unavailable_answer,
 )
-from resolvers.writes import WriteOutcome
 from schema.access import Action
-from schema.batch import BatchOutcome, parse_batch
+from schema.batch import parse_batch
 from schema.erasure import ERASE_LIMIT_RULES, parse_erasure
 from schema.errors import EventNotFound, StoreUnavailable
 from schema.events import EXAMPLE_EVENT_ID, EXAMPLE_USER_ID, Event
@@ -39,17 +39,17 @@ from schema.limits import (
     MAX_BATCH_EVENTS,
     Limits,
 )
+from schema.outcome import EventResult, Outcome
 
 router = APIRouter()
 
 BATCH_PATH = "/events/batch"
 
-Outcome = Literal["created", "replayed", "conflict", "invalid", "forbidden"]
-
 
 class BatchResult(BaseModel):
     index: int = Field(description="The event's place in `events`, from 0.", examples=[0])
-    outcome: Outcome = Field(
+    outcome: str = Field(
+        json_schema_extra={"enum": [outcome.value for outcome in Outcome]},
         description=(
             "`created` (stored now), `replayed` (already stored with this content), `conflict` "
             "(the `eventId` is stored with other content), `invalid` (breaks a rule), "
@@ -180,23 +180,23 @@ _BATCH_SCHEMA = {
 async def record_events(request: Request) -> ExactJSONResponse:
     caller = await caller_of(request)
     body, repeats = await read_batch_body(request)
-    outcomes = await run_in_threadpool(
+    results = await run_in_threadpool(
         resolver_of(request).record_events, body, caller=caller, repeats=repeats
     )
-    counts = dict.fromkeys((outcome.value for outcome in BatchOutcome), 0)
-    for outcome in outcomes:
-        counts[outcome.outcome.value] += 1
-    results = [_result(index, outcome) for index, outcome in enumerate(outcomes)]
-    return ExactJSONResponse({"results": results, "counts": counts})
+    counts = dict.fromkeys((outcome.value for outcome in Outcome), 0)
+    for result in results:
+        counts[result.outcome.value] += 1
+    answers = [_answer(index, result) for index, result in enumerate(results)]
+    return ExactJSONResponse({"results": answers, "counts": counts})
 
 
-def _result(index: int, outcome: WriteOutcome) -> dict[str, Any]:
-    result: dict[str, Any] = {"index": index, "outcome": outcome.outcome.value}
-    if outcome.event is not None:
-        result["event"] = outcome.event.to_json()
-    if outcome.error is not None:
-        result["problem"] = domain_problem(outcome.error)[1]
-    return result
+def _answer(index: int, result: EventResult) -> dict[str, Any]:
+    answer: dict[str, Any] = {"index": index, "outcome": result.outcome.value}
+    if result.event is not None:
+        answer["event"] = result.event.to_json()
+    if result.error is not None:
+        answer["problem"] = domain_problem(result.error)[1]
+    return answer
 
 
 _DELETE_FORBIDDEN = (

@@ -1,6 +1,7 @@
 """The one mapping from errors to HTTP: RFC 9457 `application/problem+json` bodies.
 
-Domain errors carry no HTTP knowledge; this table gives each its status and title. Anything
+Domain errors carry no HTTP knowledge; gateway/errors.py's table gives each its status and
+title. Anything
 unexpected is answered by `gateway.responses.internal_error_problem`: no stack trace, SQL or AWS
 text ever reaches a client.
 """
@@ -18,48 +19,19 @@ from starlette.routing import Match
 
 from gateway.auth.bearer import challenge
 from gateway.deps import BEARER_SCHEME, BEARER_SCHEME_NAME
+from gateway.errors import ANSWERS, MalformedBody, UnsupportedMediaType, answers_for
 from gateway.middleware.body_guard import BodyReadTimeout, PayloadTooLarge
 from gateway.middleware.request_id import request_named
 from gateway.responses import ProblemResponse, internal_problem_body, problem_body
-from gateway.rest.body import MalformedBody, UnsupportedMediaType
 from schema.errors import (
-    EventConflict,
     EventLogError,
-    EventNotFound,
     FieldError,
-    Forbidden,
-    InvalidCursor,
     InvalidInput,
     IssuerUnavailable,
     StoreUnavailable,
-    Unauthenticated,
     offending_fields,
 )
 from schema.events import field_error
-
-# status, slug, title — by error class.
-_PROBLEMS: dict[type[Exception], tuple[HTTPStatus, str, str]] = {
-    InvalidInput: (HTTPStatus(422), "validation", "Request breaks the rules"),
-    EventConflict: (HTTPStatus.CONFLICT, "conflict", "Event already exists with other content"),
-    EventNotFound: (HTTPStatus.NOT_FOUND, "not-found", "No such event"),
-    InvalidCursor: (HTTPStatus.BAD_REQUEST, "invalid-cursor", "Invalid cursor"),
-    StoreUnavailable: (HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "Store unavailable"),
-    Unauthenticated: (HTTPStatus.UNAUTHORIZED, "unauthenticated", "Authentication required"),
-    Forbidden: (HTTPStatus.FORBIDDEN, "forbidden", "Not allowed for this user"),
-    IssuerUnavailable: (
-        HTTPStatus.SERVICE_UNAVAILABLE,
-        "auth-unavailable",
-        "Token issuer unavailable",
-    ),
-    UnsupportedMediaType: (
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-        "unsupported-media-type",
-        "Body must be application/json",
-    ),
-    PayloadTooLarge: (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too-large", "Body too large"),
-    BodyReadTimeout: (HTTPStatus.REQUEST_TIMEOUT, "body-timeout", "Body not received in time"),
-    MalformedBody: (HTTPStatus.BAD_REQUEST, "malformed-json", "Body is not valid JSON"),
-}
 
 _DETAILS = {
     UnsupportedMediaType: "Send the body as JSON with `Content-Type: application/json`.",
@@ -82,9 +54,8 @@ def problem(
 
 def domain_problem(exc: Exception) -> tuple[HTTPStatus, dict[str, Any]]:
     """The status and body that answer one of our errors (the handler adds headers)."""
-    status, slug, title = next(
-        mapping for kind, mapping in _PROBLEMS.items() if isinstance(exc, kind)
-    )
+    answers = answers_for(exc)
+    status, slug, title = answers.status, answers.slug, answers.title
     if isinstance(exc, InvalidInput):
         detail = f"{len(exc.errors)} problem(s) in: {offending_fields(exc.errors)}"
         errors = [asdict(error) for error in exc.errors]
@@ -194,7 +165,8 @@ STORE_NAMES: tuple[Literal["metadata", "details"], ...] = ("metadata", "details"
 
 def not_ready_body(failing: Sequence[str]) -> dict[str, Any]:
     """The readiness probe's 503: which store does not answer."""
-    status, slug, title = _PROBLEMS[StoreUnavailable]
+    unavailable = ANSWERS[StoreUnavailable]
+    status, slug, title = unavailable.status, unavailable.slug, unavailable.title
     stores = {name: ("unavailable" if name in failing else "ok") for name in STORE_NAMES}
     detail = f"Not answering: {', '.join(failing)}."
     return problem_body(status, slug, title, detail, stores=stores)

@@ -8,9 +8,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from gateway.assets import root_path
 from gateway.deps import OPERATION_SECURITY, caller_of, resolver_of
+from gateway.errors import MalformedBody
 from gateway.middleware.body_guard import BodyReadTimeout, PayloadTooLarge
 from gateway.responses import ExactJSONResponse
-from gateway.rest.body import UNSUPPORTED_MEDIA_TYPE_ANSWER, MalformedBody, read_json_body
+from gateway.rest.body import UNSUPPORTED_MEDIA_TYPE_ANSWER, read_json_body
 from gateway.rest.examples import RECORD_EXAMPLES, invalid_event_errors, rejection
 from gateway.rest.problems import problem_responses
 from schema.access import Action
@@ -198,9 +199,9 @@ async def record_event(request: Request) -> ExactJSONResponse:
     # The caller comes first: a stranger is told 401 before anything about the body.
     caller = await caller_of(request)
     body = await read_json_body(request)
-    outcome = await run_in_threadpool(resolver_of(request).record_event, body, caller=caller)
-    event = outcome.event
-    if not outcome.created:
+    result = await run_in_threadpool(resolver_of(request).record_event, body, caller=caller)
+    event = result.stored()
+    if not result.created:
         return ExactJSONResponse(event.to_json(), status_code=status.HTTP_200_OK)
     # Under an API Gateway base path the client must be sent back under it too.
     location = f"{root_path(request)}/events/{quote(event.user_id, safe=':@+=')}/{event.event_id}"

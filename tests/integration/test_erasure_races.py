@@ -15,10 +15,10 @@ from persistence.metadata import SqlMetadataStore
 from persistence.protocols import EventRecord, Fence
 from resolvers import EventResolver
 from schema.access import Caller
-from schema.batch import BatchOutcome
 from schema.errors import EventBeingErased, EventNotFound, StoreUnavailable
 from schema.events import EventListQuery
 from schema.limits import Limits
+from schema.outcome import Outcome
 from tests.factories import make_event
 from tests.interleaving import Interleaving
 
@@ -84,7 +84,7 @@ def test_a_batch_that_claimed_before_a_post_and_an_erasure_of_its_event_records_
     assert api.record_event(event, caller=ANYONE).created
     api.delete_event(event["userId"], event["eventId"], caller=ANYONE)
     (outcome,) = turns.finish("batch")
-    assert outcome.outcome is BatchOutcome.CREATED
+    assert outcome.outcome is Outcome.CREATED
     assert_whole(api, event)
     assert isinstance(metadata.get(event["eventId"]), EventRecord)
 

@@ -9,21 +9,20 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from resolvers.writes import WriteOutcome
 from schema.access import Caller
-from schema.batch import BatchOutcome
 from schema.errors import EventConflict, EventLogError, InvalidInput, StoreUnavailable
+from schema.outcome import EventResult, Outcome
 from tests.factories import make_event
 from tests.unit.fakes import ANYONE, World, with_id
 
-CREATED, REPLAYED, CONFLICT = BatchOutcome.CREATED, BatchOutcome.REPLAYED, BatchOutcome.CONFLICT
+CREATED, REPLAYED, CONFLICT = Outcome.CREATED, Outcome.REPLAYED, Outcome.CONFLICT
 
 
-def record(world: World, events: list[Any], caller: Caller = ANYONE) -> list[WriteOutcome]:
+def record(world: World, events: list[Any], caller: Caller = ANYONE) -> list[EventResult]:
     return world.resolver.record_events({"events": events}, caller=caller)
 
 
-def outcomes(results: list[WriteOutcome]) -> list[BatchOutcome]:
+def outcomes(results: list[EventResult]) -> list[Outcome]:
     return [result.outcome for result in results]
 
 
@@ -52,9 +51,9 @@ def test_each_event_has_its_own_fate_in_request_order(world: World) -> None:
     assert outcomes(results) == [
         CREATED,
         CONFLICT,
-        BatchOutcome.INVALID,
-        BatchOutcome.FORBIDDEN,
-        BatchOutcome.INVALID,
+        Outcome.INVALID,
+        Outcome.FORBIDDEN,
+        Outcome.INVALID,
         CONFLICT,
     ]
     assert isinstance(results[2].error, InvalidInput)
@@ -160,11 +159,11 @@ _EVENT = st.fixed_dictionaries(
 )
 
 
-def _single_post(world: World, event: dict[str, Any]) -> tuple[BatchOutcome, Any]:
+def _single_post(world: World, event: dict[str, Any]) -> tuple[Outcome, Any]:
     try:
         outcome = world.resolver.record_event(event, caller=ANYONE)
     except EventLogError as refused:
-        kind = CONFLICT if isinstance(refused, EventConflict) else BatchOutcome.INVALID
+        kind = CONFLICT if isinstance(refused, EventConflict) else Outcome.INVALID
         return kind, None
     return (CREATED if outcome.created else REPLAYED), outcome.event
 
