@@ -18,11 +18,10 @@ from gateway.middleware.head import HeadAsGetMiddleware
 from gateway.middleware.observability import RequestContextMiddleware
 from gateway.middleware.request_deadline import RequestDeadlineMiddleware
 from gateway.rest.docs_pages import install_docs_pages
-from gateway.rest.lifecycle import BATCH_PATH
-from gateway.rest.lifecycle import router as lifecycle_router
+from gateway.rest.events import BATCH_PATH
+from gateway.rest.events import router as events_router
 from gateway.rest.probes import router as probes_router
 from gateway.rest.problems import install_problem_handlers
-from gateway.rest.routes import router
 from gateway.settings import Settings, get_settings
 from gateway.stores import Stores, open_stores
 from resolvers import EventResolver
@@ -104,8 +103,7 @@ def create_app(
     install_problem_handlers(app)
     app.add_exception_handler(RequestRefused, refused_response)
     app.include_router(probes_router)
-    app.include_router(router)
-    app.include_router(lifecycle_router)
+    app.include_router(events_router)
     assets = OfflineAssets()
     install_docs_pages(app, assets)
     app.router.routes.append(

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.rest.examples import RECORD_EXAMPLES
+from gateway.rest.openapi import RECORD_EXAMPLES
 from scripts.export_schema import OPENAPI_FILE, exported_openapi
-from tests.conftest import REMOTE_BASE_URL
 from tests.docs import FENCE, ROOT, first_paragraph, http_answer, section, table
+from tests.remote import REMOTE_BASE_URL
 
 REST_MD = (ROOT / "docs" / "rest.md").read_text()
 
