@@ -1,9 +1,9 @@
 """What an operation needs from its request: the caller, and the resolver of this app's stores.
 
-Plain functions rather than FastAPI dependencies: solving dependencies was a fifth of a
-request's cost, and the operations' routes call these in the order that matters (who is
-calling comes before anything about the request). The OpenAPI description of the bearer scheme
-is added by `gateway.rest.problems.install_problem_openapi`.
+Plain functions rather than FastAPI dependencies: solving dependencies is a large share of a
+small request's cost (docs/performance.md), and the routes call these in the order that
+matters (who is calling comes before anything about the request). The OpenAPI description of
+the bearer scheme is added by `gateway.rest.problems.install_problem_openapi`.
 """
 
 from fastapi import Request

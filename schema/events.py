@@ -210,7 +210,8 @@ class Event(_CamelModel):
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict keeping the details' Decimals (FastAPI's encoder would float them),
-        built directly: the shape is fixed, and a model round trip cost a quarter of a POST."""
+        built directly: the shape is fixed, and a model round trip is a large share of a POST's
+        cost (docs/performance.md)."""
         return {
             "eventId": str(self.event_id),
             "userId": self.user_id,

@@ -63,7 +63,7 @@ class MaxAliasesRule(ValidationRule):
     """At most MAX_ALIASES aliased fields, counted as they would run: a fragment's aliases once
     for each spread of it. Strawberry's MaxAliasesLimiter counts the same, but walks a fragment
     again at every spread, so a document of 20 fragments that each spread the one before twice
-    cost 2^20 walks (an outside tester's "fragment bomb", seconds of CPU per request); here each
+    costs 2^20 walks (a "fragment bomb": seconds of CPU per request); here each
     fragment is counted once, the document in linear time. A fragment cycle counts 0 here and
     is refused by GraphQL's own NoFragmentCycles rule."""
 

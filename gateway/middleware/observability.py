@@ -34,8 +34,8 @@ class _RequestIdFilter(logging.Filter):
 
 class _AccessLineFormatter(logging.Formatter):
     """The access line, in the same JSON shape as every other line, made from its known fields
-    only: the general formatter walks every attribute of every record, which cost a tenth of a
-    request."""
+    only: the general formatter walks every attribute of every record, a cost paid on every
+    request (docs/performance.md)."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from tests.api.conftest import LiveServer
+from tests.api.apps import LiveServer
 from tests.docs import answer_checked_by, assert_answer_matches_printed
 from tests.wire import HANG_GUARD_SECONDS, Answer, Wire
 
@@ -155,8 +155,8 @@ def test_the_408_docs_rest_md_prints_is_the_answer_to_a_body_that_stopped(
 def test_a_client_that_leaves_mid_body_is_logged_as_gone_not_as_an_error(
     url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Nothing went wrong in the server: no `unhandled error` line (an outside tester found one
-    per dropped upload), and the access line says 499, nginx's "client closed request"."""
+    """Nothing went wrong in the server: no `unhandled error` line for a dropped upload, and the
+    access line says 499, nginx's "client closed request"."""
     with caplog.at_level(logging.INFO):
         with Wire(url) as wire:
             wire.send("POST", "/events", JSON | {"content-length": "100"}, b'{"userId": ')

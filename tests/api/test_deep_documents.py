@@ -1,7 +1,7 @@
 """Documents nested at any depth, anywhere in a body, through every door that records: a `422`
 (or, in a batch, an `invalid` event beside the others that are stored) naming `too_deep`, never
-a server error. Found by an outside tester: past about 495 levels our own walks of a body ran
-out of Python's recursion and answered 500; the parser alone stops near 950."""
+a server error: a recursive walk of a body runs out of Python's recursion past about 495
+levels, and the parser alone stops near 950."""
 
 import json
 from typing import Any

@@ -29,8 +29,8 @@ ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.="
 
 def test_a_cursor_with_any_character_changed_added_or_removed_is_refused() -> None:
     """Every position, every other character of the cursor's alphabet: base64 ignores a last
-    character's unused bits, so a decoder that did not insist on one spelling took some of these
-    (an outside tester changed the last character among A-F and still got the next page)."""
+    character's unused bits, so a decoder that did not insist on one spelling would take some
+    of these (a last character changed among A-F would still get the next page)."""
     token = encode_cursor(POSITION, FINGERPRINT, SECRET)
     variants = {token[:i] + char + token[i + 1 :] for i in range(len(token)) for char in ALPHABET}
     variants |= {token + "=", token + "==", token[:-1], token.replace(".", "=.")}

@@ -166,7 +166,7 @@ def test_a_field_refused_leaves_the_others_answered_in_queries_and_mutations(
 ) -> None:
     """docs/rest.md: an error is on its field, the other fields still answer; introspection and
     __typename answer without a token. A mutation that ran keeps its outcome beside one that was
-    refused (found by an outside tester: non-null root fields nulled the whole `data`)."""
+    refused (root fields are nullable: a non-null one would null the whole `data`)."""
     anonymous = As(auth_client)
     mixed = graphql(anonymous, '{ __typename events(userId: "user-42") { nodes { eventId } } }')
     assert mixed["data"] == {"__typename": "Query", "events": None}

@@ -17,12 +17,7 @@ from gateway.stores import Stores
 from schema.errors import StoreUnavailable
 from schema.events import EventCreate, EventListQuery
 from scripts.export_schema import SCHEMA_FILE, exported_schema
-from tests.api.conftest import (
-    BrokenMetadataStore,
-    app_with,
-    details_store_at,
-    oversized_stream,
-)
+from tests.api.apps import BrokenMetadataStore, app_with, details_store_at, oversized_stream
 from tests.api.graphql.graphql_client import (
     EVENTS,
     GRAPHQL_RESPONSE,
@@ -30,8 +25,8 @@ from tests.api.graphql.graphql_client import (
     error_codes,
     graphql,
 )
-from tests.conftest import closed_port
 from tests.factories import make_event, unique_user
+from tests.stores import closed_port
 from tests.wire import HANG_GUARD_SECONDS
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -176,9 +171,9 @@ def fragment_bomb(levels: int, leaf: str) -> str:
 
 
 def test_a_fragment_bomb_costs_no_more_than_its_size(client: TestClient) -> None:
-    """Found by an outside tester: the alias rule walked a fragment again at every spread, so
-    20 levels cost seconds of CPU per request, anonymously. Each runs under a hang guard (not a
-    timing assertion): before the fix, 40 levels would have run for days."""
+    """An alias rule that walked a fragment again at every spread would spend seconds of CPU
+    per request on 20 levels, anonymously, and days on 40. Each runs under a hang guard (not a
+    timing assertion)."""
     pool = ThreadPoolExecutor(1)
     try:
         aliased = pool.submit(graphql, client, fragment_bomb(40, "a: __typename"), status=400)

@@ -1,7 +1,7 @@
 """What a method or a path the API does not serve is answered: `405` naming in `Allow` every
 method served at that path (several routes share one: GET and DELETE /events/{userId}), and a
 trailing slash a problem+json `404`, never a redirect (a client following a 307 with DELETE
-would erase a user's whole history where it meant one event). Both found by an outside tester."""
+would erase a user's whole history where it meant one event)."""
 
 import uuid
 from collections import defaultdict
@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.settings import Settings
+from tests.deployment import served_routes
 from tests.factories import make_event, unique_user
-from tests.integration.test_deployment_files import served_routes
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 VALUES = {"{userId}": "user-42", "{eventId}": str(uuid.uuid4())}
