@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from tests.integration.test_deployment_files import served_routes
+from tests.deployment import served_routes
 
 VOLATILE = {"date", "x-request-id"}
 

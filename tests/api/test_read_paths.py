@@ -17,8 +17,8 @@ from gateway.settings import Settings
 from gateway.stores import dynamodb_client
 from schema.limits import DEFAULT_MAX_DETAILS_BYTES, MAX_DETAILS_BYTES_CEILING
 from tests.api.two_doors import RECORDERS, details_on_every_read_path, graphql_data
-from tests.conftest import store_settings
 from tests.factories import unique_user
+from tests.stores import store_settings
 from tests.strategies import assert_same_json
 
 _PAD_OVERHEAD = len('{"pad":""}')

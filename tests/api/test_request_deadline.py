@@ -20,13 +20,13 @@ import pytest
 
 from gateway.auth.dev_issuer import LocalIssuer
 from gateway.settings import Settings
-from tests.api.conftest import LiveServer, app_with, details_store_at
+from tests.api.apps import LiveServer, app_with, details_store_at
 from tests.api.graphql.graphql_client import RECORD
-from tests.api.rest.test_store_failures import assert_unavailable, details_items
+from tests.api.unavailable import assert_unavailable, details_items
 from tests.auth import StubJwks, bearer, with_issuer
-from tests.conftest import FREETDS_URL, sql_store, sqlite_locked
 from tests.factories import make_event
 from tests.keep_alive import keep_alive_run
+from tests.stores import FREETDS_URL, sql_store, sqlite_locked
 
 DEADLINE_SECONDS = 1.5
 MARGIN_SECONDS = 2.0

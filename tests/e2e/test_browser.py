@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from tests.e2e.conftest import RunningServer
+from tests.e2e.servers import RunningServer
 from tests.factories import make_event
 
 ROOT = Path(__file__).resolve().parents[2]

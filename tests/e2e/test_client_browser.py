@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.docs import DOCUMENTED_URL, ROOT, browser_blocks
-from tests.e2e.conftest import RunningServer, serve
+from tests.e2e.servers import RunningServer, serve
 from tests.factories import unique_user
 
 CLIENT = ROOT / "clients" / "typescript"

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser
 from gateway.app import create_app
 from gateway.auth.dev_issuer import LocalIssuer
 from gateway.settings import Settings
-from tests.api.conftest import LiveServer
+from tests.api.apps import LiveServer
 from tests.auth import bearer, with_issuer
 from tests.factories import unique_user
 

@@ -20,7 +20,7 @@ from tests.docs import (
     needs_tokens,
     same_json,
 )
-from tests.e2e.conftest import RunningServer
+from tests.e2e.servers import RunningServer
 
 CLIENT = ROOT / "clients" / "typescript"
 

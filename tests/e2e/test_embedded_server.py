@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.docs import ROOT
-from tests.e2e.conftest import RunningServer
+from tests.e2e.servers import RunningServer
 from tests.factories import make_event
 from tests.wire import HANG_GUARD_SECONDS
 
@@ -114,7 +114,7 @@ def test_the_dev_banner_is_the_one_the_readme_shows_and_its_commands_work(
 
 def test_without_nodejs_the_embedded_dynamodb_is_moto_and_still_answers() -> None:
     """No `node` on the PATH (npm never ran): moto serves DynamoDB inside the API's process."""
-    from tests.e2e.conftest import serve
+    from tests.e2e.servers import serve
 
     for server in serve(PATH="/nonexistent"):
         assert server.banner[3].endswith(

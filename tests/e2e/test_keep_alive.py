@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.conftest import RunningServer, serve
+from tests.e2e.servers import RunningServer, serve
 from tests.keep_alive import keep_alive_run, pausing_batch
 from tests.wire import Wire
 

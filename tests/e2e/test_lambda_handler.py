@@ -2,7 +2,6 @@
 http-api-proxy` and `aws-proxy`, stored in events/), edited only in method, path, query, headers
 and body: every operation answers as it does over HTTP."""
 
-import copy
 import json
 import os
 import re
@@ -15,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,56 +27,11 @@ from gateway.settings import Settings
 from gateway.stores import StoresOnDemand, sql_url, with_secret
 from persistence.embedded import EmbeddedDynamoDB
 from tests.auth import with_issuer
-from tests.conftest import PASSWORD, closed_port, pyodbc_connection_string
 from tests.factories import make_event, unique_user
+from tests.lambda_events import LambdaContext, api_gateway_event
+from tests.stores import PASSWORD, closed_port, pyodbc_connection_string
 
-EVENTS = Path(__file__).parent / "events"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class LambdaContext:
-    """What Lambda passes the handler: here, an invocation with `remaining_ms` left."""
-
-    function_name = "eventlog"
-    aws_request_id = "test-invocation"
-
-    def __init__(self, remaining_ms: int = 29_000) -> None:
-        self.deadline = time.monotonic() + remaining_ms / 1000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int((self.deadline - time.monotonic()) * 1000)
-
-
-def api_gateway_event(
-    kind: str,
-    method: str,
-    path: str,
-    *,
-    query: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-    body: str | None = None,
-) -> dict[str, Any]:
-    event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / f"{kind}.json").read_text()))
-    headers = {"accept": "*/*", **(headers or {})}
-    query = query or {}
-    if kind == "http-api-v2":
-        event["rawPath"] = event["requestContext"]["http"]["path"] = path
-        event["requestContext"]["http"]["method"] = method
-        event["rawQueryString"] = urlencode(query)
-        event["queryStringParameters"] = query or None
-        event["headers"] = headers
-        event["cookies"] = []
-    else:
-        event["path"] = path
-        event["requestContext"]["path"] = path
-        event["httpMethod"] = event["requestContext"]["httpMethod"] = method
-        event["queryStringParameters"] = query or None
-        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
-        event["headers"] = headers
-        event["multiValueHeaders"] = {name: [value] for name, value in headers.items()}
-    event["body"] = body
-    event["isBase64Encoded"] = False
-    return event
 
 
 class Answer:
@@ -450,7 +403,7 @@ def test_an_unreachable_secret_answers_503_after_two_bounded_attempts(
 CALL_THE_HANDLER_AND_END = """
 import json, sys
 from gateway.entrypoints.lambda_handler import handler
-from tests.e2e.test_lambda_handler import LambdaContext, api_gateway_event
+from tests.lambda_events import LambdaContext, api_gateway_event
 answer = handler(api_gateway_event("http-api-v2", "GET", "/health/ready"), LambdaContext())
 print(answer["statusCode"], flush=True)
 """

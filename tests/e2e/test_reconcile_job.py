@@ -23,8 +23,8 @@ from gateway.settings import Settings
 from gateway.stores import open_stores
 from persistence.details import DynamoDetailStore
 from schema.access import Caller
-from tests.conftest import TEST_CURSOR_SECRET
 from tests.factories import make_event
+from tests.stores import TEST_CURSOR_SECRET
 
 HOUR_MS = 3600 * 1000
 

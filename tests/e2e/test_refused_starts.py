@@ -12,9 +12,9 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.conftest import closed_port
 from tests.docs import ROOT
-from tests.e2e.conftest import RunningServer, serve
+from tests.e2e.servers import RunningServer, serve
+from tests.stores import closed_port
 
 # Distinctive, so that any six characters of one in an output can only have come from it.
 CURSOR_SECRET = "Kq7ZxPw9LmRt8VbNc6HyJd5FsGkQ2Wu4"

@@ -16,7 +16,7 @@ from persistence.details import DynamoDetailStore, ensure_details_table
 from persistence.protocols import DetailsClaimedByOther, ItemVersion
 from schema.errors import StoreUnavailable
 from schema.jsonvalue import normal_number, parse_json
-from tests.integration.conftest import DENIED, THROTTLED
+from tests.integration.scripted import DENIED, THROTTLED
 from tests.strategies import EDGE_NUMBERS, number_code
 
 
@@ -260,7 +260,7 @@ def test_a_throttled_call_is_attempted_again_up_to_max_attempts(
 def test_an_unreachable_endpoint_makes_the_store_unavailable(details_table: str) -> None:
     from gateway.settings import Settings
     from gateway.stores import dynamodb_client
-    from tests.conftest import TEST_CURSOR_SECRET, closed_port
+    from tests.stores import TEST_CURSOR_SECRET, closed_port
 
     settings = Settings(
         database_url="sqlite://",

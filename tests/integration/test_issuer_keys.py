@@ -28,7 +28,7 @@ from tests.auth import (
     silent_jwks,
     with_issuer,
 )
-from tests.conftest import closed_port
+from tests.stores import closed_port
 
 CACHE_SECONDS = 300
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from gateway.auth.dev_issuer import LocalIssuer
-from tests.e2e.test_lambda_handler import api_gateway_event
 from tests.factories import make_event, unique_user
+from tests.lambda_events import api_gateway_event
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACT = ROOT / ".aws-sam" / "build" / "ApiFunction"

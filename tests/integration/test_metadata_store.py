@@ -30,7 +30,7 @@ from persistence.protocols import (
 from persistence.sql_engine import build_engine
 from schema.cursor import CursorPosition
 from schema.errors import StoreUnavailable
-from tests.conftest import FREETDS_URL, closed_port, sql_store
+from tests.stores import FREETDS_URL, closed_port, sql_store
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

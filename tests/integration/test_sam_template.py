@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_deployment_files import ROOT, function, template
+from tests.deployment import ROOT, function, template
 
 SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
 

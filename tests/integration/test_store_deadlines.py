@@ -22,8 +22,8 @@ from persistence.metadata import SqlMetadataStore
 from persistence.protocols import EventRecord
 from persistence.sql_engine import build_engine
 from schema.errors import StoreUnavailable
-from tests.conftest import FREETDS_URL, sql_store, sqlite_locked
-from tests.integration.conftest import THROTTLED
+from tests.integration.scripted import THROTTLED
+from tests.stores import FREETDS_URL, sql_store, sqlite_locked
 
 DEADLINE_SECONDS = 1.0
 MARGIN_SECONDS = 1.5

@@ -17,7 +17,7 @@ from persistence.details import DynamoDetailStore, ensure_details_table
 from persistence.metadata import SqlMetadataStore, create_metadata_schema
 from persistence.protocols import EventRecord, PageRequest
 from persistence.sql_engine import build_engine
-from tests.conftest import LIVE_SETTINGS
+from tests.remote import LIVE_SETTINGS
 
 MSSQL_URL = LIVE_SETTINGS.get("EVENTLOG_TEST_MSSQL_URL")
 DYNAMODB_ENDPOINT = LIVE_SETTINGS.get("EVENTLOG_TEST_DYNAMODB_ENDPOINT")

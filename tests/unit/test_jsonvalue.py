@@ -19,7 +19,7 @@ from schema.jsonvalue import (
 from schema.limits import Limits
 from tests.factories import make_event
 from tests.strategies import details_documents, number_code, number_literals
-from tests.unit.test_rules import NOW, errors_of
+from tests.unit.rules import NOW, errors_of
 
 
 @pytest.mark.parametrize(

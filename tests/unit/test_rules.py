@@ -6,20 +6,12 @@ from typing import Any
 
 import pytest
 
-from schema.errors import FieldError, InvalidInput
+from schema.errors import InvalidInput
 from schema.events import parse_event_create, parse_listing
 from schema.jsonvalue import parse_json
 from schema.limits import MAX_DETAILS_ITEM_BYTES, MAX_EVENT_TYPES, Limits
 from tests.factories import make_event
-
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-LIMITS = Limits()
-
-
-def errors_of(body: Any, limits: Limits = LIMITS) -> list[FieldError]:
-    with pytest.raises(InvalidInput) as caught:
-        parse_event_create(body, limits, NOW)
-    return caught.value.errors
+from tests.unit.rules import LIMITS, NOW, errors_of
 
 
 def accepts(body: Any, limits: Limits = LIMITS) -> None:

@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.settings import Settings
-from tests.api.conftest import app_with, details_store_at, oversized_stream
+from tests.api.apps import app_with, details_store_at, oversized_stream
 from tests.api.store_calls import counted_app
-from tests.conftest import closed_port
 from tests.factories import make_event, unique_user
+from tests.stores import closed_port
 
 PROBLEM = "application/problem+json"
 

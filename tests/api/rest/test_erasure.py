@@ -11,11 +11,11 @@ from sqlalchemy import create_engine, select
 from gateway.auth.dev_issuer import LocalIssuer
 from gateway.settings import Settings
 from persistence.metadata import EVENTS_TABLE, FENCE_OWNER
-from tests.api.conftest import FlakyDynamoDB, app_with, details_store_at
+from tests.api.apps import FlakyDynamoDB, app_with, details_store_at
 from tests.api.store_calls import counted_app
 from tests.auth import bearer
-from tests.conftest import closed_port
 from tests.factories import make_event, unique_user
+from tests.stores import closed_port
 
 PROBLEM = "application/problem+json"
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import oversized_stream
+from tests.api.apps import oversized_stream
 from tests.factories import make_event, unique_user
 
 PROBLEM = "application/problem+json"

@@ -26,9 +26,9 @@ from schemathesis.schemas import BaseSchema
 from gateway.auth.dev_issuer import LocalIssuer
 from gateway.settings import Settings
 from scripts.export_schema import OPENAPI_FILE
-from tests.api.conftest import app_with
+from tests.api.apps import app_with
 from tests.auth import with_issuer
-from tests.conftest import store_settings, unique_table
+from tests.stores import store_settings, unique_table
 
 # Per operation and mode; derandomized by the profile in tests/conftest.py: every run sends the
 # same requests.

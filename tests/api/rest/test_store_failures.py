@@ -13,23 +13,11 @@ from gateway.settings import Settings
 from persistence.metadata import SqlMetadataStore
 from persistence.protocols import EventRecord
 from schema.errors import StoreUnavailable
-from tests.api.conftest import BrokenMetadataStore, LiveServer, app_with, details_store_at
-from tests.conftest import FREETDS_URL, closed_port, sql_store
+from tests.api.apps import BrokenMetadataStore, LiveServer, app_with, details_store_at
+from tests.api.unavailable import assert_unavailable, details_items
 from tests.docs import answer_checked_by, assert_answer_matches_printed
 from tests.factories import make_event
-
-
-def assert_unavailable(response: httpx.Response, store: str) -> None:
-    assert response.status_code == 503
-    assert response.headers["retry-after"] == "2"
-    assert response.headers["content-type"] == "application/problem+json"
-    problem = response.json()
-    assert (problem["type"], problem["store"]) == ("urn:eventlog:problem:unavailable", store)
-    assert problem["detail"] == f"The {store} store is unavailable; retry the same request later."
-
-
-def details_items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
-    return list(dynamodb.scan(TableName=table)["Items"])
+from tests.stores import FREETDS_URL, closed_port, sql_store
 
 
 def test_dynamodb_refusing_connections_is_503_and_no_row_is_written(settings: Settings) -> None:
