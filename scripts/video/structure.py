@@ -51,8 +51,12 @@ VIEWS = [
     ),
     CodeView(
         "resolvers/events.py",
-        ("EventResolver.list_events", "EventResolver._join"),
-        ("self.list_records(", "self._details_of(records)", "if record.event_id in details"),
+        ("EventResolver.page_of_events", "EventResolver._details_of"),
+        (
+            "self._metadata.list_page(request)",
+            "self._details_of(rows)",
+            "if record.event_id not in found",
+        ),
         "The join: SQL first, then the details",
         (
             "The join. A page starts from SQL, then fetches its details in batches of 100.",
