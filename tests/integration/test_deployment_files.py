@@ -215,18 +215,33 @@ def test_the_dockerfile_builds_for_the_build_platform_runs_unprivileged_and_has_
 
 
 def env_json() -> dict[str, str]:
-    variables: dict[str, str] = json.loads((ROOT / "env.json").read_text())["ApiFunction"]
+    variables: dict[str, str] = json.loads((ROOT / "env.example.json").read_text())["ApiFunction"]
     return variables
 
 
 def test_every_variable_the_app_reads_is_declared_for_sam_local() -> None:
-    """`sam local start-api --env-vars env.json` applies only variables the template declares:
-    one left out (the cursor secret was) never reaches the app."""
+    """`sam local start-api --env-vars env.json` (made from env.example.json) applies only
+    variables the template declares: one left out (the cursor secret was) never reaches the app."""
     declared = {
         name for name in function()["Environment"]["Variables"] if name.startswith("EVENTLOG_")
     }
     assert declared == {f"EVENTLOG_{name.upper()}" for name in Settings.model_fields}
     assert set(env_json()) <= declared
+
+
+def test_the_real_env_json_is_never_committed() -> None:
+    """env.json holds a password and a cursor key: git ignores it; the example holds neither."""
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", "env.json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ignored.stdout.strip() == "env.json"
+    example = env_json()
+    assert example["EVENTLOG_DATABASE_PASSWORD"].startswith("the MSSQL_SA_PASSWORD of your .env")
+    assert example["EVENTLOG_CURSOR_SECRET"].startswith("the EVENTLOG_CURSOR_SECRET of your .env")
 
 
 def test_sam_local_settings_point_at_the_compose_services_and_their_table() -> None:
