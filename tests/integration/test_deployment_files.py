@@ -121,6 +121,11 @@ def test_compose_runs_pinned_sql_server_2022_and_dynamodb_local_with_checks_and_
     assert images["dynamodb"].startswith("amazon/dynamodb-local:2.")
     assert not [image for image in images.values() if ":" not in image or image.endswith(":latest")]
     assert services["sqlserver"]["ports"] == ["127.0.0.1:1433:1433"]
+    # Bounded memory: its buffer pool, and the container around it.
+    assert services["sqlserver"]["environment"]["MSSQL_MEMORY_LIMIT_MB"] == (
+        "${MSSQL_MEMORY_LIMIT_MB:-2048}"
+    )
+    assert services["sqlserver"]["mem_limit"] == "3g"
     assert services["dynamodb"]["ports"] == ["127.0.0.1:8001:8000"]
     assert services["api"]["ports"] == ["127.0.0.1:8000:8000"]
     for name in ("sqlserver", "dynamodb", "api"):
@@ -211,7 +216,17 @@ def test_the_dockerfile_builds_for_the_build_platform_runs_unprivileged_and_has_
     (healthcheck,) = [command for command in commands if command.cmd.upper() == "HEALTHCHECK"]
     assert healthcheck.value[0] == "CMD" and "http://127.0.0.1:8000/health" in healthcheck.value
     (base,) = [command.value[0] for command in commands if command.cmd.upper() == "FROM"]
-    assert re.fullmatch(r"python:3\.1[2-9]-slim-\w+", base)
+    assert re.fullmatch(r"python:3\.1[2-9]-slim-\w+@sha256:[0-9a-f]{64}", base)
+    # Compiled as root, after the code is copied and before the server's user takes over.
+    compile_step = "python -m compileall -q gateway schema persistence migrations"
+    assert compile_step in runs
+    assert by_name.index("USER") > max(
+        index for index, command in enumerate(commands) if compile_step in " ".join(command.value)
+    )
+    updates = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())["updates"]
+    assert [update["directory"] for update in updates if update["package-ecosystem"] == "docker"] == [
+        "/"
+    ]
 
 
 def env_json() -> dict[str, str]:
