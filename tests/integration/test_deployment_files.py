@@ -224,9 +224,9 @@ def test_the_dockerfile_builds_for_the_build_platform_runs_unprivileged_and_has_
         index for index, command in enumerate(commands) if compile_step in " ".join(command.value)
     )
     updates = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())["updates"]
-    assert [update["directory"] for update in updates if update["package-ecosystem"] == "docker"] == [
-        "/"
-    ]
+    assert [
+        update["directory"] for update in updates if update["package-ecosystem"] == "docker"
+    ] == ["/"]
 
 
 def env_json() -> dict[str, str]:

@@ -143,9 +143,7 @@ def make_expired_ca(folder: Path, name: str, common_name: str) -> Path:
     return path
 
 
-def check_bundle(
-    bundle: Path, out: Path, region: str = ""
-) -> subprocess.CompletedProcess[str]:
+def check_bundle(bundle: Path, out: Path, region: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["sh", str(LAYER / "check-ca-bundle.sh"), str(bundle), str(out), region],
         capture_output=True,
@@ -224,9 +222,7 @@ def test_the_layer_fails_when_no_valid_authority_remains_for_the_region(tmp_path
 
 def test_the_layer_fails_when_every_authority_has_expired(tmp_path: Path) -> None:
     bundle = tmp_path / "global-bundle.pem"
-    bundle.write_text(
-        make_expired_ca(tmp_path, "root-2019", "Amazon RDS Root 2019 CA").read_text()
-    )
+    bundle.write_text(make_expired_ca(tmp_path, "root-2019", "Amazon RDS Root 2019 CA").read_text())
     out = tmp_path / "valid.pem"
     result = check_bundle(bundle, out)
     assert result.returncode == 1
