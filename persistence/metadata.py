@@ -79,7 +79,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
         if dialect.name == "mssql":
-            return dialect.type_descriptor(mssql.DATETIME2(precision=6))
+            return dialect.type_descriptor(mssql.DATETIME2(precision=6))  # type: ignore[no-untyped-call]
         return dialect.type_descriptor(SaDateTime())
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -369,7 +369,7 @@ def _rolled_back_by_the_server(exc: Exception) -> bool:
         return False
     if exc.connection_invalidated:
         return True
-    arguments = getattr(exc.orig, "args", ())
+    arguments: tuple[Any, ...] = getattr(exc.orig, "args", ())
     return bool(arguments) and arguments[0] == DEADLOCK_SQLSTATE
 
 
