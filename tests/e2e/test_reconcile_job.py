@@ -101,6 +101,7 @@ def test_a_dry_run_finishes_the_abandoned_erasure_and_reports_the_orphans_as_jso
         "orphan_ids": sorted([damaged["old"], damaged["young"]]),
         "bare_row_ids": [],
         "complete": True,
+        "checkpoint": None,
     }
     again = json.loads(reconcile(settings, "--json").stdout)
     assert (again["orphans"], again["erasures_finished"]) == (2, 0)  # no orphan was deleted
@@ -160,7 +161,7 @@ def test_the_embedded_stores_are_refused(tmp_path: Path) -> None:
     assert "reconcile checks lasting stores" in done.stderr
 
 
-def test_the_scheduled_lambda_function_reports_and_applies_only_when_told(
+def test_the_lambda_function_sweeps_when_asked_and_applies_only_when_told(
     settings: Settings, damaged: dict[str, Any]
 ) -> None:
     script = (
@@ -168,12 +169,12 @@ def test_the_scheduled_lambda_function_reports_and_applies_only_when_told(
         "from gateway.reconcile import handler\n"
         "class Context:\n"
         "    def get_remaining_time_in_millis(self): return 60_000\n"
-        "print(json.dumps(handler({'source': 'aws.scheduler'}, Context())))\n"
+        "print(json.dumps(handler(json.loads(sys.argv[1]), Context())))\n"
     )
 
-    def scheduled(apply: str) -> dict[str, Any]:
+    def scheduled(apply: str, event: str = '{"sweep": true}') -> dict[str, Any]:
         done = subprocess.run(
-            [sys.executable, "-c", script],
+            [sys.executable, "-c", script, event],
             env=environment(settings, EVENTLOG_RECONCILE_APPLY=apply),
             capture_output=True,
             text=True,
@@ -188,3 +189,8 @@ def test_the_scheduled_lambda_function_reports_and_applies_only_when_told(
     assert dry["erasures_finished"] == 1  # without EVENTLOG_RECONCILE_APPLY
     applied = scheduled("true")
     assert (applied["applied"], applied["orphans_deleted"]) == (True, 1)
+    assert (applied["complete"], applied["checkpoint"]) == (True, None)
+    # The hourly schedule's event: erasures and fences only, no scan (the claims' delayed
+    # checks find orphans).
+    hourly = scheduled("true", '{"source": "aws.scheduler"}')
+    assert (hourly["sweep"], hourly["items_scanned"], hourly["rows_scanned"]) == (False, 0, 0)

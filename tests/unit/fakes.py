@@ -20,6 +20,7 @@ from persistence.protocols import (
     Fence,
     ItemVersion,
     PageRequest,
+    ScanPage,
     StoredRow,
 )
 from schema.access import Caller
@@ -296,10 +297,12 @@ class FakeDetailStore:
                 kept.append(version.event_id)
         return kept
 
-    def scan(self, segment: int, segments: int) -> Iterator[list[ItemVersion]]:
+    def scan(
+        self, segment: int, segments: int, *, after: str | None = None
+    ) -> Iterator[ScanPage]:
         self._check()
-        keys = sorted(self.items)
-        yield [self._version(key) for key in keys[segment::segments]]
+        keys = [key for key in sorted(self.items) if after is None or key > after]
+        yield ScanPage([self._version(key) for key in keys[segment::segments]], None)
 
     def _version(self, event_id: str) -> ItemVersion:
         item = self.items[event_id]
