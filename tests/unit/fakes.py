@@ -297,9 +297,7 @@ class FakeDetailStore:
                 kept.append(version.event_id)
         return kept
 
-    def scan(
-        self, segment: int, segments: int, *, after: str | None = None
-    ) -> Iterator[ScanPage]:
+    def scan(self, segment: int, segments: int, *, after: str | None = None) -> Iterator[ScanPage]:
         self._check()
         keys = [key for key in sorted(self.items) if after is None or key > after]
         yield ScanPage([self._version(key) for key in keys[segment::segments]], None)
