@@ -38,7 +38,7 @@ APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose openssl wrk
 # converts the speech; Chromium takes the pictures; curl and jq run demo.sh.
 VIDEO_APT_PACKAGES := curl jq chromium ffmpeg flite sox
 
-.PHONY: run reconcile test test-312 test-remote demo demo-cast demo-video lint lint-python client \
+.PHONY: run reconcile retention test test-312 test-remote demo demo-cast demo-video lint lint-python client \
 	client-deps client-generate \
 	lint-deploy bench bench-load bench-setup bench-batch bench-cold bench-http bench-deep \
 	bench-profile bench-deps format schema release screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
@@ -117,6 +117,11 @@ sam-venv: $(UV)
 # orphans (ARGS=--apply deletes them).
 reconcile: venv
 	$(BIN)/python -m gateway reconcile $(ARGS)
+
+# The retention job against the stores EVENTLOG_* names: removes the events received more than
+# EVENTLOG_RETENTION_DAYS days ago (ARGS=--json prints the summary as JSON).
+retention: venv
+	$(BIN)/python -m gateway retention $(ARGS)
 
 # Every figure of bench/ in one table, each with its anchor from the same run (a few minutes;
 # BENCH_ROUNDS, BENCH_DURATION, BENCH_CONNECTIONS). The cold-start rows measure the built

@@ -185,6 +185,11 @@ class MetadataStore(Protocol):
         (maintenance: rows being erased and fences are left out)."""
         ...
 
+    def received_before(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        """Up to `limit` events (not rows being erased, not fences) received before `before`,
+        oldest first, as (userId, eventId)."""
+        ...
+
     def ping(self) -> None: ...
 
 

@@ -160,6 +160,14 @@ class FakeMetadataStore:
         self._check()
         return sorted(key for key in self.events() if after is None or key > after)[:limit]
 
+    def received_before(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        self._check()
+        old = sorted(
+            (row for row in self.events().values() if row.received_at < before),
+            key=lambda row: row.received_at,
+        )
+        return [(row.user_id, row.event_id) for row in old[:limit]]
+
     def list_page(self, request: PageRequest, *, record: bool = True) -> list[EventRecord]:
         if record:
             self.calls.append("metadata.list_page")
