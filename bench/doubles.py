@@ -115,9 +115,7 @@ class MemoryDetailStore:
             if key in items
         }
 
-    def scan(
-        self, segment: int, segments: int, *, after: str | None = None
-    ) -> Iterator[ScanPage]:
+    def scan(self, segment: int, segments: int, *, after: str | None = None) -> Iterator[ScanPage]:
         keys = [key for key in sorted(self._items) if after is None or key > after]
         versions = [ItemVersion(key, self._items[key].get("token"), None) for key in keys]
         yield ScanPage(versions[segment::segments], None)
