@@ -73,6 +73,20 @@ GO
 
 -- Running upgrade 0002 -> 0003
 
+CREATE INDEX ix_events_received ON events (received_at);
+
+GO
+
+UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
+GO
+
+-- Running upgrade 0003 -> 0004
+
+DROP INDEX ix_events_received ON events;
+
+GO
+
 DROP INDEX ix_events_user_type_timeline ON events;
 
 GO
@@ -109,7 +123,11 @@ CREATE INDEX ix_events_user_type_timeline ON events (user_id, event_type, occurr
 
 GO
 
-UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+CREATE INDEX ix_events_received ON events (received_at);
+
+GO
+
+UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
 
 GO
 

@@ -12,7 +12,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-# The instants as this revision made them (DATETIMEOFFSET on SQL Server; 0003 makes them
+# The instants as this revision made them (DATETIMEOFFSET on SQL Server; 0004 makes them
 # DATETIME2(6)), spelled here, not taken from the model, which describes the head.
 INSTANT = sa.DateTime(timezone=True)
 

@@ -49,16 +49,17 @@ def test_the_tsql_script_stops_and_rolls_back_at_the_first_error() -> None:
 
 
 def test_sql_server_keeps_instants_as_utc_datetime2() -> None:
-    """0003: both indexes hold the instants, so they come off first and go back after; a row
+    """0004: every index holds an instant, so they come off first and go back after; a row
     written with another offset (by hand) is moved to UTC before the offset is dropped."""
     tsql = offline_tsql()
     upgrade = [
         " ".join(statement.split())
-        for statement in tsql[tsql.index("-- Running upgrade 0002 -> 0003") :].split(";")
+        for statement in tsql[tsql.index("-- Running upgrade 0003 -> 0004") :].split(";")
         if statement.strip() and "alembic_version" not in statement
     ]
-    assert upgrade[:9] == [
-        "-- Running upgrade 0002 -> 0003 DROP INDEX ix_events_user_type_timeline ON events",
+    assert upgrade[:11] == [
+        "-- Running upgrade 0003 -> 0004 DROP INDEX ix_events_received ON events",
+        "GO DROP INDEX ix_events_user_type_timeline ON events",
         "GO ALTER TABLE events DROP CONSTRAINT pk_events",
         "GO DROP INDEX ix_events_user_timeline ON events",
         "GO UPDATE events SET occurred_at = SWITCHOFFSET(occurred_at, '+00:00'), "
@@ -71,6 +72,7 @@ def test_sql_server_keeps_instants_as_utc_datetime2() -> None:
         "GO ALTER TABLE events ADD CONSTRAINT pk_events PRIMARY KEY NONCLUSTERED (event_id)",
         "GO CREATE INDEX ix_events_user_type_timeline ON events "
         "(user_id, event_type, occurred_at DESC, event_id) INCLUDE (received_at, content_hash)",
+        "GO CREATE INDEX ix_events_received ON events (received_at)",
     ]
 
 
@@ -106,6 +108,7 @@ def test_the_migrations_build_on_sqlite_exactly_the_table_the_code_uses(tmp_path
         "(user_id, occurred_at DESC, event_id)",
         "CREATE INDEX ix_events_user_type_timeline ON events "
         "(user_id, event_type, occurred_at DESC, event_id)",
+        "CREATE INDEX ix_events_received ON events (received_at)",
     ]
 
 

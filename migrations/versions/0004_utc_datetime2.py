@@ -5,24 +5,25 @@ DATETIMEOFFSET, SQLAlchemy hands pyodbc each value as a string ('2026-12-07 09:3
 for the ODBC driver to parse, which Microsoft's driver does with fast_executemany (every batch)
 only in a format it documents as subject to change. DATETIME2(6) takes naive UTC datetimes, which
 pyodbc binds natively. Any row written with another offset (by hand) is first moved to UTC, so
-no instant changes. Both indexes hold `occurred_at` (and the type index `received_at`): they come
-off before the columns change and go back after, in 0002's order (the nonclustered key off before
-the clustered index, so it is not rebuilt twice). SQLite stores both as naive UTC text already:
+no instant changes. Every index holds an instant (the timeline indexes `occurred_at`, the type
+index and 0003's retention index `received_at`): they come off before the columns change and go
+back after, in 0002's order (the nonclustered key off before the clustered index, so it is not
+rebuilt twice). SQLite stores both as naive UTC text already:
 nothing changes there.
 
 Offline on SQL Server: every row is rewritten and every index rebuilt under a schema lock, in one
 transaction (README: "Migrations in production").
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mssql
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 
 INSTANTS = ("occurred_at", "received_at")
 
@@ -64,6 +65,7 @@ def downgrade() -> None:
 
 
 def _drop_indexes() -> None:
+    op.drop_index("ix_events_received", table_name="events")
     op.drop_index("ix_events_user_type_timeline", table_name="events")
     op.drop_constraint("pk_events", "events", type_="primary")
     op.drop_index("ix_events_user_timeline", table_name="events")
@@ -84,3 +86,4 @@ def _create_indexes() -> None:
         ["user_id", "event_type", sa.text("occurred_at DESC"), "event_id"],
         mssql_include=["received_at", "content_hash"],
     )
+    op.create_index("ix_events_received", "events", ["received_at"])
