@@ -1,4 +1,5 @@
-"""`python -m gateway`: the server, or with `reconcile` the reconcile job (gateway/entrypoints/)."""
+"""`python -m gateway`: the server, or with `reconcile` or `retention` that job
+(gateway/entrypoints/)."""
 
 import sys
 

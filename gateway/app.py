@@ -20,6 +20,7 @@ from gateway.middleware.request_deadline import RequestDeadlineMiddleware
 from gateway.rest.docs_pages import install_docs_pages
 from gateway.rest.events import BATCH_PATH
 from gateway.rest.events import router as events_router
+from gateway.rest.probes import CachedReadiness
 from gateway.rest.probes import router as probes_router
 from gateway.rest.problems import install_problem_handlers
 from gateway.settings import Settings, get_settings
@@ -72,6 +73,7 @@ def create_app(
         redirect_slashes=False,
     )
     app.state.settings = settings
+    app.state.readiness = CachedReadiness()
     app.state.authentication = authentication or authentication_for(settings)
     if app.state.authentication is None and not settings.embedded:
         logger.warning(
