@@ -178,7 +178,7 @@ def test_the_dockerfile_builds_for_the_build_platform_runs_unprivileged_and_has_
     (base,) = [command.value[0] for command in commands if command.cmd.upper() == "FROM"]
     assert re.fullmatch(r"python:3\.1[2-9]-slim-\w+@sha256:[0-9a-f]{64}", base)
     # Compiled as root, after the code is copied and before the server's user takes over.
-    compile_step = "python -m compileall -q gateway schema persistence migrations"
+    compile_step = "python -m compileall -q gateway resolvers jobs schema persistence migrations"
     assert compile_step in runs
     assert by_name.index("USER") > max(
         index for index, command in enumerate(commands) if compile_step in " ".join(command.value)
