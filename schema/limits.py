@@ -10,8 +10,8 @@ from decimal import Decimal
 
 MAX_USER_ID_CHARS = 128
 MAX_EVENT_TYPE_CHARS = 64
-USER_ID_PATTERN = r"^[A-Za-z0-9._:@+|=-]{1,128}$"
-EVENT_TYPE_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$"
+USER_ID_PATTERN = rf"^[A-Za-z0-9._:@+|=-]{{1,{MAX_USER_ID_CHARS}}}$"
+EVENT_TYPE_PATTERN = rf"^[A-Za-z][A-Za-z0-9_.:-]{{0,{MAX_EVENT_TYPE_CHARS - 1}}}$"
 
 # DynamoDB nests documents at most 32 levels deep; the details object itself is level 1.
 MAX_DETAILS_DEPTH = 32

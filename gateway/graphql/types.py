@@ -124,7 +124,8 @@ class RecordOutcome(Enum):
     REPLAYED = "REPLAYED"
 
 
-EventOutcome = strawberry.enum(
+# GraphQL's EventOutcome is schema.outcome.Outcome itself, registered with Strawberry here.
+strawberry.enum(
     Outcome, name="EventOutcome", description="What became of one event of `recordEvents`."
 )
 
