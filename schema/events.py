@@ -187,8 +187,8 @@ class Event(_CamelModel):
         details: dict[str, Any],
     ) -> "Event":
         """An Event of parts already validated (a stored event): what `model_construct` makes,
-        without its per-field bookkeeping, which cost more than the rest of building an answer
-        (a page of 1,000 events, a batch of 500). It sets the attributes pydantic's own
+        without its per-field bookkeeping, which is paid per event of a page of 1,000 or a
+        batch of 500 (docs/performance.md). It sets the attributes pydantic's own
         `model_construct` sets; a test holds the two equal."""
         event = object.__new__(cls)
         _set(

@@ -1,8 +1,9 @@
 """The /graphql route, whose GraphQL machinery is built by its first request.
 
-Strawberry, graphql-core and the schema cost about 280 ms to import and build: every REST-only
-Lambda cold start paid them. This route imports nothing of them until /graphql is asked for;
-then it builds Strawberry's router once and hands it every request from there on.
+Importing and building Strawberry, graphql-core and the schema is a large part of a cold start
+(docs/performance.md), which a container that serves only REST need not pay. This route
+imports nothing of them until /graphql is asked for; then it builds Strawberry's router once
+and hands it every request from there on.
 """
 
 import threading
