@@ -1,2 +1,4 @@
-"""Jobs over the stores, run outside a request: the reconcile job. They call the stores and the
-resolvers' erasure directly; their entry points are in gateway/entrypoints/."""
+"""Jobs over the stores, run outside any request: the reconcile job (abandoned erasures, old
+fences, the audit sweep), the delayed check of each details claim, and retention. They share the
+orphan judgement (`orphans`) and call the resolvers' erasure; their doors (CLI, Lambda
+handlers) are in gateway/entrypoints/."""

@@ -1,5 +1,6 @@
 """The one resolver layer both doors call: `EventResolver` (events), with the write protocol in
-`writes` and erasure in `erasure`."""
+`writes`, erasure in `erasure` and the page both doors show in `page`. It imports neither
+FastAPI nor Strawberry."""
 
 from resolvers.events import EventResolver
 
