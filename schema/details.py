@@ -144,7 +144,7 @@ def _object(
     json_bytes = 1 + max(len(value), 1)
     item_bytes = _CONTAINER_BYTES
     for key, item in value.items():
-        key_bytes = _utf8_bytes(key)
+        key_bytes, key_json = _text_bytes(key)
         if key == "":
             _record(faults, _Fault("object keys must not be empty", "empty_key", key))
         elif key_bytes < 0:
@@ -155,7 +155,7 @@ def _object(
         walked[key], attribute[key], item_json, item_size = _value(item, depth + 1, faults)
         if len(faults) != first:
             _located(faults, first, key)
-        json_bytes += _json_text_bytes(key, key_bytes) + 1 + item_json
+        json_bytes += key_json + 1 + item_json
         item_bytes += _ELEMENT_BYTES + key_bytes + item_size
     return {"M": attribute}, json_bytes, item_bytes
 
@@ -225,30 +225,27 @@ def _container(value: dict[str, Any] | list[Any], depth: int, faults: list[_Faul
 
 
 def _text(value: str, faults: list[_Fault]) -> _Walked:
-    size = _utf8_bytes(value)
+    size, json_bytes = _text_bytes(value)
     if size < 0:
         _record(faults, _Fault("text holds an unpaired surrogate", "invalid_unicode"))
         return value, {}, 0, 0
-    return value, {"S": value}, _json_text_bytes(value, size), size
+    return value, {"S": value}, json_bytes, size
 
 
-def _utf8_bytes(text: str) -> int:
-    """The UTF-8 length of `text`; -1 when it has an unpaired surrogate (no UTF-8 at all)."""
+def _text_bytes(text: str) -> tuple[int, int]:
+    """The bytes of `text` as UTF-8, and as a compact JSON string (quotes and escapes added);
+    -1 for both when it holds an unpaired surrogate (it has no UTF-8)."""
     if text.isascii():
-        return len(text)
-    try:
-        return len(text.encode())
-    except UnicodeEncodeError:
-        return -1
-
-
-def _json_text_bytes(text: str, utf8_bytes: int) -> int:
-    """The bytes of `text` as a compact JSON string: quotes, characters, escapes."""
+        size = len(text)
+    else:
+        try:
+            size = len(text.encode())
+        except UnicodeEncodeError:
+            return -1, -1
     if '"' not in text and "\\" not in text and text.isprintable():
-        return utf8_bytes + 2
+        return size, size + 2
     escapes = _ESCAPED.findall(text)
-    extra = sum(1 if char in _SHORT_ESCAPES else 5 for char in escapes)
-    return utf8_bytes + 2 + extra
+    return size, size + 2 + sum(1 if char in _SHORT_ESCAPES else 5 for char in escapes)
 
 
 def _number(value: Decimal | int, faults: list[_Fault]) -> _Walked:

@@ -12,7 +12,19 @@ every backend answer the same bytes.
 """
 
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import (
+    MAX_EMAX,
+    MIN_EMIN,
+    Clamped,
+    Context,
+    Decimal,
+    DecimalException,
+    InvalidOperation,
+    Overflow,
+    Rounded,
+    Subnormal,
+    Underflow,
+)
 from typing import Any
 
 import orjson
@@ -29,6 +41,14 @@ _MAX_INT_DIGITS = 100
 # Beyond Decimal's exponent range: any such nonzero number is out of DynamoDB's range too.
 _EXTREME_EXPONENT = 999_999_999_999_999_999
 _ZERO = Decimal(0)
+# Decimal arithmetic that cannot round unnoticed: every signal that would change or clamp a
+# value raises instead (38 digits are every significant digit a valid number has).
+_CANONICAL = Context(
+    prec=38,
+    Emax=MAX_EMAX,
+    Emin=MIN_EMIN,
+    traps=[Clamped, InvalidOperation, Overflow, Rounded, Subnormal, Underflow],
+)
 
 
 class NonFiniteNumber:
@@ -206,13 +226,19 @@ def _trimmed(number: Decimal) -> tuple[int, tuple[int, ...], int, int]:
 
 
 def canonical_number(number: Decimal) -> Decimal:
-    """One spelling per value (1, 1.0 and 1E0 are the same number to DynamoDB and to us).
+    """One spelling per value (1, 1.0 and 1E0 are the same number to DynamoDB and to us): the
+    significant digits, trailing zeros trimmed into the exponent.
 
-    Content hashes of stored events are made of this spelling: it must never change."""
+    Content hashes of stored events are made of this spelling: it must never change. Decimal's
+    `normalize` makes it for every number it can hold without rounding (any number a rule
+    lets through); any other takes the exact path, on the digits themselves."""
     if number.is_zero():
         return _ZERO
-    sign, digits, exponent, _ = _trimmed(number)
-    return Decimal((sign, digits, exponent))
+    try:
+        return number.normalize(_CANONICAL)
+    except DecimalException:
+        sign, digits, exponent, _ = _trimmed(number)
+        return Decimal((sign, digits, exponent))
 
 
 def normal_number(number: Decimal | int) -> Decimal:

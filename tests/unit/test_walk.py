@@ -53,10 +53,24 @@ def _respelled(value: Any, spell: Callable[[Decimal], Decimal]) -> Any:
     return value
 
 
+def _canonical_number(number: Decimal) -> Decimal:
+    if number.is_zero():
+        return Decimal(0)
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)
+    kept = list(digits)
+    while kept[0] == 0:
+        kept.pop(0)
+    while kept[-1] == 0:
+        kept.pop()
+        exponent += 1
+    return Decimal((sign, tuple(kept), exponent))
+
+
 def _simplejson_canonical(value: Any) -> bytes:
     """How content hashes were first encoded: a respelled copy, dumped by simplejson."""
     return simplejson.dumps(
-        _respelled(value, canonical_number),
+        _respelled(value, _canonical_number),
         use_decimal=True,
         ensure_ascii=False,
         separators=(",", ":"),
@@ -252,3 +266,9 @@ def test_floats_from_callers_in_this_process_are_the_numbers_their_spelling_stat
     walked = walk_details({"f": 1.0, "g": 0.1, "n": float("nan")}, Limits())
     assert [str(walked.details["f"]), str(walked.details["g"])] == ["1", "0.1"]
     assert [(e.field, e.code) for e in walked.errors] == [("details.n", "not_finite")]
+
+
+@settings(max_examples=500)
+@given(number=number_literals())
+def test_every_number_has_the_canonical_spelling_it_always_had(number: Decimal) -> None:
+    assert str(canonical_number(number)) == str(_canonical_number(number))
