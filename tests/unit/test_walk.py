@@ -134,6 +134,7 @@ _VALID = st.dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(document=_VALID)
 def test_one_walk_leaves_the_bytes_the_separate_steps_made(document: dict[str, Any]) -> None:
@@ -151,6 +152,7 @@ def test_one_walk_leaves_the_bytes_the_separate_steps_made(document: dict[str, A
     assert walked.errors == []
 
 
+@pytest.mark.slow
 @settings(max_examples=150)
 @given(
     document=st.dictionaries(
@@ -268,6 +270,7 @@ def test_floats_from_callers_in_this_process_are_the_numbers_their_spelling_stat
     assert [(e.field, e.code) for e in walked.errors] == [("details.n", "not_finite")]
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(number=number_literals())
 def test_every_number_has_the_canonical_spelling_it_always_had(number: Decimal) -> None:
