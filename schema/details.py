@@ -12,9 +12,8 @@ container that holds it, and each container on the way back up adds its key or i
 """
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from schema.errors import FieldError, child_path
 from schema.jsonvalue import (
@@ -57,8 +56,7 @@ class Details(dict[str, Any]):
     attribute: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class WalkedDetails:
+class WalkedDetails(NamedTuple):
     """What one walk of a details object found: the document, its sizes, the broken rules."""
 
     details: Details
@@ -141,7 +139,7 @@ def _object(
     """Walk `value`'s members into `walked`; the attribute value and the sizes."""
     attribute: dict[str, Any] = {}
     # Braces and the commas between members; each member adds its key, a colon and its value.
-    json_bytes = 1 + max(len(value), 1)
+    json_bytes = 1 + (len(value) or 1)
     item_bytes = _CONTAINER_BYTES
     for key, item in value.items():
         key_bytes, key_json = _text_bytes(key)
@@ -151,9 +149,9 @@ def _object(
             _record(faults, _Fault("the key is not valid Unicode", "invalid_unicode", key))
         elif key_bytes > MAX_KEY_BYTES:
             _record(faults, _Fault(f"keys are at most {MAX_KEY_BYTES} bytes", "key_too_long"))
-        first = len(faults)
+        first = len(faults) if faults else 0
         walked[key], attribute[key], item_json, item_size = _value(item, depth + 1, faults)
-        if len(faults) != first:
+        if faults and len(faults) != first:
             _located(faults, first, key)
         json_bytes += key_json + 1 + item_json
         item_bytes += _ELEMENT_BYTES + key_bytes + item_size
@@ -163,12 +161,12 @@ def _object(
 def _array(value: list[Any], depth: int, faults: list[_Fault]) -> _Walked:
     walked: list[Any] = []
     attribute: list[dict[str, Any]] = []
-    json_bytes = 1 + max(len(value), 1)
+    json_bytes = 1 + (len(value) or 1)
     item_bytes = _CONTAINER_BYTES
     for index, item in enumerate(value):
-        first = len(faults)
+        first = len(faults) if faults else 0
         item_walked, item_attribute, item_json, item_size = _value(item, depth + 1, faults)
-        if len(faults) != first:
+        if faults and len(faults) != first:
             _located(faults, first, index)
         walked.append(item_walked)
         attribute.append(item_attribute)

@@ -308,6 +308,8 @@ def parse_event_create(raw: Any, limits: Limits, now: datetime) -> EventCreate:
     walked: WalkedDetails | None = None
     not_finite: list[FieldError] = []
     for key, value in raw.items():
+        if type(value) is str:  # the commonest value of every field but details
+            continue
         if key == "details" and isinstance(value, dict):
             walked = walk_details(value, limits)
         elif nests_past(value, MAX_WALKED_DEPTH - 1):
