@@ -50,7 +50,12 @@ def run_until(
         start_new_session=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()]).start()
+
+    def pump() -> None:
+        for line in process.stdout or ():
+            lines.put(line)
+
+    threading.Thread(target=pump).start()
     try:
         with log.open("w") as sink:
             while time.monotonic() - start < timeout:

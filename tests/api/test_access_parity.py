@@ -117,7 +117,7 @@ def test_whatever_else_a_jwks_holds_its_keys_tokens_verify_through_both_doors(
     rest = stub_jwks_client.get(f"/events/{subject}", headers=headers)
     query = stub_jwks_client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
     if with_good:
-        listed = {"userId": subject, "events": [], "nextCursor": None}
+        listed: dict[str, object] = {"userId": subject, "events": [], "nextCursor": None}
         assert (rest.status_code, rest.json()) == (200, listed)
         assert (query.status_code, query.json()) == (200, {"data": {"__typename": "Query"}})
         return

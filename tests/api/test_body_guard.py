@@ -165,6 +165,10 @@ def test_a_client_that_leaves_mid_body_is_logged_as_gone_not_as_an_error(
             getattr(record, "access", {}).get("path") == "/events" for record in caplog.records
         ):
             time.sleep(0.05)
-    access = [r.access for r in caplog.records if getattr(r, "access", {}).get("path") == "/events"]
+    access = [
+        r.__dict__["access"]
+        for r in caplog.records
+        if getattr(r, "access", {}).get("path") == "/events"
+    ]
     assert [line["status"] for line in access] == [499]
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

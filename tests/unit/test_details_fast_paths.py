@@ -25,7 +25,7 @@ def test_the_quick_check_passes_exactly_the_documents_the_walk_finds_nothing_in(
 
 
 # What costs DynamoDB the most per byte of JSON: one-digit numbers, nulls, empty containers.
-_DENSE = st.recursive(
+_DENSE: st.SearchStrategy[Any] = st.recursive(
     st.sampled_from([0, 1, None, True, "", [], {}]) | leaves(),
     lambda inner: (
         st.lists(inner, max_size=8) | st.dictionaries(st.text(max_size=3), inner, max_size=8)

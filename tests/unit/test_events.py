@@ -4,6 +4,7 @@ same instant; a stored Event built from trusted parts equal to pydantic's own co
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -47,7 +48,7 @@ def test_the_calendars_edges_are_written_four_digit_years() -> None:
 def test_a_trusted_event_is_the_event_pydantic_constructs(
     event_id: uuid.UUID, user_id: str, details: dict[str, Decimal], moment: datetime
 ) -> None:
-    parts = {
+    parts: dict[str, Any] = {
         "event_id": event_id,
         "user_id": user_id,
         "event_type": "click",

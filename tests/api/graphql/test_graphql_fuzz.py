@@ -168,7 +168,11 @@ def selected_field(draw: st.DrawFn, name: str, field_: GraphQLField, operation: 
     return f"{written} {draw(selection(field_.type, operation))}".strip()
 
 
-ROOTS = [("query", SCHEMA.query_type), ("mutation", SCHEMA.mutation_type)]
+ROOTS = [
+    (keyword, root)
+    for keyword, root in [("query", SCHEMA.query_type), ("mutation", SCHEMA.mutation_type)]
+    if root
+]
 
 
 @st.composite
@@ -241,8 +245,8 @@ def requests(draw: st.DrawFn) -> FuzzRequest:
     if draw(st.booleans()):
         # Mostly queries: a mutation over GET is refused before anything else is looked at.
         document, variables = draw(operations(mutations=4))
-        params = {"query": document}
-        if variables or draw(st.booleans()):
+        params: dict[str, Any] = {"query": document}
+        if bool(variables) or draw(st.booleans()):
             noise = st.text(max_size=20)
             params["variables"] = draw(st.sampled_from([json.dumps(variables)] * 4) | noise)
         if draw(st.integers(0, 4)) == 0:

@@ -15,6 +15,7 @@ plugin (`from_fixture`, `parametrize`) reads a node attribute pytest 9 no longer
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -86,7 +87,7 @@ def test_every_operation_answers_as_its_openapi_description_says(
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings_for(max_examples=EXAMPLES_PER_OPERATION)
-    def answers_as_documented(case: Case) -> None:
+    def answers_as_documented(case: Case[Any]) -> None:
         case.call_and_validate()
 
     answers_as_documented()
