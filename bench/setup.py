@@ -10,6 +10,7 @@ names them). `make test` is stopped once pytest starts its first test file: what
 
     python3 bench/setup.py                      # this checkout's HEAD
     python3 bench/setup.py --source /other/clone --rev main
+    python3 bench/setup.py --targets run        # `make run` only (cold, then warm)
 """
 
 import argparse
@@ -86,7 +87,7 @@ def answers(port: int) -> Callable[[str], bool]:
 
 
 def measure(args: argparse.Namespace, scratch: Path, label: str) -> None:
-    for target in ("run", "test"):
+    for target in args.targets:
         caches = scratch / f"caches-{target}"
         env = dict(os.environ)
         env.pop("VIRTUAL_ENV", None)
@@ -117,6 +118,9 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=ROOT, help="a clone or worktree")
     parser.add_argument("--rev", default="HEAD", help="the commit to time")
     parser.add_argument("--port", type=int, default=8150, help="where `make run` listens")
+    parser.add_argument(
+        "--targets", nargs="+", choices=("run", "test"), default=["run", "test"], help="to time"
+    )
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="eventlog-setup-"))
     rev = subprocess.run(

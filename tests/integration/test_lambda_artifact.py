@@ -97,7 +97,7 @@ def test_the_artifact_holds_the_runtime_and_the_browser_files_but_no_checkout(
     unzipped: Path,
 ) -> None:
     top = {path.name for path in unzipped.iterdir()}
-    assert {"gateway", "schema", "persistence", "fastapi", "pyodbc.pyi", "node_modules"} <= top
+    assert {"gateway", "schema", "persistence", "fastapi", "pyodbc.pyi", "assets"} <= top
     assert not top & {
         "tests",
         "docs",
@@ -111,8 +111,8 @@ def test_the_artifact_holds_the_runtime_and_the_browser_files_but_no_checkout(
     }
     assert not [name for name in top if name.startswith(("moto", "pytest", "uvicorn"))]
     assets = sorted(
-        str(path.relative_to(unzipped / "node_modules"))
-        for path in (unzipped / "node_modules").rglob("*")
+        str(path.relative_to(unzipped / "assets" / "node_modules"))
+        for path in (unzipped / "assets" / "node_modules").rglob("*")
         if path.is_file() and path.name != "package.json"
     )
     assert assets == [
