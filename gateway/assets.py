@@ -6,7 +6,9 @@ writes them) and `npm ci` installs them from its lock into `assets/node_modules/
 address whose file is installed becomes a local one (the bytes are the same, so the pages' SRI
 hashes still match). An address whose file is absent is left as it was: the page then falls back
 to the CDN. Each page is localized when it is served, so files installed while the server runs
-(`make run` installs them once it answers) are served from then on.
+(`make run` installs them once it answers) are served from then on; an install counts once it has
+finished (`npm ci` succeeded and the Makefile left its mark), so a page never names a file that is
+still being written.
 """
 
 import json
@@ -19,6 +21,8 @@ from fastapi.staticfiles import StaticFiles
 
 ASSETS_PATH = "/assets"
 DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets" / "node_modules"
+# Left in the folder when its install has finished (the Makefile's stamp; the Lambda build's copy).
+INSTALLED_MARK = ".installed"
 
 # Any CDN address of the form https://host/[npm/]package@version/path (no host is named here).
 PACKAGE_URL = re.compile(
@@ -54,6 +58,8 @@ class OfflineAssets:
 
     def local_file(self, wanted: PackageFile) -> Path | None:
         """The installed copy of a CDN file, when the installed version is the one asked for."""
+        if not (self.root / INSTALLED_MARK).is_file():
+            return None
         candidate = self.root / wanted.package / wanted.path
         installed = self._installed_version(wanted.package)
         if installed is None or not satisfies(installed, wanted.version):

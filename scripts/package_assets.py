@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from gateway.assets import DEFAULT_ASSETS_DIR, OfflineAssets, package_files
+from gateway.assets import DEFAULT_ASSETS_DIR, INSTALLED_MARK, OfflineAssets, package_files
 from scripts.pin_assets import pages
 
 
@@ -28,6 +28,7 @@ def package(destination: Path, source: Path = DEFAULT_ASSETS_DIR) -> list[Path]:
     for path in sorted(relative):
         (destination / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source / path, destination / path)
+    (destination / INSTALLED_MARK).touch()
     return sorted(relative)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gateway.assets import INSTALLED_MARK
 from gateway.auth.dev_issuer import LocalIssuer
 from tests.e2e.test_lambda_handler import api_gateway_event
 from tests.factories import make_event, unique_user
@@ -113,8 +114,9 @@ def test_the_artifact_holds_the_runtime_and_the_browser_files_but_no_checkout(
     assets = sorted(
         str(path.relative_to(unzipped / "assets" / "node_modules"))
         for path in (unzipped / "assets" / "node_modules").rglob("*")
-        if path.is_file() and path.name != "package.json"
+        if path.is_file() and path.name not in {"package.json", INSTALLED_MARK}
     )
+    assert (unzipped / "assets" / "node_modules" / INSTALLED_MARK).is_file()
     assert assets == [
         "@graphiql/plugin-explorer/dist/index.umd.js",
         "@graphiql/plugin-explorer/dist/style.css",
