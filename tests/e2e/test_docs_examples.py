@@ -74,7 +74,8 @@ DOCUMENTS = [
 ]
 
 
-@pytest.mark.parametrize("document", DOCUMENTS)
+# docs/configuration.md's examples all need tokens: the test below runs them.
+@pytest.mark.parametrize("document", [d for d in DOCUMENTS if d != "docs/configuration.md"])
 def test_documented_commands_answer_what_the_docs_print(
     embedded_server: RunningServer, document: str
 ) -> None:
