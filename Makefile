@@ -76,6 +76,15 @@ test:
 	$(BIN)/pytest
 	@$(MAKE) --no-print-directory test-312
 
+# The loop while editing: ruff, mypy (packages, tests, bench) and the unit and API tests, but those
+# marked `slow` (property tests with many examples, schemathesis, the second emulator), which
+# `make test` runs. One minute or less here when the machine is not loaded by other work.
+check: venv dynalite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q -m "not slow" tests/unit tests/api
+
 # Lambda runs Python 3.12: the tests of everything it loads (not the browser, demo or embedded
 # server tests, which exercise the local toolchain) run there too, from the same lock.
 test-312: venv-312
@@ -223,14 +232,16 @@ format: venv
 venv: $(UV)
 	$(SYNC) --python $(PYTHON)
 
-# moto serves the embedded DynamoDB only where Node.js (and so dynalite) is missing. Bytecode is
-# compiled at install, side by side with npm, rather than module by module as the server first
-# imports them (on a loaded machine that took the first answer from ~5 s to ~20 s); a second
-# sync finds it compiled in well under a second.
+# moto serves the embedded DynamoDB only where Node.js (and so dynalite) is missing. In a new
+# .venv (a fresh clone) the serving set's bytecode is compiled at install, side by side with npm,
+# rather than module by module as the server first imports them, which is slower on a loaded
+# machine; an existing .venv (perhaps holding `make test`'s tools too, thousands of files never
+# served) keeps compiling on first import.
 EMULATOR_EXTRAS := --extra embedded $(if $(shell command -v node),,--extra moto)
 
 venv-run: $(UV)
-	$(SYNC) --inexact --no-dev $(EMULATOR_EXTRAS) --compile-bytecode --python $(PYTHON)
+	$(SYNC) --inexact --no-dev $(EMULATOR_EXTRAS) $(if $(wildcard $(BIN)/python),,--compile-bytecode) \
+	  --python $(PYTHON)
 
 # What demo.sh runs: the app, moto's server (a process of its own the demo pauses), curl and jq.
 venv-demo: $(UV)
