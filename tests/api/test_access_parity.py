@@ -50,6 +50,7 @@ def graphql_allows(client: TestClient, headers: dict[str, str], operation: str, 
     return codes == []
 
 
+@pytest.mark.slow
 @settings(
     max_examples=30,
     deadline=None,
@@ -94,6 +95,7 @@ def stub_jwks_client(
         yield client
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_whatever_else_a_jwks_holds_its_keys_tokens_verify_through_both_doors(

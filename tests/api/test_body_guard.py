@@ -104,6 +104,7 @@ def test_the_graphql_door_answers_the_same_as_graphql_errors(url: str) -> None:
         assert wire.closed_by_server()
 
 
+@pytest.mark.slow
 def test_many_stalled_bodies_are_all_given_up_while_the_server_keeps_answering(url: str) -> None:
     def stalled(_: int) -> tuple[int, bool]:
         with Wire(url) as wire:
@@ -137,6 +138,7 @@ def test_a_body_read_to_its_end_keeps_the_connection_for_the_next_request(url: s
             wire.next_cycle()
 
 
+@pytest.mark.slow
 def test_the_408_docs_rest_md_prints_is_the_answer_to_a_body_that_stopped(
     settings: Settings,
 ) -> None:

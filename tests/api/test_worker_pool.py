@@ -29,6 +29,7 @@ def test_the_worker_threads_are_anyios_and_the_client_keeps_a_connection_for_eac
     assert client.meta.config.max_pool_connections == expected  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_many_clients_at_once_never_overflow_the_connection_pool(
     live_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -169,6 +169,7 @@ def _single_post(world: World, event: dict[str, Any]) -> tuple[BatchOutcome, Any
     return (CREATED if outcome.created else REPLAYED), outcome.event
 
 
+@pytest.mark.slow
 @hypothesis_settings(max_examples=200)
 @given(batches=st.lists(st.lists(_EVENT, min_size=1, max_size=6), min_size=1, max_size=4))
 def test_a_batch_answers_and_stores_what_the_same_single_posts_would(

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ from schema.jsonvalue import dump_json
 from tests.strategies import details_documents, leaves
 
 
+@pytest.mark.slow
 @settings(max_examples=600)
 @given(document=details_documents())
 def test_the_quick_check_passes_exactly_the_documents_the_walk_finds_nothing_in(
@@ -34,6 +36,7 @@ _DENSE: st.SearchStrategy[Any] = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=600)
 @given(document=st.dictionaries(st.text(max_size=3), _DENSE, max_size=8) | details_documents())
 def test_dynamodb_never_counts_more_than_the_bound_the_size_shortcut_assumes(

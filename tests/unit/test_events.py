@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ INSTANTS = st.datetimes(
 ).map(lambda naive: naive.replace(tzinfo=UTC))
 
 
+@pytest.mark.slow
 @given(INSTANTS, OFFSETS)
 def test_a_time_is_written_in_utc_with_microseconds_and_z_and_reads_back_equal(
     instant: datetime, offset: timezone
@@ -39,6 +41,7 @@ def test_the_calendars_edges_are_written_four_digit_years() -> None:
     )
 
 
+@pytest.mark.slow
 @given(
     st.uuids(),
     st.text(min_size=1, max_size=8),

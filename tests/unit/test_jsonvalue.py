@@ -55,6 +55,7 @@ def test_a_number_is_answered_in_one_spelling_per_value(sent: str, answered: str
     assert str(normal_number(Decimal(sent))) == answered
 
 
+@pytest.mark.slow
 @settings(max_examples=1000)
 @given(number=number_literals())
 def test_the_normal_spelling_keeps_the_value_and_is_stable(number: Decimal) -> None:
@@ -67,6 +68,7 @@ def test_the_normal_spelling_keeps_the_value_and_is_stable(number: Decimal) -> N
         assert len(str(normal)) <= 46
 
 
+@pytest.mark.slow
 @settings(max_examples=1000)
 @given(number=number_literals())
 def test_every_number_is_accepted_or_refused_by_the_rule_dynamodb_documents(
@@ -153,6 +155,7 @@ def _simplejson_canonical(value: Any) -> bytes:
     ).encode("utf-8")
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(document=details_documents())
 def test_content_hashes_are_made_of_the_same_bytes_as_ever(document: dict[str, Any]) -> None:

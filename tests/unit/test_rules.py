@@ -152,6 +152,7 @@ def test_the_size_limit_counts_utf8_bytes() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_refuses_details_within_the_byte_limit_that_dynamodb_would_count_as_too_large() -> None:
     # 350 KiB of `[[],[],...]` is legal JSON within the ceiling, but DynamoDB counts 4 bytes
     # for every 3 of JSON here: it would refuse the item.

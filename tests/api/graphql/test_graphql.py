@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from graphql import GraphQLInputObjectType, GraphQLObjectType, get_named_type
 from pydantic import BaseModel
@@ -235,6 +236,7 @@ def test_an_unavailable_store_is_service_unavailable_naming_it(settings: Setting
     assert result["errors"][0]["extensions"] == {"code": "SERVICE_UNAVAILABLE", "store": "details"}
 
 
+@pytest.mark.slow
 def test_stores_that_cannot_be_opened_fail_the_fields_as_service_unavailable(
     settings: Settings,
 ) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from graphql import (
     GraphQLArgument,
@@ -299,6 +300,7 @@ def assert_documented_answer(request: FuzzRequest, response: httpx.Response) -> 
 FUZZ = settings(max_examples=1200)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(request=requests())
 def test_every_generated_request_gets_a_documented_graphql_answer(
@@ -307,6 +309,7 @@ def test_every_generated_request_gets_a_documented_graphql_answer(
     assert_documented_answer(request, send(client, request))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(operation=operations(), accept=st.sampled_from(GOOD_ACCEPTS))
 def test_every_generated_operation_over_post_gets_a_documented_graphql_answer(

@@ -79,6 +79,7 @@ def api_schema(auth_settings: Settings, issuer: LocalIssuer) -> Iterator[BaseSch
     yield schemathesis.openapi.from_asgi("/openapi.json", app_with(auth_settings), config=config)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("method", "path", "mode"), OPERATIONS)
 def test_every_operation_answers_as_its_openapi_description_says(
     api_schema: BaseSchema, method: str, path: str, mode: GenerationMode
@@ -93,6 +94,7 @@ def test_every_operation_answers_as_its_openapi_description_says(
     answers_as_documented()
 
 
+@pytest.mark.slow
 def test_recorded_events_are_read_back_where_the_openapi_links_lead(
     api_schema: BaseSchema, auth_settings: Settings, issuer: LocalIssuer, tmp_path: Path
 ) -> None:
