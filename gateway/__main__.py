@@ -1,5 +1,6 @@
 """`python -m gateway` (what `make run` starts): open the stores, say where they are, serve.
-`python -m gateway reconcile` runs the reconcile job instead (gateway/reconcile.py).
+`python -m gateway reconcile` runs the reconcile job instead (gateway/reconcile.py), and
+`python -m gateway retention` the retention job (gateway/retention.py).
 
 The port is bound before the banner is printed, so a client that reads the banner may connect at
 once, and a port already in use is reported before anything else starts.
@@ -107,6 +108,11 @@ if __name__ == "__main__":
         from gateway.reconcile import main as reconcile
 
         reconcile(sys.argv[2:])
+        sys.exit(0)
+    if sys.argv[1:2] == ["retention"]:
+        from gateway.retention import main as retention
+
+        retention(sys.argv[2:])
         sys.exit(0)
     try:
         main()

@@ -128,6 +128,9 @@ USER_TYPE_TIMELINE_INDEX = Index(
     mssql_include=["received_at", "content_hash"],
 )
 
+# Retention: the events received before a cutoff, oldest first, one seek (migration 0003).
+RECEIVED_INDEX = Index("ix_events_received", EVENTS_TABLE.c.received_at)
+
 
 # SQL Server takes at most 2,100 parameters a statement: lists of ids go 1,000 at a time, and
 # fences (two parameters each) 500 at a time.
@@ -293,6 +296,18 @@ class SqlMetadataStore:
             query = query.where(column > after)
         with self._session() as session:
             return list(session.scalars(query))
+
+    def received_before(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        """Up to `limit` events received before `before`, oldest first: (userId, eventId)."""
+        row = EVENTS_TABLE.c
+        query = (
+            select(row.user_id, row.event_id)
+            .where(row.received_at < before, _events_only())
+            .order_by(row.received_at)
+            .limit(limit)
+        )
+        with self._session() as session:
+            return [(user_id, event_id) for user_id, event_id in session.execute(query)]
 
     def ping(self) -> None:
         with self._session() as session:

@@ -77,7 +77,7 @@ def test_a_details_table_named_like_an_object_member_serves_every_call(
     assert store.get_many([event_id]) == {event_id: {"__proto__": {"constructor": [Decimal(1)]}}}
     (version,) = store.versions([event_id]).values()
     assert (version.event_id, version.claim_token) == (event_id, "w2")
-    scanned = [found for page in store.scan(0, 1) for found in page]
+    scanned = [found for page in store.scan(0, 1) for found in page.items]
     assert version in scanned
     assert store.delete_unchanged([version]) == []
     assert store.get_many([event_id]) == {}

@@ -75,6 +75,7 @@ def test_the_migrations_build_on_sqlite_exactly_the_table_the_code_uses(tmp_path
         "(user_id, occurred_at DESC, event_id)",
         "CREATE INDEX ix_events_user_type_timeline ON events "
         "(user_id, event_type, occurred_at DESC, event_id)",
+        "CREATE INDEX ix_events_received ON events (received_at)",
     ]
 
 
