@@ -53,7 +53,7 @@ PARALLEL := $(MAKE) --no-print-directory --jobs=3 --output-sync=target
 # Serving needs the app, the embedded extra and dynalite only; `--inexact` keeps what `make test`
 # added. The pages' browser files are installed once the server answers (until then the pages
 # load them from their CDN), so npm's largest install is not on the way to the first answer.
-# `make run AUTH=dev`: a local token issuer, and a token to try (EVENTLOG_AUTH, see README).
+# `make run AUTH=dev`: a local token issuer, and a token to try (EVENTLOG_AUTH, docs/configuration.md).
 run:
 	@$(PARALLEL) venv-run dynalite
 	@$(MAKE) --no-print-directory assets-when-up &
@@ -290,7 +290,7 @@ node_modules/.patched: package-lock.json $(wildcard patches/*.patch)
 	$(NPM_CI) && $(PATCH_PACKAGE) && touch $@
 
 # Every Python and npm dependency to the newest release pyproject.toml and package.json allow, in
-# one command; review the diff of uv.lock and package-lock.json (README: "Dependencies").
+# one command; review the diff of uv.lock and the npm locks (docs/dependencies.md).
 lock: $(UV)
 	$(UV) lock --upgrade
 	$(MAKE) --no-print-directory lock-derived NPM_LOCK=update

@@ -1,4 +1,4 @@
-"""template.yaml and docker-compose.yml promise what the code and the README rely on."""
+"""template.yaml and docker-compose.yml promise what the code and the docs rely on."""
 
 import json
 import re

@@ -89,7 +89,7 @@ def test_a_cold_start_compiles_no_module_and_imports_no_graphql(unzipped: Path) 
     """Timestamp-checked bytecode from pip is stale once SAM's zip dates the sources 1980: each
     cold start compiled every module again (3.5 s instead of 1.3 s, measured by `make bench`).
     And a REST request never pays for GraphQL's import, nor for Alembic's or an emulator's
-    (README: Cold start)."""
+    (docs/deployment.md: Cold start)."""
     found = run_in_lambda_python(unzipped, RECORD_COMPILES)
     assert found == {"compiled": [], "imported": []}
 
