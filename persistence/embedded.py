@@ -15,7 +15,7 @@ an item first stores the bare key, then the attributes), so concurrent condition
 item could see half of another. The server here answers one request at a time, which restores
 the atomicity the write protocol relies on.
 
-dynalite runs as the project's patch changes it (`patches/`, applied by `make assets` after
+dynalite runs as the project's patch changes it (`patches/`, applied by `make dynalite` after
 `npm ci`): as published, it builds attribute maps from plain JavaScript objects and loses the key
 `__proto__`. An install without the patch does not start (`UnpatchedDynalite`).
 
@@ -139,7 +139,7 @@ class Dynalite:
             raise UnpatchedDynalite(
                 f"{self._package} lacks the project's patch (patches/, in {', '.join(missing)}),"
                 " so it would lose keys such as __proto__: `npm ci` does not apply it;"
-                " `make assets` does (make run and make test run it)"
+                " `make dynalite` does (make run and make test run it)"
             )
         # dynalite reads `--port 0` as its default (4567): pick a free port for it.
         with socket.socket() as probe:
