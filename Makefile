@@ -80,7 +80,7 @@ test:
 # The loop while editing: ruff, mypy (packages, tests, bench) and the unit and API tests, but those
 # marked `slow` (property tests with many examples, schemathesis, the second emulator), which
 # `make test` runs. One minute or less here when the machine is not loaded by other work.
-check: venv dynalite
+check: venv assets-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
