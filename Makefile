@@ -248,7 +248,7 @@ EMULATOR_EXTRAS := --extra embedded $(if $(shell command -v node),,--extra moto)
 venv-run: $(UV)
 	$(eval NEW_VENV := $(if $(wildcard $(BIN)/python),,yes))
 	$(SYNC) --inexact --no-dev $(EMULATOR_EXTRAS) --python $(PYTHON)
-	$(if $(NEW_VENV),$(BIN)/python -c 'import gateway.__main__, persistence.embedded')
+	$(if $(NEW_VENV),$(BIN)/python -c 'import gateway.__main__; import persistence.embedded')
 
 # What demo.sh runs: the app, moto's server (a process of its own the demo pauses), curl and jq.
 venv-demo: $(UV)

@@ -71,7 +71,8 @@ def run_until(
                     return time.monotonic() - start
         raise TimeoutError(f"{' '.join(command)}: nothing after {timeout:.0f} s: see {log}")
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait()
 
 
