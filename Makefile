@@ -239,16 +239,15 @@ venv: $(UV)
 	$(SYNC) --python $(PYTHON)
 
 # moto serves the embedded DynamoDB only where Node.js (and so dynalite) is missing. In a new
-# .venv (a fresh clone) the server's modules are imported once right after the install, side by
-# side with npm, so that Python compiles their bytecode off the way to the first answer (only
-# what the server imports: compiling the whole set at install took longer than the server's own
-# start); an existing .venv has it already.
+# .venv (a fresh clone) the serving set's bytecode is compiled at install, side by side with npm,
+# rather than module by module as the server first imports them, which is slower on a loaded
+# machine; an existing .venv (perhaps holding `make test`'s tools too, thousands of files never
+# served) keeps compiling on first import.
 EMULATOR_EXTRAS := --extra embedded $(if $(shell command -v node),,--extra moto)
 
 venv-run: $(UV)
-	$(eval NEW_VENV := $(if $(wildcard $(BIN)/python),,yes))
-	$(SYNC) --inexact --no-dev $(EMULATOR_EXTRAS) --python $(PYTHON)
-	$(if $(NEW_VENV),$(BIN)/python -c 'import gateway.__main__; import persistence.embedded')
+	$(SYNC) --inexact --no-dev $(EMULATOR_EXTRAS) $(if $(wildcard $(BIN)/python),,--compile-bytecode) \
+	  --python $(PYTHON)
 
 # What demo.sh runs: the app, moto's server (a process of its own the demo pauses), curl and jq.
 venv-demo: $(UV)
