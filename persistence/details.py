@@ -54,6 +54,7 @@ else:
     DynamoDBClient = Any
 
 logger = logging.getLogger(__name__)
+_JITTER = random.SystemRandom()
 
 BATCH_GET_MAX_KEYS = 100
 # Single-item writes of one batch in flight at once (each holds a pooled HTTP connection).
@@ -300,8 +301,10 @@ class DynamoDetailStore:
         raise StoreUnavailable("details")
 
     def _backoff(self, attempt: int) -> float:
-        """Full jitter: spreads retries of many callers throttled at the same moment."""
-        return random.uniform(0, self._backoff_base * 2**attempt)
+        """Full jitter: spreads retries of many callers throttled at the same moment. Drawn from
+        the operating system (SystemRandom), not from `random`'s state, which a SnapStart
+        snapshot freezes: every sandbox restored from it would draw the same pauses."""
+        return _JITTER.uniform(0, self._backoff_base * 2**attempt)
 
     def _pause(self, seconds: float) -> None:
         """Sleep before asking again, unless the deadline would pass first: then there is no

@@ -335,9 +335,14 @@ def test_function_logs_and_access_logs_go_to_log_groups_that_expire() -> None:
     assert {"requestId", "route", "status", "latencyMs"} <= set(json.loads(access["Format"]))
 
 
-def test_reserved_concurrency_is_a_parameter_that_zero_leaves_unset() -> None:
+def test_reserved_concurrency_bounds_sql_sessions_by_default_and_zero_leaves_it_unset() -> None:
+    """A burst while SQL Server is slow would otherwise scale to the account's limit, each new
+    container logging in with TLS: the login storm comes when the database can least take it."""
     parameter = template()["Parameters"]["ReservedConcurrency"]
-    assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", 0, 0)
+    assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", 50, 0)
+    assert "RDS Proxy" in parameter["Description"]
+    rotation = template()["Parameters"]["DatabaseSecretArn"]["Description"]
+    assert "alternating users" in rotation and "refuses the login" in rotation
     lambda_function = resources("AWS::Lambda::Function")["ApiFunction"]
     assert lambda_function["ReservedConcurrentExecutions"] == {
         "Fn::If": [
