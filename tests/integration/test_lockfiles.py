@@ -133,6 +133,7 @@ def test_scheduled_updates_leave_the_exports_to_make_relock() -> None:
     }
     assert set(updates) == {
         ("uv", "/"),
+        ("docker", "/"),
         ("npm", "/"),
         ("npm", "/assets"),
         ("npm", "/clients/typescript"),
