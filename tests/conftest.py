@@ -56,7 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not REMOTE_BASE_URL:
         return
-    kept, left_out = [], []
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
     for item in items:
         parameters = dict(getattr(getattr(item, "callspec", None), "params", {}))
         fixtures = set(getattr(item, "fixturenames", ())) - set(parameters)

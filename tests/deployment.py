@@ -21,7 +21,7 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node)
     else:
-        value = loader.construct_mapping(node)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node)
     return {suffix: value}
 
 

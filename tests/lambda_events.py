@@ -13,7 +13,8 @@ EVENTS = Path(__file__).parent / "e2e" / "events"
 
 
 class LambdaContext:
-    """What Lambda passes the handler: here, an invocation with `remaining_ms` left."""
+    """What Lambda passes the handler: here, an invocation with `remaining_ms` left (the handler
+    reads only these members, so calls pass it where Mangum's type names the full context)."""
 
     function_name = "eventlog"
     aws_request_id = "test-invocation"

@@ -59,7 +59,7 @@ FREETDS_URL = (
 
 def pyodbc_connection_string(url: URL) -> str:
     """The ODBC connection string SQLAlchemy hands pyodbc for `url`: what the driver parses."""
-    arguments, _ = mssql_pyodbc.dialect().create_connect_args(url)  # type: ignore[no-untyped-call]
+    arguments, _ = mssql_pyodbc.dialect().create_connect_args(url)
     return str(arguments[0])
 
 

@@ -25,7 +25,7 @@ def test_writes_details_before_the_metadata_row(world: World) -> None:
 
 
 def test_defaults_timestamp_to_receive_time_and_makes_an_event_id(world: World) -> None:
-    event = world.resolver.record_event(make_event(), caller=ANYONE).event
+    event = world.resolver.record_event(make_event(), caller=ANYONE).stored()
     assert event.timestamp == event.received_at == NOW
     assert event.event_id.version == 4
 
@@ -59,7 +59,7 @@ def test_a_reused_event_id_with_other_content_conflicts_and_changes_nothing(
     world: World, change: dict[str, Any]
 ) -> None:
     body = with_id(timestamp="2026-11-24T10:00:00Z")
-    stored = world.resolver.record_event(body, caller=ANYONE).event
+    stored = world.resolver.record_event(body, caller=ANYONE).stored()
     with pytest.raises(EventConflict):
         world.resolver.record_event(body | change, caller=ANYONE)
     assert world.resolver.get_event(stored.user_id, str(stored.event_id), caller=ANYONE) == stored
@@ -109,7 +109,7 @@ def test_an_identical_request_committing_first_makes_ours_a_replay(world: World)
     racing = World()
     racing.calls = world.calls
     racing.resolver.record_event(body, caller=ANYONE)
-    world.metadata.before_insert = list(racing.metadata.rows.values())
+    world.metadata.before_insert = list(racing.metadata.events().values())
     world.details.items = racing.details.items
     outcome = world.resolver.record_event(body, caller=ANYONE)
     assert not outcome.created
@@ -146,7 +146,7 @@ def test_invalid_input_touches_no_store(world: World) -> None:
 
 
 def test_another_users_event_is_not_found(world: World) -> None:
-    event = world.resolver.record_event(make_event(), caller=ANYONE).event
+    event = world.resolver.record_event(make_event(), caller=ANYONE).stored()
     with pytest.raises(EventNotFound):
         world.resolver.get_event("someone-else", str(event.event_id), caller=ANYONE)
     with pytest.raises(EventNotFound):
