@@ -261,7 +261,8 @@ lock-derived: venv
 	  --loglevel=error
 	$(UV) export --frozen --quiet --no-emit-project --no-dev --extra mssql --prune uvicorn \
 	  -o requirements-lambda.txt
-	$(UV) export --frozen --quiet --no-emit-project --no-dev --extra mssql -o requirements-docker.txt
+	$(UV) export --frozen --quiet --no-emit-project --no-dev --extra mssql --extra otlp \
+	  -o requirements-docker.txt
 	echo "uv==$(UV_VERSION)" | $(UV) pip compile - --quiet --universal --generate-hashes \
 	  --custom-compile-command "make lock" -o requirements-uv.txt
 
