@@ -23,6 +23,7 @@ from gateway.workers import WORKER_THREADS
 from persistence.details import DynamoDetailStore, ensure_details_table
 from persistence.metadata import SqlMetadataStore, create_metadata_schema
 from persistence.sql_engine import build_engine
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 from schema.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ class Stores:
 
 
 @contextmanager
-def open_stores(settings: Settings) -> Iterator[Stores]:
+def open_stores(settings: Settings, telemetry: Telemetry = NO_TELEMETRY) -> Iterator[Stores]:
+    """The stores the settings name, each call to them measured by `telemetry`."""
     with ExitStack() as cleanup:
         database_url, endpoint = settings.database_url, settings.dynamodb_endpoint
         emulator = ""
@@ -56,6 +58,7 @@ def open_stores(settings: Settings) -> Iterator[Stores]:
             query_timeout_seconds=settings.sql_query_timeout_seconds,
             pool_size=settings.sql_pool_size,
             pool_timeout_seconds=settings.sql_connect_timeout_seconds,
+            telemetry=telemetry,
         )
         cleanup.callback(engine.dispose)
         client = dynamodb_client(settings, endpoint)
@@ -67,10 +70,11 @@ def open_stores(settings: Settings) -> Iterator[Stores]:
             client,
             max_attempts=settings.dynamodb_max_attempts,
             parallel_writes=settings.dynamodb_parallel_writes,
+            telemetry=telemetry,
         )
         cleanup.callback(details.close)
         yield Stores(
-            metadata=SqlMetadataStore(engine),
+            metadata=SqlMetadataStore(engine, telemetry),
             details=details,
             cursor_secret=_cursor_secret(settings),
             description={
@@ -199,8 +203,9 @@ class StoresOnDemand:
     would instead be repeated by Lambda for every request, each after the full init time.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, telemetry: Telemetry = NO_TELEMETRY) -> None:
         self._settings = settings
+        self.telemetry = telemetry
         self._lock = threading.Lock()
         self._resources = ExitStack()
         self._stores: Stores | None = None
@@ -221,7 +226,7 @@ class StoresOnDemand:
             logger.error("cannot read the database secret: %s", type(exc).__name__)
             raise StoreUnavailable("metadata") from exc
         try:
-            return self._resources.enter_context(open_stores(settings))
+            return self._resources.enter_context(open_stores(settings, self.telemetry))
         except SQLAlchemyError as exc:
             logger.error("cannot open the metadata store: %s", type(exc).__name__)
             raise StoreUnavailable("metadata") from exc

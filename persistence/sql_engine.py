@@ -9,13 +9,16 @@ Every wait takes the smaller of its configured bound and what is left of the req
   each cursor as it is created), SQLite's busy timeout (how long to wait for another writer).
 """
 
+import time
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from persistence.deadline import budget, remaining_seconds, whole_seconds_budget
+from persistence.metric_catalogue import POOL_WAIT_SECONDS, STORE_CALL_SECONDS
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 
 # The pre-ping of a pooled connection runs before the checkout hooks below can give it the
 # request's budget: it gets this bound instead (a healthy server answers `SELECT 1` in ms).
@@ -37,6 +40,23 @@ class DeadlineQueuePool(QueuePool):
     def _timeout(self, seconds: float) -> None:
         self._configured_timeout = seconds
 
+    telemetry: Telemetry = NO_TELEMETRY
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        """A pooled connection, the wait for it measured (a full pool shows here first)."""
+        began = time.perf_counter()
+        try:
+            return super()._do_get()
+        finally:
+            self.telemetry.add(POOL_WAIT_SECONDS, time.perf_counter() - began)
+
+    def recreate(self) -> QueuePool:
+        """The pool `engine.dispose()` puts in place keeps measuring."""
+        pool = super().recreate()
+        if isinstance(pool, DeadlineQueuePool):
+            pool.telemetry = self.telemetry
+        return pool
+
 
 def build_engine(
     url: str | URL,
@@ -45,8 +65,30 @@ def build_engine(
     query_timeout_seconds: int,
     pool_size: int,
     pool_timeout_seconds: float,
+    telemetry: Telemetry = NO_TELEMETRY,
 ) -> Engine:
-    parsed = make_url(url)
+    engine = _engine(
+        make_url(url),
+        connect_timeout_seconds=connect_timeout_seconds,
+        query_timeout_seconds=query_timeout_seconds,
+        pool_size=pool_size,
+        pool_timeout_seconds=pool_timeout_seconds,
+    )
+    if telemetry.sink is not None or telemetry.tracer is not None:
+        _measure_statements(engine, telemetry)
+    if isinstance(engine.pool, DeadlineQueuePool):
+        engine.pool.telemetry = telemetry
+    return engine
+
+
+def _engine(
+    parsed: URL,
+    *,
+    connect_timeout_seconds: int,
+    query_timeout_seconds: int,
+    pool_size: int,
+    pool_timeout_seconds: float,
+) -> Engine:
     pool: dict[str, Any] = {
         "poolclass": DeadlineQueuePool,
         "pool_size": pool_size,
@@ -132,3 +174,38 @@ def _bound_pyodbc_waits(engine: Engine, connect_timeout: int, query_timeout: int
     @event.listens_for(engine, "after_cursor_execute")
     def _bound_the_next_statement(conn: Any, *_: Any) -> None:
         conn.connection.dbapi_connection.timeout = next_statement_timeout()
+
+
+_STATEMENT_KINDS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"})
+
+
+def statement_kind(statement: str) -> str:
+    """SELECT, INSERT, UPDATE or DELETE (or OTHER): the first word, never the text."""
+    first = statement.lstrip()[:6].upper()
+    return first if first in _STATEMENT_KINDS else "OTHER"
+
+
+def _measure_statements(engine: Engine, telemetry: Telemetry) -> None:
+    """Each statement's time (and span) by its kind. The store counts failures itself, once
+    per failed call, where it knows their kind (`persistence.metadata`)."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _began(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        kind = statement_kind(statement)
+        span = telemetry.start_span(f"metadata {kind}", **{"db.operation.name": kind})
+        conn.info["eventlog.statement"] = (kind, time.perf_counter(), span)
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _ended(conn: Any, *_: Any) -> None:
+        kind, began, span = conn.info.pop("eventlog.statement")
+        telemetry.add(STORE_CALL_SECONDS, time.perf_counter() - began, "metadata", kind)
+        telemetry.end_span(span)
+
+    @event.listens_for(engine, "handle_error")
+    def _failed(context: Any) -> None:
+        connection = context.connection
+        started = None if connection is None else connection.info.pop("eventlog.statement", None)
+        if started is not None:
+            kind, began, span = started
+            telemetry.add(STORE_CALL_SECONDS, time.perf_counter() - began, "metadata", kind)
+            telemetry.end_span(span, type(context.original_exception).__name__)

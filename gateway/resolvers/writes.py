@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from persistence.deadline import reserving
+from persistence.metric_catalogue import CLAIMS, EVENT_FATES, REPLAYS
 from persistence.protocols import (
     Claim,
     DetailsClaimedByOther,
@@ -39,6 +40,7 @@ from persistence.protocols import (
     MetadataStore,
     StoredRow,
 )
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 from schema.access import Action, Caller, authorize, require_identity
 from schema.batch import BatchOutcome
 from schema.errors import (
@@ -104,11 +106,13 @@ class EventWriter:
         *,
         limits: Limits,
         clock: Callable[[], datetime],
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._metadata = metadata
         self._details = details
         self._limits = limits
         self._clock = clock
+        self._telemetry = telemetry
 
     def record_many(
         self, raws: Sequence[Any], *, caller: Caller, repeats: bool = False
@@ -149,7 +153,15 @@ class EventWriter:
                     pending.append(valid)
                 else:
                     outcomes[valid.index] = _follow(valid, leader, led.event)
-        return [outcomes[index] for index in range(len(raws))]
+        answered = [outcomes[index] for index in range(len(raws))]
+        self._count_fates(answered)
+        return answered
+
+    def _count_fates(self, outcomes: list[WriteOutcome]) -> None:
+        for outcome in outcomes:
+            self._telemetry.add(EVENT_FATES, 1, outcome.outcome.value)
+            if outcome.outcome is BatchOutcome.REPLAYED:
+                self._telemetry.add(REPLAYS)
 
     def _judge(
         self, index: int, raw: Any, caller: Caller, now: datetime, *, repeats: bool
@@ -239,14 +251,17 @@ class EventWriter:
     ) -> tuple[dict[int, WriteOutcome], list[_New]]:
         """Claim the details of `news`: their conflicts, and those claimed. A claim not
         answered withdraws every claim of `news` and `withdrawing`, and raises."""
-        results = self._details.claim_many([new.claim for new in news])
+        with self._telemetry.span("claim", **{"eventlog.events": len(news)}):
+            results = self._details.claim_many([new.claim for new in news])
+        self._telemetry.add(CLAIMS, results.count("claimed"), "made")
+        self._telemetry.add(CLAIMS, results.count("conflict"), "conflicted")
         if "unavailable" in results:
             made = [
                 claim
                 for new, result in zip(news, results, strict=True)
                 for claim in (new.claims() if result == "claimed" else new.earlier)
             ]
-            self._details.release_many(made + [c for new in withdrawing for c in new.claims()])
+            self._release(made + [c for new in withdrawing for c in new.claims()])
             raise StoreUnavailable("details")
         outcomes = {
             new.valid.index: _conflict(new.record.event_id)
@@ -265,7 +280,10 @@ class EventWriter:
                 return outcomes
             replacing = [new.replacing for new in claimed if new.replacing is not None]
             try:
-                with reserving(WITHDRAW_RESERVE_SECONDS):
+                with (
+                    reserving(WITHDRAW_RESERVE_SECONDS),
+                    self._telemetry.span("insert", **{"eventlog.events": len(claimed)}),
+                ):
                     self._metadata.insert_many([new.record for new in claimed], replacing=replacing)
             except DuplicateEventId:
                 settled, claimed = self._after_duplicate(claimed)
@@ -317,7 +335,11 @@ class EventWriter:
             # job removes.
             logger.warning("metadata commit in doubt; details of %d events kept", len(claimed))
             return
-        self._details.release_many([claim for new in claimed for claim in new.claims()])
+        self._release([claim for new in claimed for claim in new.claims()])
+
+    def _release(self, claims: list[Claim]) -> None:
+        self._details.release_many(claims)
+        self._telemetry.add(CLAIMS, len(claims), "released")
 
 
 def claim_token() -> str:
