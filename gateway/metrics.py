@@ -27,6 +27,9 @@ PROMETHEUS_NAMESPACE = "eventlog"
 CLOUDWATCH_NAMESPACE = "EventLog"
 # EMF: at most 100 values of one metric in one line.
 EMF_MAX_VALUES = 100
+# Values kept outside any request until a job's run writes them: the API never writes these
+# (its store calls at start-up), so they are bounded rather than kept for the container's life.
+MAX_OUTSIDE_VALUES = 10_000
 
 
 class PrometheusSink:
@@ -94,7 +97,8 @@ class EmfSink:
             record.pending.append((metric, value, labels))
             return
         with self._lock:
-            self._outside.append((metric, value, labels))
+            if len(self._outside) < MAX_OUTSIDE_VALUES:
+                self._outside.append((metric, value, labels))
 
     def flush(self, record: RequestRecord | None) -> None:
         if record is None:

@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Iterable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 from opentelemetry import context as otel_context
@@ -85,9 +85,10 @@ class _AccessLineFormatter(logging.Formatter):
         return orjson.dumps(line).decode()
 
 
-def configure_logging(level: str) -> None:
-    """One JSON object per line on stderr, for people and for CloudWatch alike."""
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(level: str, stream: TextIO | None = None) -> None:
+    """One JSON object per line on stderr (or `stream`), for people and for CloudWatch alike."""
+    stream = stream or sys.stderr
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         OrjsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
@@ -98,7 +99,7 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    access = logging.StreamHandler(sys.stderr)
+    access = logging.StreamHandler(stream)
     access.setFormatter(_AccessLineFormatter())
     access_logger.handlers[:] = [access]
     access_logger.propagate = False
