@@ -172,7 +172,7 @@ def test_no_user_id_event_id_or_raw_path_becomes_a_label(metered: TestClient) ->
         "operation": operation_names(app.router.routes) | GRAPHQL_OPERATIONS,  # type: ignore[attr-defined]
         "problem": problem_slugs() | GRAPHQL_CODES,
     }
-    assert REGISTERED == frozenset()
+    assert frozenset() == REGISTERED
     for sample in later:
         for label, value in sample.labels.items():
             if label == "le":
