@@ -7,7 +7,8 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from typing import Any
 
@@ -18,7 +19,18 @@ from gateway.observability import configure_logging
 from gateway.resolvers.reconcile import Progress, Reconciler, Summary
 from gateway.settings import Settings, SettingsRefused, load_settings
 from gateway.stores import MalformedSecret, open_stores, with_secret
+from gateway.telemetry import telemetry_for
 from persistence.deadline import deadline_after
+from persistence.metric_catalogue import (
+    ERASURES_COMPLETED,
+    ITEMS_SCANNED,
+    ORPHANS_DELETED,
+    ORPHANS_FOUND,
+    RECONCILE_FAILURES,
+    RECONCILE_SECONDS,
+    ROWS_WITHOUT_DETAILS,
+)
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 from schema.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -36,11 +48,16 @@ class EmbeddedStores(SystemExit):
 
 
 def reconcile(
-    settings: Settings, *, apply: bool, segments: int, progress: Progress | None
+    settings: Settings,
+    *,
+    apply: bool,
+    segments: int,
+    progress: Progress | None,
+    telemetry: Telemetry = NO_TELEMETRY,
 ) -> Summary:
     if settings.embedded:
         raise EmbeddedStores
-    with open_stores(with_secret(settings)) as stores:
+    with open_stores(with_secret(settings), telemetry) as stores:
         job = Reconciler(
             stores.metadata,
             stores.details,
@@ -130,19 +147,48 @@ def _report(summary: Summary) -> str:
     return "\n".join(lines)
 
 
+def measured_run(telemetry: Telemetry, run: Callable[[], Summary]) -> Summary:
+    """`run()`, its summary and duration (or its failure) written as the job's metrics: on
+    Lambda, one EMF line per run (the alarms on ReconcileFailures and OrphansFound read it)."""
+    began = time.perf_counter()
+    try:
+        summary = run()
+    except Exception:
+        telemetry.add(RECONCILE_FAILURES)
+        raise
+    else:
+        for metric, count in (
+            (ITEMS_SCANNED, summary.items_scanned),
+            (ORPHANS_FOUND, summary.orphans),
+            (ORPHANS_DELETED, summary.orphans_deleted),
+            (ROWS_WITHOUT_DETAILS, summary.rows_without_details),
+            (ERASURES_COMPLETED, summary.erasures_finished),
+        ):
+            telemetry.add(metric, count)
+        return summary
+    finally:
+        telemetry.add(RECONCILE_SECONDS, time.perf_counter() - began)
+        telemetry.flush()
+
+
 def handler(_event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The scheduled function: finishes abandoned erasures and purges old fences every run;
     deletes orphans only when EVENTLOG_RECONCILE_APPLY says so."""
     settings = load_settings()
     configure_logging(settings.log_level)
+    telemetry = telemetry_for(settings)
     seconds = context.get_remaining_time_in_millis() / 1000 - LAMBDA_MARGIN_SECONDS
     within = deadline_after(seconds) if seconds > 0 else nullcontext()
     with within:
-        summary = reconcile(
-            settings,
-            apply=settings.reconcile_apply,
-            segments=settings.reconcile_segments,
-            progress=None,
+        summary = measured_run(
+            telemetry,
+            lambda: reconcile(
+                settings,
+                apply=settings.reconcile_apply,
+                segments=settings.reconcile_segments,
+                progress=None,
+                telemetry=telemetry,
+            ),
         )
     logger.info("reconcile finished", extra={"summary": summary.as_json()})
     return summary.as_json()

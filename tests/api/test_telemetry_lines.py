@@ -7,10 +7,8 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -18,28 +16,13 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.app import create_app
-from gateway.metrics import EMF_MAX_VALUES, EmfSink
+from gateway.metrics import EmfSink
 from gateway.observability import access_logger, configure_logging
 from gateway.settings import Settings
 from persistence.telemetry import Telemetry
 from tests.api.conftest import FlakyDynamoDB
+from tests.emf import assert_valid_emf
 from tests.factories import make_event, unique_user
-
-EMF_SCHEMA = json.loads((Path(__file__).parent / "emf_schema.json").read_text())
-
-
-def assert_valid_emf(line: dict[str, Any]) -> None:
-    """The schema, and the specification's rules it cannot say: each target member exists at
-    the root, a metric's value is a number or at most 100 numbers, a dimension's a string."""
-    jsonschema.validate(line, EMF_SCHEMA, cls=jsonschema.Draft7Validator)
-    for directive in line["_aws"]["CloudWatchMetrics"]:
-        for dimension in {name for names in directive["Dimensions"] for name in names}:
-            assert isinstance(line[dimension], str)
-        for metric in directive["Metrics"]:
-            value = line[metric["Name"]]
-            numbers = value if isinstance(value, list) else [value]
-            assert 1 <= len(numbers) <= EMF_MAX_VALUES
-            assert all(isinstance(number, int | float) for number in numbers)
 
 
 @pytest.fixture
