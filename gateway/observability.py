@@ -209,10 +209,11 @@ def operation_of(scope: Scope, record: RequestRecord) -> str:
 
 
 def operation_names(routes: Iterable[Any]) -> frozenset[str]:
-    """Every operation `operation_of` can name through these routes."""
+    """Every operation `operation_of` can name through these routes. (The app includes its
+    routers without a prefix: a request's route carries its own path, unprefixed.)"""
     names = {UNMATCHED}
     for route in routes:
-        included = getattr(route, "original_router", None)  # include_router's, unprefixed
+        included = getattr(route, "original_router", None)
         if included is not None:
             names |= operation_names(included.routes)
             continue

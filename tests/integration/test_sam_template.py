@@ -172,8 +172,11 @@ def test_every_store_call_of_persistence_is_granted_to_a_function() -> None:
 @pytest.mark.parametrize("function_name", ["ApiFunction", "ReconcileFunction"])
 def test_the_vpc_permissions_come_once_from_the_managed_policy(function_name: str) -> None:
     role = resources("AWS::IAM::Role")[f"{function_name}Role"]
+    # X-Ray's write-only policy comes with the Tracing property (active under Tracing=ADOT):
+    # SAM attaches it whatever the property's condition says; it reads nothing.
     assert role["ManagedPolicyArns"] == [
         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
         "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
     ]
     statements = role_statements(function_name)
