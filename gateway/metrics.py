@@ -1,9 +1,7 @@
-"""Where metrics go: the two sinks of the telemetry port, chosen by EVENTLOG_METRICS.
-
-- `prometheus` (a server, `make run`, the container): counters and histograms in a
-  prometheus-client registry of the app's own, read at `GET /metrics` (`gateway.rest.metrics`).
-- `emf` (Lambda): CloudWatch embedded metric format, one JSON line on stdout per request (and per
-  job run), from which CloudWatch Logs makes the metrics: no API call on the request path.
+"""The EMF sink of the telemetry port (EVENTLOG_METRICS=emf, Lambda): CloudWatch embedded metric
+format, one JSON line on stdout per request (and per job run), from which CloudWatch Logs makes
+the metrics: no API call on the request path. (The Prometheus sink, for a server, is
+`gateway.prometheus_sink`, imported only where it is used.)
 
 The EMF line is written here rather than by aws-embedded-metrics or Powertools' `Metrics`: both
 give one line a single set of dimension values, and a request's line carries metrics with the
@@ -14,64 +12,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 import orjson
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from persistence.metric_catalogue import CATALOGUE, Kind, Metric, Unit
+from persistence.metric_catalogue import Metric, Unit
 from persistence.telemetry import RequestRecord, current_request
 
-MetricsMode = Literal["prometheus", "emf", "off"]
-PROMETHEUS_NAMESPACE = "eventlog"
 CLOUDWATCH_NAMESPACE = "EventLog"
 # EMF: at most 100 values of one metric in one line.
 EMF_MAX_VALUES = 100
 # Values kept outside any request until a job's run writes them: the API never writes these
 # (its store calls at start-up), so they are bounded rather than kept for the container's life.
 MAX_OUTSIDE_VALUES = 10_000
-
-
-class PrometheusSink:
-    """Each metric's children are kept by label values: a request's increments are dictionary
-    lookups, not prometheus-client's label checks."""
-
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry or CollectorRegistry(auto_describe=True)
-        self._metrics = {metric.name: _collector(metric, self.registry) for metric in CATALOGUE}
-        self._children: dict[tuple[str, tuple[str, ...]], Any] = {}
-        self._record: dict[Kind, Callable[[Any, float], None]] = {
-            Kind.COUNTER: lambda child, value: child.inc(value),
-            Kind.HISTOGRAM: lambda child, value: child.observe(value),
-            Kind.GAUGE: lambda child, value: child.set(value),
-        }
-
-    def add(self, metric: Metric, value: float, labels: tuple[str, ...]) -> None:
-        key = (metric.name, labels)
-        child = self._children.get(key)
-        if child is None:
-            collector = self._metrics[metric.name]
-            child = collector.labels(*labels) if labels else collector
-            self._children[key] = child
-        self._record[metric.kind](child, value)
-
-    def flush(self, record: RequestRecord | None) -> None:
-        """Nothing to write: the registry is read when scraped."""
-
-
-def _collector(metric: Metric, registry: CollectorRegistry) -> Any:
-    common: dict[str, Any] = {
-        "name": metric.name,
-        "documentation": metric.help,
-        "labelnames": metric.labels,
-        "namespace": PROMETHEUS_NAMESPACE,
-        "registry": registry,
-    }
-    if metric.kind is Kind.COUNTER:
-        return Counter(**common)
-    if metric.kind is Kind.GAUGE:
-        return Gauge(**common)
-    return Histogram(**common, buckets=metric.buckets)
 
 
 class EmfSink:

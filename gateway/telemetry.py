@@ -14,7 +14,7 @@ import os
 
 from opentelemetry import trace
 
-from gateway.metrics import EmfSink, PrometheusSink
+from gateway.metrics import EmfSink
 from gateway.settings import Settings
 from persistence.telemetry import MetricsSink, Telemetry
 
@@ -28,6 +28,8 @@ def telemetry_for(settings: Settings, tracer: trace.Tracer | None = None) -> Tel
     """The sink the settings name, and `tracer` (else the environment's: `configured_tracer`)."""
     sink: MetricsSink | None = None
     if settings.metrics == "prometheus":
+        from gateway.prometheus_sink import PrometheusSink
+
         sink = PrometheusSink()
     elif settings.metrics == "emf":
         sink = EmfSink()

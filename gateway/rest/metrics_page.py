@@ -10,11 +10,9 @@ import hmac
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from gateway.metrics import PrometheusSink
 from gateway.settings import Settings
 from persistence.telemetry import Telemetry
 
@@ -22,9 +20,15 @@ METRICS_PATH = "/metrics"
 
 
 def install_metrics_page(app: FastAPI, settings: Settings, telemetry: Telemetry) -> None:
-    sink = telemetry.sink
     token = settings.metrics_token
-    if not isinstance(sink, PrometheusSink) or (token is None and not settings.embedded):
+    if settings.metrics != "prometheus" or (token is None and not settings.embedded):
+        return
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    from gateway.prometheus_sink import PrometheusSink
+
+    sink = telemetry.sink
+    if not isinstance(sink, PrometheusSink):
         return
     expected = None if token is None else f"Bearer {token.get_secret_value()}".encode()
 
