@@ -1,0 +1,151 @@
+"""What metrics cost the API (`make bench-metrics`, and rows of `make bench`): CPU time per
+request with EVENTLOG_METRICS=prometheus against the same app with metrics off, in one run.
+
+Each case runs in this process through the app's ASGI interface (no sockets, no wrk: the CPU
+clock of this process counts the app, its worker threads and the store clients, not a load
+generator), on in-memory store doubles (the request middleware and the resolver's counters) and
+on a SQLite file with dynalite (the store calls' own measurement too: SQLAlchemy's and
+botocore's events). On and off alternate over rounds, and the median of each is compared; the
+budget is 5%.
+
+    python -m bench.metrics_overhead [--requests 1500] [--rounds 5]
+"""
+
+import argparse
+import asyncio
+import os
+import secrets
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import ExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import FastAPI
+
+from bench.cpu_profile import Request, batch, call, page, post, quiet_logging
+from bench.doubles import MemoryDetailStore, MemoryMetadataStore
+from bench.harness import dynalite, line
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.stores import Stores, open_stores
+from gateway.telemetry import telemetry_for
+
+Mode = Literal["prometheus", "off"]
+BUDGET = 0.05
+CASES: dict[str, Callable[[], Request]] = {"POST /events": post, "page of 20": page}
+DOUBLES_CASES: dict[str, Callable[[], Request]] = {**CASES, "batch of 100": batch}
+
+
+def memory_app(mode: Mode) -> FastAPI:
+    settings = Settings(auth="none", metrics=mode)
+    stores = Stores(
+        metadata=MemoryMetadataStore(),  # type: ignore[arg-type]
+        details=MemoryDetailStore(),  # type: ignore[arg-type]
+        cursor_secret=secrets.token_bytes(32),
+        description={},
+        engine=None,  # type: ignore[arg-type]
+        dynamodb=None,  # type: ignore[arg-type]
+    )
+    return create_app(settings, stores)
+
+
+@asynccontextmanager
+async def stores_app(mode: Mode, folder: Path, endpoint: str) -> AsyncIterator[FastAPI]:
+    settings = Settings(
+        auth="none",
+        metrics=mode,
+        database_url=f"sqlite:///{folder / f'{mode}.db'}",
+        dynamodb_endpoint=endpoint,
+        details_table=f"bench-{mode}-{secrets.token_hex(4)}",
+        create_tables=True,
+        cursor_secret=secrets.token_hex(32),
+    )
+    telemetry = telemetry_for(settings)
+    with open_stores(settings, telemetry) as stores:
+        yield create_app(settings, stores, telemetry=telemetry)
+
+
+async def cpu_per_request(app: FastAPI, make: Callable[[], Request], count: int) -> float:
+    for _ in range(20):  # caches and pools warm
+        await call(app, make())
+    requests = [make() for _ in range(count)]
+    began = time.process_time()
+    statuses = {await call(app, request) for request in requests}
+    spent = time.process_time() - began
+    if max(statuses) >= 400:
+        raise SystemExit(f"unexpected statuses {sorted(statuses)}")
+    return spent / count
+
+
+async def seeded(app: FastAPI) -> None:
+    for _ in range(100):
+        await call(app, post())
+
+
+async def compare(
+    apps: dict[Mode, Any], cases: dict[str, Callable[[], Request]], count: int, rounds: int
+) -> dict[str, dict[Mode, list[float]]]:
+    """Per case, each mode's CPU per request in every round (on and off alternating)."""
+    figures: dict[str, dict[Mode, list[float]]] = {
+        name: {"prometheus": [], "off": []} for name in cases
+    }
+    for app in apps.values():
+        await seeded(app)
+    for index in range(rounds):
+        order: list[Mode] = ["prometheus", "off"] if index % 2 == 0 else ["off", "prometheus"]
+        for name, make in cases.items():
+            for mode in order:
+                figures[name][mode].append(await cpu_per_request(apps[mode], make, count))
+    return figures
+
+
+def rows(where: str, figures: dict[str, dict[Mode, list[float]]]) -> list[str]:
+    made = []
+    for name, by_mode in figures.items():
+        on, off = (statistics.median(by_mode[mode]) for mode in ("prometheus", "off"))
+        overhead = on / off - 1
+        made.append(
+            line(
+                f"metrics on, {name} ({where})",
+                f"{on * 1e6:,.0f} µs CPU per request ({overhead:+.1%})",
+                f"metrics off: {off * 1e6:,.0f} µs",
+                off / on,
+                f"within {BUDGET:.0%}" + ("" if overhead <= BUDGET else ": OVER"),
+            )
+        )
+    return made
+
+
+async def measured(count: int, rounds: int) -> list[str]:
+    doubles = {mode: memory_app(mode) for mode in ("prometheus", "off")}
+    made = rows("doubles", await compare(doubles, DOUBLES_CASES, count, rounds))
+    with ExitStack() as cleanup:
+        folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
+        endpoint = cleanup.enter_context(dynalite())
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+        async with (
+            stores_app("prometheus", folder, endpoint) as on,
+            stores_app("off", folder, endpoint) as off,
+        ):
+            real = await compare({"prometheus": on, "off": off}, CASES, count // 3, rounds)
+        made += rows("SQLite + dynalite", real)
+    return made
+
+
+def main(count: int | None = None, rounds: int | None = None) -> list[str]:
+    quiet_logging()
+    count = count or int(os.environ.get("BENCH_METRICS_REQUESTS", "1500"))
+    rounds = rounds or int(os.environ.get("BENCH_ROUNDS", "5"))
+    return asyncio.run(measured(count, rounds))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int)
+    parser.add_argument("--rounds", type=int)
+    arguments = parser.parse_args()
+    print("\n".join(main(arguments.requests, arguments.rounds)))
