@@ -5,14 +5,15 @@ Each case runs in this process through the app's ASGI interface (no sockets, no 
 clock of this process counts the app, its worker threads and the store clients, not a load
 generator), on in-memory store doubles (the request middleware and the resolver's counters) and
 on a SQLite file with dynalite (the store calls' own measurement too: SQLAlchemy's and
-botocore's events). On and off alternate over rounds, and the median of each is compared; the
-budget is 5%.
+botocore's events). On and off alternate chunk by chunk (100 requests; 25 with stores), and
+the median chunk of each is compared; the budget is 5%.
 
-    python -m bench.metrics_overhead [--requests 1500] [--rounds 5]
+    python -m bench.metrics_overhead [--chunk 100] [--chunks 30]
 """
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import statistics
@@ -25,7 +26,7 @@ from typing import Any, Literal
 
 from fastapi import FastAPI
 
-from bench.cpu_profile import Request, batch, call, page, post, quiet_logging
+from bench.cpu_profile import Request, batch, call, event, page, quiet_logging
 from bench.doubles import MemoryDetailStore, MemoryMetadataStore
 from bench.harness import dynalite, line
 from gateway.app import create_app
@@ -35,6 +36,13 @@ from gateway.telemetry import telemetry_for
 
 Mode = Literal["prometheus", "off"]
 BUDGET = 0.05
+
+
+def post() -> Request:
+    """A new event of one of 1,000 users: the page's user's history does not grow."""
+    return "POST", "/events", json.dumps(event(f"writer-{secrets.randbelow(1000)}")).encode()
+
+
 CASES: dict[str, Callable[[], Request]] = {"POST /events": post, "page of 20": page}
 DOUBLES_CASES: dict[str, Callable[[], Request]] = {**CASES, "batch of 100": batch}
 
@@ -69,8 +77,6 @@ async def stores_app(mode: Mode, folder: Path, endpoint: str) -> AsyncIterator[F
 
 
 async def cpu_per_request(app: FastAPI, make: Callable[[], Request], count: int) -> float:
-    for _ in range(20):  # caches and pools warm
-        await call(app, make())
     requests = [make() for _ in range(count)]
     began = time.process_time()
     statuses = {await call(app, request) for request in requests}
@@ -82,23 +88,30 @@ async def cpu_per_request(app: FastAPI, make: Callable[[], Request], count: int)
 
 async def seeded(app: FastAPI) -> None:
     for _ in range(100):
-        await call(app, post())
+        await call(app, event_of_page_user())
+
+
+def event_of_page_user() -> Request:
+    return "POST", "/events", json.dumps(event()).encode()
 
 
 async def compare(
-    apps: dict[Mode, Any], cases: dict[str, Callable[[], Request]], count: int, rounds: int
+    apps: dict[Mode, Any], cases: dict[str, Callable[[], Request]], chunk: int, chunks: int
 ) -> dict[str, dict[Mode, list[float]]]:
-    """Per case, each mode's CPU per request in every round (on and off alternating)."""
+    """Per case, each mode's CPU per request in each chunk of `chunk` requests, on and off
+    alternating chunk by chunk (so the machine's load falls on both alike)."""
     figures: dict[str, dict[Mode, list[float]]] = {
         name: {"prometheus": [], "off": []} for name in cases
     }
     for app in apps.values():
         await seeded(app)
-    for index in range(rounds):
-        order: list[Mode] = ["prometheus", "off"] if index % 2 == 0 else ["off", "prometheus"]
-        for name, make in cases.items():
+    for name, make in cases.items():
+        for app in apps.values():
+            await cpu_per_request(app, make, chunk)  # caches and pools warm
+        for index in range(chunks):
+            order: list[Mode] = ["prometheus", "off"] if index % 2 == 0 else ["off", "prometheus"]
             for mode in order:
-                figures[name][mode].append(await cpu_per_request(apps[mode], make, count))
+                figures[name][mode].append(await cpu_per_request(apps[mode], make, chunk))
     return figures
 
 
@@ -119,9 +132,9 @@ def rows(where: str, figures: dict[str, dict[Mode, list[float]]]) -> list[str]:
     return made
 
 
-async def measured(count: int, rounds: int) -> list[str]:
+async def measured(chunk: int, chunks: int) -> list[str]:
     doubles = {mode: memory_app(mode) for mode in ("prometheus", "off")}
-    made = rows("doubles", await compare(doubles, DOUBLES_CASES, count, rounds))
+    made = rows("doubles", await compare(doubles, DOUBLES_CASES, chunk, chunks))
     with ExitStack() as cleanup:
         folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
         endpoint = cleanup.enter_context(dynalite())
@@ -131,21 +144,21 @@ async def measured(count: int, rounds: int) -> list[str]:
             stores_app("prometheus", folder, endpoint) as on,
             stores_app("off", folder, endpoint) as off,
         ):
-            real = await compare({"prometheus": on, "off": off}, CASES, count // 3, rounds)
+            real = await compare({"prometheus": on, "off": off}, CASES, chunk // 4, chunks)
         made += rows("SQLite + dynalite", real)
     return made
 
 
-def main(count: int | None = None, rounds: int | None = None) -> list[str]:
+def main(chunk: int | None = None, chunks: int | None = None) -> list[str]:
     quiet_logging()
-    count = count or int(os.environ.get("BENCH_METRICS_REQUESTS", "1500"))
-    rounds = rounds or int(os.environ.get("BENCH_ROUNDS", "5"))
-    return asyncio.run(measured(count, rounds))
+    chunk = chunk or int(os.environ.get("BENCH_METRICS_CHUNK", "100"))
+    chunks = chunks or int(os.environ.get("BENCH_METRICS_CHUNKS", "30"))
+    return asyncio.run(measured(chunk, chunks))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int)
-    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--chunk", type=int, help="requests per chunk (100; a quarter with stores)")
+    parser.add_argument("--chunks", type=int, help="chunks per mode and case (30)")
     arguments = parser.parse_args()
-    print("\n".join(main(arguments.requests, arguments.rounds)))
+    print("\n".join(main(arguments.chunk, arguments.chunks)))

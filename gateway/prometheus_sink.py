@@ -20,24 +20,27 @@ class PrometheusSink:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         self._metrics = {metric.name: _collector(metric, self.registry) for metric in CATALOGUE}
-        self._children: dict[tuple[str, tuple[str, ...]], Any] = {}
-        self._record: dict[Kind, Callable[[Any, float], None]] = {
-            Kind.COUNTER: lambda child, value: child.inc(value),
-            Kind.HISTOGRAM: lambda child, value: child.observe(value),
-            Kind.GAUGE: lambda child, value: child.set(value),
-        }
+        self._record: dict[tuple[str, tuple[str, ...]], Callable[[float], None]] = {}
 
     def add(self, metric: Metric, value: float, labels: tuple[str, ...]) -> None:
-        key = (metric.name, labels)
-        child = self._children.get(key)
-        if child is None:
+        record = self._record.get((metric.name, labels))
+        if record is None:
             collector = self._metrics[metric.name]
             child = collector.labels(*labels) if labels else collector
-            self._children[key] = child
-        self._record[metric.kind](child, value)
+            record = _RECORDS[metric.kind](child)
+            self._record[(metric.name, labels)] = record
+        record(value)
 
     def flush(self, record: RequestRecord | None) -> None:
         """Nothing to write: the registry is read when scraped."""
+
+
+# Each kind's way to record a value, as the child's bound method.
+_RECORDS: dict[Kind, Callable[[Any], Callable[[float], None]]] = {
+    Kind.COUNTER: lambda child: child.inc,
+    Kind.HISTOGRAM: lambda child: child.observe,
+    Kind.GAUGE: lambda child: child.set,
+}
 
 
 def _collector(metric: Metric, registry: CollectorRegistry) -> Any:

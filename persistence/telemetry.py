@@ -101,6 +101,7 @@ class Telemetry:
             name: (allowed or {}).get(name, values) if values is REGISTERED else values
             for name, values in LABEL_VALUES.items()
         }
+        self._bounded: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
     def allow(self, label: str, values: frozenset[str]) -> None:
         """The values a registered label (`operation`, `problem`) may take, once the app that
@@ -108,17 +109,29 @@ class Telemetry:
         if LABEL_VALUES.get(label) is not REGISTERED:
             raise ValueError(f"{label} is not a registered label")
         self._values[label] = values
+        self._bounded.clear()
 
     def add(self, metric: Metric, value: float = 1.0, *labels: str) -> None:
         if self.sink is None:
             return
+        key = (metric.name, labels)
+        bounded = self._bounded.get(key)
+        if bounded is None:
+            bounded = self._bound(metric, labels)
+        self.sink.add(metric, value, bounded)
+
+    def _bound(self, metric: Metric, labels: tuple[str, ...]) -> tuple[str, ...]:
+        """`labels` with each value outside its declared set as `other`; remembered when all
+        were declared (so what is remembered is bounded too)."""
         if len(labels) != len(metric.labels):
             raise ValueError(f"{metric.name} takes labels {metric.labels}")
         bounded = tuple(
             found if found in self._values[name] else OTHER
             for name, found in zip(metric.labels, labels, strict=True)
         )
-        self.sink.add(metric, value, bounded)
+        if bounded == labels:
+            self._bounded[(metric.name, labels)] = bounded
+        return bounded
 
     def flush(self, record: RequestRecord | None = None) -> None:
         if self.sink is not None:

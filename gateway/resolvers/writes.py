@@ -254,7 +254,8 @@ class EventWriter:
         with self._telemetry.span("claim", **{"eventlog.events": len(news)}):
             results = self._details.claim_many([new.claim for new in news])
         self._telemetry.add(CLAIMS, results.count("claimed"), "made")
-        self._telemetry.add(CLAIMS, results.count("conflict"), "conflicted")
+        if conflicts := results.count("conflict"):
+            self._telemetry.add(CLAIMS, conflicts, "conflicted")
         if "unavailable" in results:
             made = [
                 claim
