@@ -40,7 +40,7 @@ VIDEO_APT_PACKAGES := curl jq chromium ffmpeg flite sox
 
 .PHONY: run reconcile test test-312 test-remote demo demo-cast demo-video lint lint-python client \
 	client-deps client-generate \
-	lint-deploy bench bench-load bench-setup bench-batch bench-cold bench-http bench-deep \
+	lint-deploy bench bench-load bench-setup bench-batch bench-cold bench-http bench-deep bench-metrics \
 	bench-profile bench-deps format schema release screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
 	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction \
 	build-ReconcileFunction odbc-driver-sample
@@ -134,6 +134,11 @@ bench-http: venv assets bench-deps
 
 bench-deep: venv
 	$(BIN)/python -m bench.deep_pages
+
+# CPU per request with metrics on against off, alternated in one run (in-process; doubles, and
+# SQLite + dynalite).
+bench-metrics: venv
+	$(BIN)/python -m bench.metrics_overhead $(ARGS)
 
 # Events/s through batches of 100 against single POSTs (in-memory doubles, SQLite + dynalite).
 bench-batch: venv assets bench-deps
