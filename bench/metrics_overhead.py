@@ -72,7 +72,7 @@ async def stores_app(mode: Mode, folder: Path, endpoint: str) -> AsyncIterator[F
         cursor_secret=secrets.token_hex(32),
     )
     telemetry = telemetry_for(settings)
-    with open_stores(settings, telemetry) as stores:
+    with open_stores(settings, telemetry=telemetry) as stores:
         yield create_app(settings, stores, telemetry=telemetry)
 
 

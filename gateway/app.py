@@ -27,6 +27,7 @@ from gateway.rest.docs_pages import install_docs_pages
 from gateway.rest.lifecycle import BATCH_PATH
 from gateway.rest.lifecycle import router as lifecycle_router
 from gateway.rest.metrics_page import install_metrics_page
+from gateway.rest.probes import CachedReadiness
 from gateway.rest.probes import router as probes_router
 from gateway.rest.problems import install_problem_handlers, problem_slugs
 from gateway.rest.routes import router
@@ -62,7 +63,7 @@ def create_app(
     not a crash); otherwise the app opens them at start-up and closes them at shutdown.
     Authentication is built from the settings unless given (tests pass one whose clock they
     move). Telemetry (the metrics sink, the tracer) is built from the settings unless given;
-    stores the caller opens are measured by the caller's (`open_stores(settings, telemetry)`)."""
+    stores the caller opens are measured by the caller's (`open_stores(..., telemetry=...)`)."""
     settings = settings or get_settings()
     telemetry = telemetry or telemetry_for(settings)
 
@@ -71,7 +72,9 @@ def create_app(
         with ExitStack() as cleanup:
             if stores is None:
                 opened = build_resolver(
-                    settings, cleanup.enter_context(open_stores(settings, telemetry)), telemetry
+                    settings,
+                    cleanup.enter_context(open_stores(settings, telemetry=telemetry)),
+                    telemetry,
                 )
                 app.state.resolver_source = lambda: opened
             yield
@@ -90,6 +93,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.telemetry = telemetry
+    app.state.readiness = CachedReadiness()
     app.state.authentication = authentication or authentication_for(settings, telemetry=telemetry)
     if app.state.authentication is None and not settings.embedded:
         logger.warning(
