@@ -6,7 +6,8 @@ with the most CPU time of their own, summed over the event loop's thread and the
 the store calls run in (cProfile, one per thread, each on its thread's CPU clock). Run it before
 and after a change.
 
-    python -m bench.cpu_profile [--requests 2000] [--top 15] [--case post|batch|page|graphql|health]
+    python -m bench.cpu_profile [--requests 2000] [--top 15]
+        [--case post|post-rich|batch|page|graphql|health]
 """
 
 import argparse
@@ -21,7 +22,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -50,6 +51,28 @@ def post() -> Request:
     return "POST", "/events", json.dumps(event()).encode()
 
 
+# About 1.4 KB of compact JSON details: nested objects and lists, numbers in several spellings,
+# text with escapes and non-ASCII characters (what the walk of the rules spends its time on).
+RICH_DETAILS = {
+    "page": "/pricing/enterprise?ref=newsletter",
+    "durationMs": 5120,
+    "price": 19.90,
+    "referrer": "https://example.com/blog/why-event-logs",
+    "viewport": {"w": 1280, "h": 720, "dpr": 2},
+    "items": [
+        {"sku": f"SKU-{n:04d}", "qty": n, "price": round(9.99 + n, 2), "tags": ["a", "b", "sale"]}
+        for n in range(14)
+    ],
+    "flags": {"beta": True, "darkMode": False, "experiment": None},
+    "utm": {"source": "newsletter", "medium": "email", "campaign": "spring-2026"},
+    "note": 'Ünïcödé text with "quotes" and a newline\n',
+}
+
+
+def rich_post() -> Request:
+    return "POST", "/events", json.dumps(event() | {"details": RICH_DETAILS}).encode()
+
+
 def blocking_post() -> Request:
     return "POST", "/blocking/events", json.dumps(event()).encode()
 
@@ -76,6 +99,7 @@ Make = Callable[[], Request]
 # case: (the API's request, the anchor's request and whether the anchor is bare FastAPI)
 CASES: dict[str, tuple[Make, tuple[Make, bool] | None]] = {
     "post": (post, (blocking_post, True)),
+    "post-rich": (rich_post, None),
     "batch": (batch, None),
     "page": (page, None),
     "graphql": (graphql, (page, False)),
@@ -107,14 +131,14 @@ async def call(app: FastAPI, request: Request) -> int:
     status = 0
     sent = False
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> MutableMapping[str, Any]:
         nonlocal sent
         if sent:
             await asyncio.Event().wait()  # the client never disconnects
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
@@ -138,7 +162,7 @@ class ThreadProfiles:
         threading.setprofile(self._hook)
 
     def disarm(self) -> None:
-        threading.setprofile(None)  # type: ignore[arg-type]
+        threading.setprofile(None)
 
     def _hook(self, _frame: FrameType, _event: str, _arg: Any) -> None:
         profile = cProfile.Profile(time.thread_time)

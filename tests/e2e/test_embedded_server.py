@@ -95,10 +95,10 @@ def test_the_open_banner_says_anyone_may_call(embedded_server: RunningServer) ->
     )
 
 
-def readme_dev_banner() -> list[str]:
-    """The banner README.md prints under `make run AUTH=dev`, as patterns: ports and the token
-    change every run."""
-    text = (ROOT / "README.md").read_text()
+def documented_dev_banner() -> list[str]:
+    """The banner docs/configuration.md prints under `make run AUTH=dev`, as patterns: ports and
+    the token change every run."""
+    text = (ROOT / "docs" / "configuration.md").read_text()
     block = text.split("## Trying authentication", 1)[1].split("```text\n", 1)[1].split("```")[0]
     patterns = []
     for line in block.splitlines():
@@ -109,11 +109,11 @@ def readme_dev_banner() -> list[str]:
     return patterns
 
 
-def test_the_dev_banner_is_the_one_the_readme_shows_and_its_commands_work(
+def test_the_dev_banner_is_the_one_the_docs_show_and_its_commands_work(
     dev_auth_server: RunningServer,
 ) -> None:
     shown = dev_auth_server.banner[6:]
-    patterns = readme_dev_banner()
+    patterns = documented_dev_banner()
     assert len(shown) == len(patterns)
     for line, pattern in zip(shown, patterns, strict=True):
         assert re.fullmatch(pattern, line), line

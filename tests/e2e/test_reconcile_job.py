@@ -12,6 +12,7 @@ import sys
 import termios
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,11 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
     }
 
 
+def fixed_clock(ms: int) -> Callable[[], int]:
+    """A clock that reads `ms`: the details store stamps its claims with it."""
+    return lambda: ms
+
+
 @pytest.fixture
 def damaged(settings: Settings) -> dict[str, Any]:
     """Two events recorded whole, one orphan claimed two hours ago (a crash before its row),
@@ -59,9 +65,8 @@ def damaged(settings: Settings) -> dict[str, Any]:
         old, young = str(uuid.uuid4()), str(uuid.uuid4())
         now_ms = time.time_ns() // 1_000_000
         for event_id, age_ms in ((old, 2 * HOUR_MS), (young, 0)):
-            claimed_at = now_ms - age_ms
             store = DynamoDetailStore(
-                settings.details_table, stores.dynamodb, clock_ms=lambda at=claimed_at: at
+                settings.details_table, stores.dynamodb, clock_ms=fixed_clock(now_ms - age_ms)
             )
             store.claim(event_id, "victim", {"k": 1}, "hash", uuid.uuid4().hex)
     return {

@@ -6,6 +6,7 @@ import difflib
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,7 @@ from persistence.embedded import unpatched_files
 # Text of one line: anything but what str.splitlines() reads as the end of a line.
 LINE = st.text(
     st.characters(
-        exclude_categories=("Cs",),
+        exclude_categories=["Cs"],
         exclude_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029",
     ),
     max_size=6,
@@ -40,12 +41,14 @@ def check(installed: list[str], before: list[str], after: list[str]) -> list[str
         return unpatched_files(package, patches)
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(before=FILE, after=FILE)
 def test_a_patched_file_is_never_counted_unpatched(before: list[str], after: list[str]) -> None:
     assert check(after, before, after) == []
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(before=FILE, after=FILE, added=LINE, at=st.integers(min_value=0))
 def test_a_file_without_a_line_the_patch_adds_is_counted_unpatched(
