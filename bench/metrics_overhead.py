@@ -133,18 +133,20 @@ def rows(where: str, figures: dict[str, dict[Mode, list[float]]]) -> list[str]:
 
 
 async def measured(chunk: int, chunks: int) -> list[str]:
-    doubles = {mode: memory_app(mode) for mode in ("prometheus", "off")}
+    doubles: dict[Mode, Any] = {"prometheus": memory_app("prometheus"), "off": memory_app("off")}
     made = rows("doubles", await compare(doubles, DOUBLES_CASES, chunk, chunks))
     # The run's own noise: two apps with metrics off, measured as the pairs above.
-    same = {"prometheus": memory_app("off"), "off": memory_app("off")}
+    same: dict[Mode, Any] = {"prometheus": memory_app("off"), "off": memory_app("off")}
     control = await compare(same, {"POST /events": post}, chunk, chunks)
-    on, off = (statistics.median(control["POST /events"][mode]) for mode in ("prometheus", "off"))
+    on_cost, off_cost = (
+        statistics.median(control["POST /events"][mode]) for mode in ("prometheus", "off")
+    )
     made.append(
         line(
             "control: metrics off against metrics off, POST /events (doubles)",
-            f"{on * 1e6:,.0f} µs CPU per request ({on / off - 1:+.1%})",
-            f"{off * 1e6:,.0f} µs",
-            off / on,
+            f"{on_cost * 1e6:,.0f} µs CPU per request ({on_cost / off_cost - 1:+.1%})",
+            f"{off_cost * 1e6:,.0f} µs",
+            off_cost / on_cost,
             "the run's noise",
         )
     )
