@@ -40,7 +40,7 @@ VIDEO_APT_PACKAGES := curl jq chromium ffmpeg flite sox
 
 .PHONY: run reconcile retention test test-312 test-remote demo demo-cast demo-video lint lint-python client \
 	client-deps client-generate \
-	lint-deploy bench bench-load bench-setup bench-batch bench-cold bench-http bench-deep \
+	lint-deploy bench bench-load bench-setup bench-batch bench-cold bench-http bench-deep bench-metrics \
 	bench-profile bench-deps format schema release screenshots venv venv-run venv-demo venv-312 sam-venv assets assets-dev \
 	assets-when-up check lock \
 	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction \
@@ -165,6 +165,11 @@ bench-http: venv dynalite bench-deps
 
 bench-deep: venv
 	$(BIN)/python -m bench.deep_pages
+
+# CPU per request with metrics on against off, alternated in one run (in-process; doubles, and
+# SQLite + dynalite).
+bench-metrics: venv
+	$(BIN)/python -m bench.metrics_overhead $(ARGS)
 
 # Events/s through batches of 100 against single POSTs (in-memory doubles, SQLite + dynalite).
 bench-batch: venv dynalite bench-deps
@@ -312,7 +317,8 @@ lock-derived: venv
 	  --loglevel=error
 	$(UV) export --frozen --quiet --no-emit-project --no-dev --extra mssql --prune uvicorn \
 	  -o requirements-lambda.txt
-	$(UV) export --frozen --quiet --no-emit-project --no-dev --extra mssql -o requirements-docker.txt
+	$(UV) export --frozen --quiet --no-emit-project --no-dev --extra mssql --extra otlp \
+	  -o requirements-docker.txt
 	echo "uv==$(UV_VERSION)" | $(UV) pip compile - --quiet --universal --generate-hashes \
 	  --custom-compile-command "make lock" -o requirements-uv.txt
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from gateway.middleware.request_id import current_request_id
+from persistence.telemetry import note_problem
 from schema.jsonvalue import dump_json
 
 PROBLEM_TYPE_PREFIX = "urn:eventlog:problem:"
@@ -26,6 +27,7 @@ class ProblemResponse(ExactJSONResponse):
 def problem_body(
     status: HTTPStatus, slug: str, title: str, detail: str, **extensions: Any
 ) -> dict[str, Any]:
+    note_problem(slug, extensions.get("store"))
     return {
         "type": PROBLEM_TYPE_PREFIX + slug,
         "title": title,

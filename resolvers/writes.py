@@ -22,12 +22,14 @@ UpdateItem per new event (16 in flight at once), one INSERT of every new row and
 import logging
 import os
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from persistence.deadline import reserving
+from persistence.metric_catalogue import CLAIMS, EVENT_FATES, REPLAYS
 from persistence.protocols import (
     Claim,
     DetailsClaimedByOther,
@@ -39,6 +41,7 @@ from persistence.protocols import (
     MetadataStore,
     StoredRow,
 )
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 from schema.access import Action, Caller, authorize, require_identity
 from schema.errors import (
     EventBeingErased,
@@ -93,11 +96,13 @@ class EventWriter:
         *,
         limits: Limits,
         clock: Callable[[], datetime],
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._metadata = metadata
         self._details = details
         self._limits = limits
         self._clock = clock
+        self._telemetry = telemetry
 
     def record_many(
         self, raws: Sequence[Any], *, caller: Caller, repeats: bool = False
@@ -138,7 +143,17 @@ class EventWriter:
                     pending.append(valid)
                 else:
                     outcomes[valid.index] = _follow(valid, leader, led.event)
-        return [outcomes[index] for index in range(len(raws))]
+        answered = [outcomes[index] for index in range(len(raws))]
+        self._count_fates(answered)
+        return answered
+
+    def _count_fates(self, results: list[EventResult]) -> None:
+        """One count per fate (a batch of 500 is at most five updates, not 500)."""
+        fates = Counter(result.outcome for result in results)
+        for fate, count in fates.items():
+            self._telemetry.add(EVENT_FATES, count, fate.value)
+        if replayed := fates[Outcome.REPLAYED]:
+            self._telemetry.add(REPLAYS, replayed)
 
     def _judge(
         self, index: int, raw: Any, caller: Caller, now: datetime, *, repeats: bool
@@ -228,14 +243,18 @@ class EventWriter:
     ) -> tuple[dict[int, EventResult], list[_New]]:
         """Claim the details of `news`: their conflicts, and those claimed. A claim not
         answered withdraws every claim of `news` and `withdrawing`, and raises."""
-        results = self._details.claim_many([new.claim for new in news])
+        with self._telemetry.span("claim", **{"eventlog.events": len(news)}):
+            results = self._details.claim_many([new.claim for new in news])
+        self._telemetry.add(CLAIMS, results.count("claimed"), "made")
+        if conflicts := results.count("conflict"):
+            self._telemetry.add(CLAIMS, conflicts, "conflicted")
         if "unavailable" in results:
             made = [
                 claim
                 for new, result in zip(news, results, strict=True)
                 for claim in (new.claims() if result == "claimed" else new.earlier)
             ]
-            self._details.release_many(made + [c for new in withdrawing for c in new.claims()])
+            self._release(made + [c for new in withdrawing for c in new.claims()])
             raise StoreUnavailable("details")
         outcomes = {
             new.valid.index: _conflict(new.record.event_id)
@@ -254,7 +273,10 @@ class EventWriter:
                 return outcomes
             replacing = [new.replacing for new in claimed if new.replacing is not None]
             try:
-                with reserving(WITHDRAW_RESERVE_SECONDS):
+                with (
+                    reserving(WITHDRAW_RESERVE_SECONDS),
+                    self._telemetry.span("insert", **{"eventlog.events": len(claimed)}),
+                ):
                     self._metadata.insert_many([new.record for new in claimed], replacing=replacing)
             except DuplicateEventId:
                 settled, claimed = self._after_duplicate(claimed)
@@ -306,7 +328,11 @@ class EventWriter:
             # job removes.
             logger.warning("metadata commit in doubt; details of %d events kept", len(claimed))
             return
-        self._details.release_many([claim for new in claimed for claim in new.claims()])
+        self._release([claim for new in claimed for claim in new.claims()])
+
+    def _release(self, claims: list[Claim]) -> None:
+        self._details.release_many(claims)
+        self._telemetry.add(CLAIMS, len(claims), "released")
 
 
 def claim_token() -> str:

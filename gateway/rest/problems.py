@@ -99,6 +99,13 @@ async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
     return problem(status, slug, status.phrase, str(exc.detail), headers=headers)
 
 
+def problem_slugs() -> frozenset[str]:
+    """Every problem type this module answers (`urn:eventlog:problem:<slug>`): the values the
+    metrics' `problem` label may take."""
+    statuses = {status.phrase.lower().replace(" ", "-") for status in HTTPStatus}
+    return frozenset({answers.slug for answers in ANSWERS.values()} | {"internal"} | statuses)
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route answers at this request's path: each asked of the router as the
     same request with that method (routes' own `matches`, included routers too)."""

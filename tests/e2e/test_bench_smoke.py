@@ -16,6 +16,8 @@ SMOKE = {
     "BENCH_DEEP_EVENTS": "2000",
     "BENCH_DEEP_RUNS": "5",
     "BENCH_COLD_RUNS": "1",
+    "BENCH_METRICS_CHUNK": "20",
+    "BENCH_METRICS_CHUNKS": "2",
 }
 
 
@@ -50,6 +52,9 @@ def test_the_suite_prints_every_case_with_its_anchor_and_ratio() -> None:
         "POST /events/batch of 100, in-memory doubles": "single POSTs",
         "POST /events/batch of 100, SQLite + dynalite": "single POSTs",
         "page of 20 at cursor depth 1,980 of 2,000 events (SQLite)": "first page",
+        "metrics on, POST /events (doubles)": "metrics off",
+        "metrics on, batch of 100 (doubles)": "metrics off",
+        "metrics on, POST /events (SQLite + dynalite)": "metrics off",
     }
     for case, anchor in expected.items():
         assert case in rows, printed

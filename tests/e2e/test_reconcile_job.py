@@ -25,6 +25,7 @@ from gateway.stores import open_stores
 from persistence.details import DynamoDetailStore
 from resolvers import EventResolver
 from schema.access import Caller
+from tests.emf import assert_valid_emf
 from tests.factories import make_event
 from tests.stores import TEST_CURSOR_SECRET
 
@@ -178,23 +179,35 @@ def test_the_lambda_function_sweeps_when_asked_and_applies_only_when_told(
         "print(json.dumps(handler(json.loads(sys.argv[1]), Context())))\n"
     )
 
+    metrics: list[dict[str, Any]] = []
+
     def scheduled(apply: str, event: str = '{"sweep": true}') -> dict[str, Any]:
         done = subprocess.run(
             [sys.executable, "-c", script, event],
-            env=environment(settings, EVENTLOG_RECONCILE_APPLY=apply),
+            env=environment(settings, EVENTLOG_RECONCILE_APPLY=apply, EVENTLOG_METRICS="emf"),
             capture_output=True,
             text=True,
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
-        result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+        *emf, last = done.stdout.splitlines()
+        assert len(emf) == 1, "one EMF line per run"
+        metrics.append(json.loads(emf[0]))
+        result: dict[str, Any] = json.loads(last)
         return result
 
     dry = scheduled("false")
     assert (dry["applied"], dry["orphans"], dry["orphans_deleted"]) == (False, 2, 0)
     assert dry["erasures_finished"] == 1  # without EVENTLOG_RECONCILE_APPLY
+    assert_valid_emf(metrics[0])
+    assert {name: metrics[0][name] for name in ("OrphansFound", "ErasuresCompleted")} == {
+        "OrphansFound": 2,
+        "ErasuresCompleted": 1,
+    }
+    assert metrics[0]["ReconcileDuration"] > 0 and "ReconcileFailures" not in metrics[0]
     applied = scheduled("true")
     assert (applied["applied"], applied["orphans_deleted"]) == (True, 1)
+    assert metrics[1]["OrphansDeleted"] == 1
     assert (applied["complete"], applied["checkpoint"]) == (True, None)
     # The hourly schedule's event: erasures and fences only, no scan (the claims' delayed
     # checks find orphans).

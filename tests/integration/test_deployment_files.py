@@ -33,7 +33,8 @@ CATCH_ALL_ROUTES = {("ANY", "/{proxy+}"), ("ANY", "/")}
 
 
 def test_every_route_the_app_serves_is_routed_by_the_api_and_the_rest_reaches_the_app() -> None:
-    served = served_routes(create_app(Settings()).routes)
+    # As the template configures it: metrics as EMF lines, so no /metrics (Prometheus') route.
+    served = served_routes(create_app(Settings(metrics="emf")).routes)
     assert ("POST", "/graphql") in served
     routed = {
         (event["Properties"]["Method"], event["Properties"]["Path"])
