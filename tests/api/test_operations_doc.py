@@ -26,7 +26,7 @@ from tests.api.apps import FlakyDynamoDB
 from tests.deployment import template
 from tests.docs import ROOT
 from tests.factories import make_event
-from tests.integration.test_alarm_metrics import emitted_names
+from tests.metric_names import emitted_names
 
 DOC = (ROOT / "docs" / "operations.md").read_text()
 COMMANDS = {"fields", "filter", "stats", "sort", "limit", "parse", "display", "dedup"}

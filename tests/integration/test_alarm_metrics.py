@@ -2,34 +2,19 @@
 in the EventLog namespace is one the metric catalogue makes (a renamed metric would otherwise
 leave an alarm watching nothing, forever OK)."""
 
-import itertools
 import json
 import re
 from typing import Any
 
 import pytest
 
-from gateway.graphql.refusal import GRAPHQL_CODES
 from gateway.metrics import CLOUDWATCH_NAMESPACE
-from gateway.rest.problems import problem_slugs
-from persistence.metric_catalogue import CATALOGUE, LABEL_VALUES
 from tests.deployment import template
+from tests.metric_names import emitted_names
 
 AWS_NAMESPACES = {"AWS/Lambda", "AWS/DynamoDB", "AWS/SQS"}
 _SEARCH_NAME = re.compile(r'MetricName="([^"]+)"')
 _SEARCH_NAMESPACE = re.compile(r"SEARCH\('\{([^,}]+)")
-
-
-def emitted_names() -> set[str]:
-    """Every CloudWatch name the EMF sink can write: each template with each label value."""
-    values = {**LABEL_VALUES, "problem": problem_slugs() | GRAPHQL_CODES}
-    names: set[str] = set()
-    for metric in CATALOGUE:
-        for pattern in metric.cloudwatch:
-            labels = re.findall(r"\{(\w+)\}", pattern)
-            for chosen in itertools.product(*(sorted(values[label]) for label in labels)):
-                names.add(pattern.format(**dict(zip(labels, chosen, strict=True))))
-    return names
 
 
 def alarm_metrics() -> list[tuple[str, str]]:
