@@ -81,8 +81,9 @@ class Claim:
     writer_id: str
 
 
-# What became of one claim of a batch: made, refused (other content), or not answered.
-ClaimResult = Literal["claimed", "conflict", "unavailable"]
+# What became of one claim of a batch: made, refused (other content), not answered (it may or
+# may not have been made), or not started (the deadline passed before its turn came).
+ClaimResult = Literal["claimed", "conflict", "unavailable", "not_started"]
 
 
 @dataclass(frozen=True)

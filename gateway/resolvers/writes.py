@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from persistence.deadline import reserving
+from persistence.deadline import budget_of_its_own, reserving
 from persistence.protocols import (
     Claim,
     DetailsClaimedByOther,
@@ -58,6 +58,9 @@ logger = logging.getLogger(__name__)
 # Of a request's deadline, what the row write leaves for withdrawing the details claims (two
 # DynamoDB calls each, several at a time) when it fails.
 WITHDRAW_RESERVE_SECONDS = 1.0
+# What withdrawing a failed write's claims may take, whatever is left of the deadline: claims
+# cut by the deadline are withdrawn too, so their 503 may come up to this much after it.
+WITHDRAW_BUDGET_SECONDS = 2.0
 # Rounds of the rows' INSERT: each one that meets a row another request committed first (a
 # race on one eventId) answers those events as replays and inserts the rest again, claiming
 # again those whose eventId an erasure fenced meanwhile.
@@ -250,15 +253,17 @@ class EventWriter:
         self, news: list[_New], *, withdrawing: list[_New]
     ) -> tuple[dict[int, WriteOutcome], list[_New]]:
         """Claim the details of `news`: their conflicts, and those claimed. A claim not
-        answered withdraws every claim of `news` and `withdrawing`, and raises."""
+        answered withdraws every claim of `news` and `withdrawing` that may have been made (an
+        unanswered one too: it may have reached the store), and raises."""
         results = self._details.claim_many([new.claim for new in news])
-        if "unavailable" in results:
+        if "unavailable" in results or "not_started" in results:
             made = [
                 claim
                 for new, result in zip(news, results, strict=True)
-                for claim in (new.claims() if result == "claimed" else new.earlier)
+                for claim in (new.claims() if result in _MAYBE_MADE else new.earlier)
             ]
-            self._details.release_many(made + [c for new in withdrawing for c in new.claims()])
+            with budget_of_its_own(WITHDRAW_BUDGET_SECONDS):
+                self._details.release_many(made + [c for new in withdrawing for c in new.claims()])
             raise StoreUnavailable("details")
         outcomes = {
             new.valid.index: _conflict(new.record.event_id)
@@ -335,7 +340,11 @@ class EventWriter:
             # job removes.
             logger.warning("metadata commit in doubt; details of %d events kept", len(claimed))
             return
-        self._details.release_many([claim for new in claimed for claim in new.claims()])
+        with budget_of_its_own(WITHDRAW_BUDGET_SECONDS):
+            self._details.release_many([claim for new in claimed for claim in new.claims()])
+
+
+_MAYBE_MADE = frozenset({"claimed", "unavailable"})
 
 
 def claim_token() -> str:
