@@ -1,6 +1,8 @@
 # The API with Microsoft's ODBC driver for SQL Server (docker-compose.yml builds it once, as
 # `eventlog-api:local`, for the `api` and `migrate` services).
-FROM python:3.12-slim-bookworm
+# The base by digest: a rebuild runs what was tested, not whatever the tag names that day;
+# Dependabot (.github/dependabot.yml, docker) proposes the new digest as a reviewed change.
+FROM python:3.12-slim-bookworm@sha256:782412e85d0f0984994c290652577d4018aff08145c85b262bb63dc0c7522254
 
 # Microsoft's repository for the architecture being built (amd64 or arm64: msodbcsql18 has both),
 # never a hard-coded one.
@@ -27,6 +29,9 @@ COPY gateway gateway
 COPY schema schema
 COPY persistence persistence
 COPY migrations migrations
+# Byte-compiled here, as root: the server's user may not write /app, so without this every start
+# would compile every module again (and cache nothing).
+RUN python -m compileall -q gateway schema persistence migrations
 
 USER eventlog
 EXPOSE 8000

@@ -38,12 +38,13 @@ APT_PACKAGES := unixodbc tdsodbc curl jq chromium docker-compose openssl wrk
 # converts the speech; Chromium takes the pictures; curl and jq run demo.sh.
 VIDEO_APT_PACKAGES := curl jq chromium ffmpeg flite sox
 
-.PHONY: run reconcile test test-312 test-remote demo demo-cast demo-video lint lint-python client \
+.PHONY: run reconcile retention test test-312 test-remote demo demo-cast demo-video lint lint-python client \
 	client-deps client-generate \
 	lint-deploy bench bench-load bench-setup bench-batch bench-cold bench-http bench-deep \
 	bench-profile bench-deps format schema release screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
 	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction \
-	build-ReconcileFunction odbc-driver-sample
+	build-ReconcileFunction build-ClaimStreamFunction build-ClaimCheckFunction \
+	build-RetentionFunction odbc-driver-sample
 
 # Set-up runs side by side (uv and npm; then the linters), each step's output kept together.
 PARALLEL := $(MAKE) --no-print-directory --jobs=3 --output-sync=target
@@ -117,6 +118,11 @@ sam-venv: $(UV)
 # orphans (ARGS=--apply deletes them).
 reconcile: venv
 	$(BIN)/python -m gateway reconcile $(ARGS)
+
+# The retention job against the stores EVENTLOG_* names: removes the events received more than
+# EVENTLOG_RETENTION_DAYS days ago (ARGS=--json prints the summary as JSON).
+retention: venv
+	$(BIN)/python -m gateway retention $(ARGS)
 
 # Every figure of bench/ in one table, each with its anchor from the same run (a few minutes;
 # BENCH_ROUNDS, BENCH_DURATION, BENCH_CONNECTIONS). The cold-start rows measure the built
@@ -302,8 +308,8 @@ bench-setup:
 LAMBDA_PYTHON ?= $(PYTHON312)
 LAMBDA_PLATFORM := x86_64-manylinux_2_34
 
-# The reconcile job ships the same artifact (another handler of it).
-build-ReconcileFunction: build-ApiFunction
+# The jobs ship the same artifact (other handlers of it).
+build-ReconcileFunction build-ClaimStreamFunction build-ClaimCheckFunction build-RetentionFunction: build-ApiFunction
 
 build-ApiFunction: assets $(UV)
 	@test -n "$(LAMBDA_PYTHON)" || { echo "Python 3.12 (Lambda's) is needed to compile the bytecode: install python3.12 or give LAMBDA_PYTHON=/path/to/python3.12"; exit 1; }
@@ -318,7 +324,9 @@ build-ApiFunction: assets $(UV)
 # The function as `sam build` makes it (the ODBC layer needs Docker: sam build --use-container).
 # The tests import it as Lambda would (tests/integration/test_lambda_artifact.py).
 lambda-build: sam-venv venv assets
-	$(SAM_VENV)/bin/sam build --exclude OdbcLayer --exclude ReconcileFunction --template template.yaml
+	$(SAM_VENV)/bin/sam build --exclude OdbcLayer --exclude ReconcileFunction \
+	  --exclude ClaimStreamFunction --exclude ClaimCheckFunction --exclude RetentionFunction \
+	  --template template.yaml
 
 # Microsoft's ODBC Driver 18 as built for RHEL 9 / Amazon Linux, from Microsoft's
 # mssql-python-odbc wheel on PyPI (never committed): tests/integration/test_odbc_layer.py runs

@@ -6,7 +6,8 @@ with the most CPU time of their own, summed over the event loop's thread and the
 the store calls run in (cProfile, one per thread, each on its thread's CPU clock). Run it before
 and after a change.
 
-    python -m bench.cpu_profile [--requests 2000] [--top 15] [--case post|batch|page|graphql|health]
+    python -m bench.cpu_profile [--requests 2000] [--top 15]
+        [--case post|post-rich|batch|page|graphql|health]
 """
 
 import argparse
@@ -53,6 +54,28 @@ def post() -> Request:
     return "POST", "/events", json.dumps(event()).encode()
 
 
+# About 1.4 KB of compact JSON details: nested objects and lists, numbers in several spellings,
+# text with escapes and non-ASCII characters (what the walk of the rules spends its time on).
+RICH_DETAILS = {
+    "page": "/pricing/enterprise?ref=newsletter",
+    "durationMs": 5120,
+    "price": 19.90,
+    "referrer": "https://example.com/blog/why-event-logs",
+    "viewport": {"w": 1280, "h": 720, "dpr": 2},
+    "items": [
+        {"sku": f"SKU-{n:04d}", "qty": n, "price": round(9.99 + n, 2), "tags": ["a", "b", "sale"]}
+        for n in range(14)
+    ],
+    "flags": {"beta": True, "darkMode": False, "experiment": None},
+    "utm": {"source": "newsletter", "medium": "email", "campaign": "spring-2026"},
+    "note": 'Ünïcödé text with "quotes" and a newline\n',
+}
+
+
+def rich_post() -> Request:
+    return "POST", "/events", json.dumps(event() | {"details": RICH_DETAILS}).encode()
+
+
 def echo_post() -> Request:
     return "POST", "/events", json.dumps(event()).encode()
 
@@ -80,6 +103,7 @@ Make = Callable[[], Request]
 # case: (the API's request, the anchor's request and whether the anchor is bare FastAPI)
 CASES: dict[str, tuple[Make, tuple[Make, bool] | None]] = {
     "post": (post, (echo_post, True)),
+    "post-rich": (rich_post, None),
     "batch": (batch, None),
     "page": (page, None),
     "graphql": (graphql, (page, False)),

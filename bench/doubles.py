@@ -15,6 +15,7 @@ from persistence.protocols import (
     EventRecord,
     ItemVersion,
     PageRequest,
+    ScanPage,
 )
 
 
@@ -114,9 +115,10 @@ class MemoryDetailStore:
             if key in items
         }
 
-    def scan(self, segment: int, segments: int) -> Iterator[list[ItemVersion]]:
-        keys = sorted(self._items)[segment::segments]
-        yield [ItemVersion(key, self._items[key].get("token"), None) for key in keys]
+    def scan(self, segment: int, segments: int, *, after: str | None = None) -> Iterator[ScanPage]:
+        keys = [key for key in sorted(self._items) if after is None or key > after]
+        versions = [ItemVersion(key, self._items[key].get("token"), None) for key in keys]
+        yield ScanPage(versions[segment::segments], None)
 
     def ping(self) -> None:
         return None

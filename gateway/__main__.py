@@ -1,5 +1,6 @@
 """`python -m gateway` (what `make run` starts): open the stores, say where they are, serve.
-`python -m gateway reconcile` runs the reconcile job instead (gateway/reconcile.py).
+`python -m gateway reconcile` runs the reconcile job instead (gateway/reconcile.py), and
+`python -m gateway retention` the retention job (gateway/retention.py).
 
 The port is bound before the banner is printed, so a client that reads the banner may connect at
 once, and a port already in use is reported before anything else starts.
@@ -11,13 +12,14 @@ import sys
 from contextlib import ExitStack
 
 import uvicorn
+from botocore.exceptions import BotoCoreError, ClientError
 from starlette.types import ASGIApp
 
 from gateway.app import create_app
 from gateway.auth.dev_issuer import DEV_TOKEN_SECONDS, TOKEN_PATH, LocalIssuer
 from gateway.observability import configure_logging
 from gateway.settings import Settings, SettingsRefused, load_settings
-from gateway.stores import Stores, open_stores
+from gateway.stores import MalformedSecret, Stores, open_stores, secret_logins, with_secret
 
 
 def main() -> None:
@@ -36,7 +38,8 @@ def main() -> None:
         if settings.auth == "dev":
             issuer = running.enter_context(LocalIssuer())
             settings = settings.model_copy(update=issuer.settings())
-        stores = running.enter_context(open_stores(settings))
+        resolved = _with_secret(settings)
+        stores = running.enter_context(open_stores(resolved, secret_logins(settings, resolved)))
         # Built before the banner: once it is printed, only uvicorn's start stands between a
         # client (or a Ctrl+C) and the server.
         app = create_app(settings, stores)
@@ -45,6 +48,20 @@ def main() -> None:
         text = banner(base_url, settings, stores) + access(base_url, settings, issuer)
         print(text, flush=True)  # noqa: T201
         uvicorn_server(app).run(sockets=[listener])
+
+
+def _with_secret(settings: Settings) -> Settings:
+    """EVENTLOG_DATABASE_SECRET_ARN, as on Lambda: the login and the cursor key from the secret
+    (read again when SQL Server refuses the login). A secret that cannot be read stops the
+    start, saying why, never what the secret holds."""
+    try:
+        return with_secret(settings)
+    except MalformedSecret as exc:
+        sys.exit(f"Cannot use the database secret: {exc}")
+    except (BotoCoreError, ClientError) as exc:
+        sys.exit(
+            f"Cannot read the database secret ({type(exc).__name__}): check its ARN and access"
+        )
 
 
 def uvicorn_server(app: ASGIApp) -> uvicorn.Server:
@@ -107,6 +124,11 @@ if __name__ == "__main__":
         from gateway.reconcile import main as reconcile
 
         reconcile(sys.argv[2:])
+        sys.exit(0)
+    if sys.argv[1:2] == ["retention"]:
+        from gateway.retention import main as retention
+
+        retention(sys.argv[2:])
         sys.exit(0)
     try:
         main()

@@ -21,6 +21,7 @@ from gateway.resolvers import EventResolver
 from gateway.rest.docs_pages import install_docs_pages
 from gateway.rest.lifecycle import BATCH_PATH
 from gateway.rest.lifecycle import router as lifecycle_router
+from gateway.rest.probes import CachedReadiness
 from gateway.rest.probes import router as probes_router
 from gateway.rest.problems import install_problem_handlers
 from gateway.rest.routes import router
@@ -73,6 +74,7 @@ def create_app(
         redirect_slashes=False,
     )
     app.state.settings = settings
+    app.state.readiness = CachedReadiness()
     app.state.authentication = authentication or authentication_for(settings)
     if app.state.authentication is None and not settings.embedded:
         logger.warning(

@@ -2,15 +2,17 @@
 
 The engine, the boto3 clients and the database secret are made once and reused by every
 invocation; Mangum's lifespan is off, so nothing is opened or closed per request. On Lambda the
-stores are opened during the init phase (which runs with a full CPU burst, and before a SnapStart
-snapshot); if that fails (the secret unreachable), the container still starts, requests get a
-503 problem, and the next request tries again. Elsewhere (tests, `sam local`) everything is
-built on the first call. The stores are closed when the process exits, whatever the path.
+stores are opened, and SQL Server logged in to, during the init phase (which runs with a full CPU
+burst, and before a SnapStart snapshot: a restored sandbox discards that connection, since its
+socket belongs to the snapshot, and logs in again on its first request, with the login read
+again from the secret); if that fails (the secret unreachable), the container still starts,
+requests get a 503 problem, and the next request tries again. Elsewhere (tests, `sam local`)
+everything is built on the first call. The stores are closed when the process exits, whatever
+the path.
 """
 
 import atexit
 import os
-from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
@@ -23,7 +25,6 @@ from gateway.observability import configure_logging
 from gateway.rest.responses import ProblemResponse
 from gateway.settings import Settings, load_settings
 from gateway.stores import StoresOnDemand
-from schema.errors import StoreUnavailable
 
 
 def build_handler(settings: Settings, stores: StoresOnDemand | None = None) -> Mangum:
@@ -31,7 +32,7 @@ def build_handler(settings: Settings, stores: StoresOnDemand | None = None) -> M
     # Closed before the interpreter freezes its threads: the embedded emulator's server thread
     # must still run to acknowledge its shutdown, or the process never exits.
     atexit.register(stores.close)
-    on_snapshot_restore(stores.discard_connections)
+    on_snapshot_restore(stores.after_restore)
     app = ServedUnder(create_app(settings, stores), settings.api_base_path)
     return Mangum(
         app,
@@ -81,8 +82,8 @@ def _container_handler() -> Mangum:
     configure_logging(settings.log_level)
     stores = StoresOnDemand(settings)
     handler = build_handler(settings, stores)
-    with suppress(StoreUnavailable):
-        stores()  # logged; the first request that needs the stores tries again, or answers 503
+    # Logged when it fails; the first request that needs the stores tries again, or answers 503.
+    stores.warm()
     return handler
 
 

@@ -1,21 +1,28 @@
 """The reconcile job's doors: `python -m gateway reconcile` (and `make reconcile`), and the
-scheduled Lambda function of template.yaml. Both run `resolvers.reconcile.Reconciler` on the
-stores the settings name. Every run finishes abandoned erasures and purges old fences; orphans
-are only reported unless told to apply."""
+Lambda function of template.yaml. Both run `resolvers.reconcile.Reconciler` on the stores the
+settings name. Every run finishes abandoned erasures and purges old fences; orphans are only
+reported unless told to apply.
+
+The CLI sweeps both stores whole (resuming from `--checkpoint FILE` when given). The function
+runs hourly without a sweep (orphans are found by the delayed check of each claim:
+`gateway.claim_checks`), and sweeps when the audit state machine asks, one slice of up to 15
+minutes per invocation, handing the checkpoint back for the next one."""
 
 import argparse
 import json
 import logging
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.observability import configure_logging
-from gateway.resolvers.reconcile import Progress, Reconciler, Summary
+from gateway.resolvers.reconcile import Checkpoint, Progress, Reconciler, Summary
 from gateway.settings import Settings, SettingsRefused, load_settings
 from gateway.stores import MalformedSecret, open_stores, with_secret
 from persistence.deadline import deadline_after
@@ -35,12 +42,26 @@ class EmbeddedStores(SystemExit):
         )
 
 
+def job_settings(settings: Settings, threads: int) -> Settings:
+    """The settings a job opens its stores with: a pooled SQL connection for each of its
+    `threads` and one more (a pool of one, as on Lambda, would make the threads take turns)."""
+    return settings.model_copy(update={"sql_pool_size": max(settings.sql_pool_size, threads + 1)})
+
+
 def reconcile(
-    settings: Settings, *, apply: bool, segments: int, progress: Progress | None
+    settings: Settings,
+    *,
+    apply: bool,
+    segments: int,
+    progress: Progress | None,
+    sweep: bool = True,
+    resume: Checkpoint | None = None,
+    saved: Callable[[Checkpoint], None] | None = None,
 ) -> Summary:
     if settings.embedded:
         raise EmbeddedStores
-    with open_stores(with_secret(settings)) as stores:
+    threads = resume.segments if resume is not None else segments
+    with open_stores(job_settings(with_secret(settings), threads)) as stores:
         job = Reconciler(
             stores.metadata,
             stores.details,
@@ -48,7 +69,7 @@ def reconcile(
             segments=segments,
             progress=progress,
         )
-        return job.run(apply=apply)
+        return job.run(apply=apply, sweep=sweep, resume=resume, saved=saved)
 
 
 def main(argv: list[str]) -> None:
@@ -61,6 +82,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--apply", action="store_true", help="delete orphans (default: report)")
     parser.add_argument("--segments", type=int, help="parallel Scan segments (default 4)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="resume the sweep from this file if it exists, keep it up to date after each "
+        "page, and remove it once the sweep is finished",
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -68,19 +95,46 @@ def main(argv: list[str]) -> None:
         raise SystemExit(str(refused)) from None
     segments = args.segments or settings.reconcile_segments
     configure_logging(settings.log_level)
+    resume = _load_checkpoint(args.checkpoint) if args.checkpoint else None
+    saved = (lambda point: _save_checkpoint(args.checkpoint, point)) if args.checkpoint else None
     try:
         with _progress_bar(sys.stderr.isatty() and not args.json) as progress:
-            summary = reconcile(settings, apply=args.apply, segments=segments, progress=progress)
+            summary = reconcile(
+                settings,
+                apply=args.apply,
+                segments=segments,
+                progress=progress,
+                resume=resume,
+                saved=saved,
+            )
     except MalformedSecret as exc:
         raise SystemExit(f"reconcile stopped: {exc}") from None
     except (StoreUnavailable, BotoCoreError, ClientError, SQLAlchemyError) as exc:
         raise SystemExit(
             f"reconcile stopped: a store cannot be reached ({type(exc).__name__})"
         ) from exc
+    if args.checkpoint and summary.complete:
+        args.checkpoint.unlink(missing_ok=True)
     if args.json:
         print(json.dumps(summary.as_json()))  # noqa: T201
     else:
         print(_report(summary))  # noqa: T201
+
+
+def _load_checkpoint(path: Path) -> Checkpoint | None:
+    if not path.exists():
+        return None
+    try:
+        return Checkpoint.from_json(json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError):
+        raise SystemExit(f"reconcile stopped: {path} is not a checkpoint of this job") from None
+
+
+def _save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
+    """Written beside and renamed over: a run killed while saving leaves the last one whole."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(checkpoint.as_json()))
+    os.replace(partial, path)
 
 
 @contextmanager
@@ -130,11 +184,17 @@ def _report(summary: Summary) -> str:
     return "\n".join(lines)
 
 
-def handler(_event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The scheduled function: finishes abandoned erasures and purges old fences every run;
-    deletes orphans only when EVENTLOG_RECONCILE_APPLY says so."""
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The function: finishes abandoned erasures and purges old fences every run. Given
+    `{"sweep": true}` (by the audit state machine), it also sweeps one slice from
+    `checkpoint` (none: from the start) and answers the summary, whose `checkpoint` the state
+    machine passes to the next invocation until `complete`. Deletes orphans only when
+    EVENTLOG_RECONCILE_APPLY says so."""
     settings = load_settings()
     configure_logging(settings.log_level)
+    sweep = bool(event.get("sweep"))
+    saved = event.get("checkpoint")
+    resume = Checkpoint.from_json(saved) if sweep and saved else None
     seconds = context.get_remaining_time_in_millis() / 1000 - LAMBDA_MARGIN_SECONDS
     within = deadline_after(seconds) if seconds > 0 else nullcontext()
     with within:
@@ -143,6 +203,17 @@ def handler(_event: dict[str, Any], context: Any) -> dict[str, Any]:
             apply=settings.reconcile_apply,
             segments=settings.reconcile_segments,
             progress=None,
+            sweep=sweep,
+            resume=resume,
         )
-    logger.info("reconcile finished", extra={"summary": summary.as_json()})
-    return summary.as_json()
+    logger.info("reconcile finished", extra={"summary": summary.as_json(), **job_metrics(summary)})
+    return {**summary.as_json(), "sweep": sweep}
+
+
+def job_metrics(summary: Summary) -> dict[str, int]:
+    """The counts an alarm watches, under the names docs/operations.md gives them."""
+    return {
+        "OrphansFound": summary.orphans,
+        "OrphansDeleted": summary.orphans_deleted,
+        "RowsWithoutDetails": summary.rows_without_details,
+    }

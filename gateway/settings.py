@@ -103,6 +103,22 @@ class Settings(BaseSettings):
         description="The scheduled reconcile function deletes orphans (else it only reports "
         "them); it finishes abandoned erasures either way.",
     )
+    reconcile_queue_url: str | None = Field(
+        None,
+        description="The SQS queue of delayed claim checks: the stream function queues each "
+        "claim's eventId there, and the check function reads it and queues again what is still "
+        "in its grace period.",
+    )
+    sqs_endpoint: str = Field(
+        AWS_DEFAULT, description="`aws` (the SDK's endpoint), or a URL such as an emulator's."
+    )
+    retention_days: int | None = Field(
+        None,
+        ge=1,
+        le=36_500,
+        description="Events leave both stores this many days after they were received "
+        "(`receivedAt`), removed by the retention job; unset: kept for ever.",
+    )
     retry_after_seconds: int = Field(2, ge=1, le=3600)
     request_timeout_seconds: float = Field(
         DEFAULT_REQUEST_TIMEOUT_SECONDS,

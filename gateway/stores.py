@@ -6,7 +6,7 @@ import secrets
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,9 +20,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.settings import AWS_DEFAULT, MIN_CURSOR_SECRET_CHARS, Settings
 from gateway.workers import WORKER_THREADS
+from persistence.deadline import budget
 from persistence.details import DynamoDetailStore, ensure_details_table
 from persistence.metadata import SqlMetadataStore, create_metadata_schema
-from persistence.sql_engine import build_engine
+from persistence.sql_engine import Logins, build_engine
 from schema.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -42,7 +43,9 @@ class Stores:
 
 
 @contextmanager
-def open_stores(settings: Settings) -> Iterator[Stores]:
+def open_stores(settings: Settings, logins: Logins | None = None) -> Iterator[Stores]:
+    """The stores of `settings` (with the secret already read, `with_secret`); `logins`, when
+    given, is the SQL login new connections use, read again when SQL Server refuses it."""
     with ExitStack() as cleanup:
         database_url, endpoint = settings.database_url, settings.dynamodb_endpoint
         emulator = ""
@@ -56,6 +59,7 @@ def open_stores(settings: Settings) -> Iterator[Stores]:
             query_timeout_seconds=settings.sql_query_timeout_seconds,
             pool_size=settings.sql_pool_size,
             pool_timeout_seconds=settings.sql_connect_timeout_seconds,
+            logins=None if settings.embedded else logins,
         )
         cleanup.callback(engine.dispose)
         client = dynamodb_client(settings, endpoint)
@@ -128,15 +132,13 @@ SECRET_CLIENT_CONFIG = Config(
 )
 
 
-def with_secret(settings: Settings) -> Settings:
+def with_secret(settings: Settings, config: Config = SECRET_CLIENT_CONFIG) -> Settings:
     """Settings completed from the Secrets Manager secret, when one is named: on Lambda the
     password and the cursor key live there, never in a parameter or an environment variable.
     The URL is built from the secret's parts; the password stays a part of its own."""
     if settings.database_secret_arn is None:
         return settings
-    client = boto3.client(
-        "secretsmanager", region_name=settings.aws_region, config=SECRET_CLIENT_CONFIG
-    )
+    client = boto3.client("secretsmanager", region_name=settings.aws_region, config=config)
     secret = _secret_members(
         client.get_secret_value(SecretId=settings.database_secret_arn)["SecretString"]
     )
@@ -156,6 +158,26 @@ def with_secret(settings: Settings) -> Settings:
             "cursor_secret": SecretStr(secret["cursorSecret"]),
         }
     )
+
+
+def secret_logins(settings: Settings, resolved: Settings) -> Logins | None:
+    """The SQL login of `resolved` (`settings` with the secret read), read again from the secret
+    when SQL Server refuses it: after a rotation, new connections log in with the new password
+    (or user) at once. The read again is one attempt, each wait bounded by what is left of the
+    request's deadline. Without a secret there is nothing to read again; the embedded stores
+    have no login."""
+    if settings.embedded:
+        return None
+
+    def reread() -> URL:
+        bounded = Config(
+            connect_timeout=budget(1),
+            read_timeout=budget(2),
+            retries={"mode": "standard", "total_max_attempts": 1},
+        )
+        return sql_url(with_secret(settings, bounded))
+
+    return Logins(sql_url(resolved), reread if settings.database_secret_arn else None)
 
 
 class MalformedSecret(ValueError):
@@ -204,6 +226,7 @@ class StoresOnDemand:
         self._lock = threading.Lock()
         self._resources = ExitStack()
         self._stores: Stores | None = None
+        self._logins: Logins | None = None
 
     def __call__(self) -> Stores:
         with self._lock:
@@ -220,8 +243,9 @@ class StoresOnDemand:
         except (BotoCoreError, ClientError, LookupError, ValueError) as exc:
             logger.error("cannot read the database secret: %s", type(exc).__name__)
             raise StoreUnavailable("metadata") from exc
+        self._logins = secret_logins(self._settings, settings)
         try:
-            return self._resources.enter_context(open_stores(settings))
+            return self._resources.enter_context(open_stores(settings, self._logins))
         except SQLAlchemyError as exc:
             logger.error("cannot open the metadata store: %s", type(exc).__name__)
             raise StoreUnavailable("metadata") from exc
@@ -229,13 +253,23 @@ class StoresOnDemand:
             logger.error("cannot open the details store: %s", type(exc).__name__)
             raise StoreUnavailable("details") from exc
 
-    def discard_connections(self) -> None:
+    def warm(self) -> None:
+        """Open the stores and log in to SQL Server now (the Lambda init, with its full CPU),
+        so the first request finds a pooled connection. Failures are logged; the first
+        request tries again."""
+        with suppress(StoreUnavailable):
+            self().metadata.ping()
+
+    def after_restore(self) -> None:
         """After a SnapStart restore: pooled SQL connections are sockets of another machine's
         past. Forget them without closing (closing would talk over dead sockets); the pool
-        opens fresh ones on demand."""
+        opens fresh ones on demand. The SQL login is read again from the secret: the snapshot
+        may be older than the last rotation."""
         with self._lock:
             if self._stores is not None:
                 self._stores.engine.dispose(close=False)
+            if self._logins is not None:
+                self._logins.renewed()
 
     def close(self) -> None:
         with self._lock:

@@ -24,6 +24,10 @@ def database_url() -> URL:
 
 def run_offline() -> None:
     context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True)
+    if context.get_context().dialect.name == "mssql":
+        # A script run by sqlcmd goes on past a failed statement, outside the transaction the
+        # error ended; with XACT_ABORT any error rolls back every statement and stops the script.
+        context.execute("SET XACT_ABORT ON")
     with context.begin_transaction():
         context.run_migrations()
 

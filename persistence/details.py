@@ -40,7 +40,13 @@ from botocore.retries.standard import (
 from persistence.attribute_values import from_attribute, to_attribute
 from persistence.deadline import DeadlineExceeded, budget, remaining_seconds
 from persistence.parallel import BoundedParallel
-from persistence.protocols import Claim, ClaimResult, DetailsClaimedByOther, ItemVersion
+from persistence.protocols import (
+    Claim,
+    ClaimResult,
+    DetailsClaimedByOther,
+    ItemVersion,
+    ScanPage,
+)
 from schema.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -49,6 +55,7 @@ else:
     DynamoDBClient = Any
 
 logger = logging.getLogger(__name__)
+_JITTER = random.SystemRandom()
 
 BATCH_GET_MAX_KEYS = 100
 # Single-item writes of one batch in flight at once (each holds a pooled HTTP connection).
@@ -70,8 +77,10 @@ class DynamoDetailStore:
         sleep: Callable[[float], None] = time.sleep,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         parallel_writes: int = DEFAULT_PARALLEL_WRITES,
+        scan_page_items: int | None = None,
     ) -> None:
         self._table = table_name
+        self._scan_page_items = scan_page_items
         self._client = client
         self._unprocessed_retries = unprocessed_retries
         self._backoff_base = backoff_base_seconds
@@ -205,22 +214,33 @@ class DynamoDetailStore:
             if outcome is False
         ]
 
-    def scan(self, segment: int, segments: int) -> Iterator[list[ItemVersion]]:
-        """Scan pages hold up to 1 MB of items read (projected to their versions)."""
+    def scan(self, segment: int, segments: int, *, after: str | None = None) -> Iterator[ScanPage]:
+        """Scan pages hold up to 1 MB of items read (projected to their versions), or
+        `scan_page_items` items.
+
+        Eventually consistent reads, at half the cost of consistent ones: a version read stale
+        (or an item missed) is harmless, since every deletion is conditional on the version
+        still being current, and an item created after the scan passed is not yet an orphan.
+        """
         request: dict[str, Any] = {
             "TableName": self._table,
             "ProjectionExpression": _VERSION_ATTRIBUTES,
             "Segment": segment,
             "TotalSegments": segments,
-            "ConsistentRead": True,
         }
+        if self._scan_page_items is not None:
+            request["Limit"] = self._scan_page_items
+        if after is not None:
+            request["ExclusiveStartKey"] = {"eventId": {"S": after}}
         while True:
             with self._translated_errors():
                 page = self._client.scan(**request)
-            yield [_version(item) for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
+            last = page.get("LastEvaluatedKey")
+            items = [_version(item) for item in page.get("Items", [])]
+            yield ScanPage(items, None if last is None else str(last["eventId"]["S"]))
+            if last is None:
                 return
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            request["ExclusiveStartKey"] = last
 
     def ping(self) -> None:
         with self._translated_errors():
@@ -298,8 +318,10 @@ class DynamoDetailStore:
         raise StoreUnavailable("details")
 
     def _backoff(self, attempt: int) -> float:
-        """Full jitter: spreads retries of many callers throttled at the same moment."""
-        return random.uniform(0, self._backoff_base * 2**attempt)
+        """Full jitter: spreads retries of many callers throttled at the same moment. Drawn from
+        the operating system (SystemRandom), not from `random`'s state, which a SnapStart
+        snapshot freezes: every sandbox restored from it would draw the same pauses."""
+        return _JITTER.uniform(0, self._backoff_base * 2**attempt)
 
     def _pause(self, seconds: float) -> None:
         """Sleep before asking again, unless the deadline would pass first: then there is no

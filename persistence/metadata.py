@@ -2,7 +2,7 @@
 
 The table is the index of the event log: a user's history is one seek on
 (user_id, occurred_at DESC, event_id), and a committed row is the moment an event becomes
-visible. The same model compiles to NVARCHAR/DATETIMEOFFSET on SQL Server and runs on SQLite.
+visible. The same model compiles to NVARCHAR/DATETIME2 on SQL Server and runs on SQLite.
 
 Identifiers compare byte for byte everywhere: SQL Server's default collations ignore case, so
 its text keys carry a binary collation (SQLite's default, BINARY, already is one); otherwise
@@ -20,7 +20,7 @@ reconcile job seeks each kind on the clustered index.
 import hashlib
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,11 +39,14 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union_all,
     update,
 )
+from sqlalchemy.dialects import mssql
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import aliased
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel
 
@@ -66,17 +69,23 @@ ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes everywhere: DATETIMEOFFSET on SQL Server, naive UTC text on SQLite
-    (whose fixed-width text sorts like the instants it holds)."""
+    """Aware UTC datetimes in the code, naive UTC in the database: DATETIME2(6) on SQL Server
+    (the app writes microseconds, and pyodbc binds a naive datetime natively, where an aware
+    one would reach the driver as text to parse), fixed-width text on SQLite (which sorts like
+    the instants it holds)."""
 
-    impl = SaDateTime(timezone=True)
+    impl = SaDateTime()
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "mssql":
+            return dialect.type_descriptor(mssql.DATETIME2(precision=6))  # type: ignore[no-untyped-call]
+        return dialect.type_descriptor(SaDateTime())
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        utc = value.astimezone(UTC)
-        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -128,6 +137,9 @@ USER_TYPE_TIMELINE_INDEX = Index(
     mssql_include=["received_at", "content_hash"],
 )
 
+# Retention: the events received before a cutoff, oldest first, one seek (migration 0004).
+RECEIVED_INDEX = Index("ix_events_received", EVENTS_TABLE.c.received_at)
+
 
 # SQL Server takes at most 2,100 parameters a statement: lists of ids go 1,000 at a time, and
 # fences (two parameters each) 500 at a time.
@@ -163,7 +175,9 @@ class SqlMetadataStore:
         found: dict[str, StoredRow] = {}
         with self._session() as session:
             for chunk in _chunks(event_ids):
-                rows = session.scalars(select(EventRow).where(EVENTS_TABLE.c.event_id.in_(chunk)))
+                rows = session.scalars(
+                    select(EventRow).where(EVENTS_TABLE.c.event_id.in_(_padded(chunk, "")))
+                )
                 found.update((row.event_id, _stored(row)) for row in rows)
         return found
 
@@ -174,14 +188,22 @@ class SqlMetadataStore:
         self, records: Sequence[EventRecord], *, replacing: Sequence[Fence] = ()
     ) -> None:
         """One INSERT of every row (an executemany: pyodbc's fast_executemany sends them as one
-        array) and one COMMIT; before it, one DELETE of the fences it replaces, if any."""
-        with self._transaction("insert") as connection:
-            if replacing and _delete_fences(connection, replacing) != len(replacing):
+        array) and one COMMIT; before it, one DELETE of the fences it replaces, if any.
+
+        Rows and fences go in eventId order: two batches sharing eventIds then take their key
+        locks in the same order, and one waits for the other instead of both deadlocking."""
+        rows = [_values(record) for record in sorted(records, key=lambda one: one.event_id)]
+        fences = sorted(replacing, key=lambda one: one.event_id)
+
+        def write(connection: Connection) -> None:
+            if fences and _delete_fences(connection, fences) != len(fences):
                 raise DuplicateEventId
             try:
-                connection.execute(insert(EVENTS_TABLE), [_values(record) for record in records])
+                connection.execute(insert(EVENTS_TABLE), rows)
             except IntegrityError as exc:
                 raise DuplicateEventId from exc
+
+        self._run_transaction("insert", write)
 
     def list_page(self, request: PageRequest) -> list[EventRecord]:
         with self._session() as session:
@@ -194,7 +216,7 @@ class SqlMetadataStore:
         # The pseudonym sorts first: the clustered index's order, with no sort.
         query = select(row.event_id).where(row.user_id.in_([erasing_owner(user_id), user_id]))
         if among is not None:
-            query = query.where(row.event_id.in_(among[:MAX_IDS_PER_STATEMENT]))
+            query = query.where(row.event_id.in_(_padded(among[:MAX_IDS_PER_STATEMENT], "")))
         query = query.order_by(row.user_id, row.occurred_at.desc(), row.event_id).limit(limit)
         with self._session() as session:
             return list(session.scalars(query))
@@ -212,12 +234,13 @@ class SqlMetadataStore:
         """One UPDATE (per 1,000 ids) that says which rows it marked, and one COMMIT."""
         row = EVENTS_TABLE.c
         nonce = os.urandom(16).hex()
-        marked: list[str] = []
-        with self._transaction("mark") as connection:
+
+        def mark(connection: Connection) -> list[str]:
+            marked: list[str] = []
             for chunk in _chunks(event_ids):
                 statement = (
                     update(EVENTS_TABLE)
-                    .where(row.user_id.in_(owners), row.event_id.in_(chunk))
+                    .where(row.user_id.in_(owners), row.event_id.in_(_padded(chunk, "")))
                     .values(
                         user_id=owner,
                         event_type="",
@@ -228,7 +251,9 @@ class SqlMetadataStore:
                     .returning(row.event_id)
                 )
                 marked += connection.execute(statement).scalars()
-        return ErasureMark(owner, nonce, tuple(marked))
+            return marked
+
+        return ErasureMark(owner, nonce, tuple(self._run_transaction("mark", mark)))
 
     def still_marked(self, mark: ErasureMark, event_ids: Sequence[str]) -> set[str]:
         row = EVENTS_TABLE.c
@@ -238,7 +263,7 @@ class SqlMetadataStore:
                 query = select(row.event_id).where(
                     row.user_id == mark.owner,
                     row.content_hash == mark.nonce,
-                    row.event_id.in_(chunk),
+                    row.event_id.in_(_padded(chunk, "")),
                 )
                 found.update(session.scalars(query))
         return found
@@ -252,21 +277,24 @@ class SqlMetadataStore:
         purge_before: datetime,
     ) -> int:
         row = EVENTS_TABLE.c
-        fenced = 0
-        with self._transaction("fence") as connection:
+
+        def fence(connection: Connection) -> int:
+            fenced = 0
             for chunk in _chunks(event_ids):
                 statement = (
                     update(EVENTS_TABLE)
                     .where(
                         row.user_id == mark.owner,
                         row.content_hash == mark.nonce,
-                        row.event_id.in_(chunk),
+                        row.event_id.in_(_padded(chunk, "")),
                     )
                     .values(user_id=FENCE_OWNER, occurred_at=at, received_at=at)
                 )
                 fenced += connection.execute(statement).rowcount
             _purge_fences(connection, purge_before, PURGE_PER_ERASURE)
-        return fenced
+            return fenced
+
+        return self._run_transaction("fence", fence)
 
     def abandoned_erasures(self, before: datetime, limit: int) -> list[Erasing]:
         row = EVENTS_TABLE.c
@@ -283,8 +311,9 @@ class SqlMetadataStore:
             return [Erasing(*found) for found in session.execute(query)]
 
     def purge_fences(self, before: datetime, limit: int) -> int:
-        with self._transaction("purge") as connection:
-            return _purge_fences(connection, before, limit)
+        return self._run_transaction(
+            "purge", lambda connection: _purge_fences(connection, before, limit)
+        )
 
     def event_ids_after(self, after: str | None, limit: int) -> list[str]:
         column = EVENTS_TABLE.c.event_id
@@ -293,6 +322,18 @@ class SqlMetadataStore:
             query = query.where(column > after)
         with self._session() as session:
             return list(session.scalars(query))
+
+    def received_before(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        """Up to `limit` events received before `before`, oldest first: (userId, eventId)."""
+        row = EVENTS_TABLE.c
+        query = (
+            select(row.user_id, row.event_id)
+            .where(row.received_at < before, _events_only())
+            .order_by(row.received_at)
+            .limit(limit)
+        )
+        with self._session() as session:
+            return [(user_id, event_id) for user_id, event_id in session.execute(query)]
 
     def ping(self) -> None:
         with self._session() as session:
@@ -307,22 +348,44 @@ class SqlMetadataStore:
             logger.warning("metadata store unavailable", exc_info=exc)
             raise StoreUnavailable("metadata") from exc
 
-    @contextmanager
-    def _transaction(self, what: str) -> Iterator[Connection]:
-        """A connection whose statements commit together when the block ends. A failure before
-        the COMMIT changed nothing; a COMMIT that fails leaves the outcome unknown (`in_doubt`)."""
-        try:
-            with self._engine.connect() as connection:
-                try:
-                    yield connection
-                except (DBAPIError, PoolTimeout, DeadlineExceeded) as exc:
-                    logger.warning("metadata %s failed before commit", what, exc_info=exc)
-                    raise StoreUnavailable("metadata") from exc
-                _commit(connection, what)
-        except (DBAPIError, PoolTimeout, DeadlineExceeded) as exc:
-            # Checking out or closing the connection.
-            logger.warning("metadata store unavailable", exc_info=exc)
-            raise StoreUnavailable("metadata") from exc
+    def _run_transaction(self, what: str, work: Callable[[Connection], T]) -> T:
+        """`work`'s statements, committed together. A failure before the COMMIT changed nothing:
+        a deadlock (this transaction its victim) or a lost connection is retried once, on a
+        connection of its own, within the request's deadline; any other is StoreUnavailable. A
+        COMMIT that fails leaves the outcome unknown (`in_doubt`), and is never retried."""
+        for attempt in range(2):
+            try:
+                with self._engine.connect() as connection:
+                    try:
+                        result = work(connection)
+                    except (DBAPIError, PoolTimeout, DeadlineExceeded) as exc:
+                        if attempt == 0 and _rolled_back_by_the_server(exc):
+                            logger.warning("metadata %s rolled back; retrying once", what)
+                            continue
+                        logger.warning("metadata %s failed before commit", what, exc_info=exc)
+                        raise StoreUnavailable("metadata") from exc
+                    _commit(connection, what)
+                    return result
+            except (DBAPIError, PoolTimeout, DeadlineExceeded) as exc:
+                # Checking out or closing the connection.
+                logger.warning("metadata store unavailable", exc_info=exc)
+                raise StoreUnavailable("metadata") from exc
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+
+# SQL Server's deadlock victim: SQLSTATE 40001 (serialization failure), native error 1205.
+DEADLOCK_SQLSTATE = "40001"
+
+
+def _rolled_back_by_the_server(exc: Exception) -> bool:
+    """A deadlock victim, or a connection lost: either way the server rolled the transaction
+    back, so running it again cannot apply it twice."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    arguments: tuple[Any, ...] = getattr(exc.orig, "args", ())
+    return bool(arguments) and arguments[0] == DEADLOCK_SQLSTATE
 
 
 def _commit(connection: Connection, what: str) -> None:
@@ -343,13 +406,26 @@ def _chunks(items: Sequence[T], size: int = MAX_IDS_PER_STATEMENT) -> Iterator[S
         yield items[start : start + size]
 
 
+def _padded(items: Sequence[T], filler: T) -> list[T]:
+    """`items` and copies of `filler` (a value no row holds), to the next power of two: each IN
+    list then has one of 11 shapes (1 to 1,024 parameters), so SQL Server keeps a few plans
+    instead of one for every length a caller happens to send."""
+    size = 1
+    while size < len(items):
+        size *= 2
+    return [*items, *[filler] * (size - len(items))]
+
+
 def _delete_fences(connection: Connection, fences: Sequence[Fence]) -> int:
     """Delete exactly these fences (eventId and nonce); how many were there."""
     row = EVENTS_TABLE.c
     deleted = 0
     for chunk in _chunks(fences, MAX_FENCES_PER_STATEMENT):
         exactly = or_(
-            *(and_(row.event_id == one.event_id, row.content_hash == one.nonce) for one in chunk)
+            *(
+                and_(row.event_id == one.event_id, row.content_hash == one.nonce)
+                for one in _padded(chunk, Fence("", ""))
+            )
         )
         statement = delete(EVENTS_TABLE).where(row.user_id == FENCE_OWNER, exactly)
         deleted += connection.execute(statement).rowcount
@@ -377,15 +453,47 @@ def _events_only() -> Any:
     )
 
 
-def page_query(request: PageRequest) -> Select[EventRow]:
-    """Keyset, never OFFSET: the page after a cursor is one seek however deep the client is."""
+def page_query(request: PageRequest) -> Select[Any]:
+    """Keyset, never OFFSET: the page after a cursor is one seek however deep the client is.
+
+    Several types are one ordered seek each on the (user_id, event_type, occurred_at DESC,
+    event_id) index, each stopping after a page (`TOP (n)`), merged, and the first page of the
+    merge kept: at most n rows a type are read and sorted. `event_type IN (...)` would read and
+    sort every matching row of the user, as the index is in time order per type, not across
+    types. The types are padded with "" (no user's event has it) to a power of two, so the
+    statement has one of four shapes (2, 4, 8 or 16 seeks), not one per count of types."""
+    types = list(dict.fromkeys(request.event_types))
+    if len(types) <= 1:
+        return (
+            select(EventRow)
+            .where(*_page_conditions(request, types[:1]))
+            .order_by(*_page_order(EVENTS_TABLE))
+            .limit(request.limit)
+        )
+    seeks = [
+        select(
+            select(EVENTS_TABLE)
+            .where(*_page_conditions(request, [event_type]))
+            .order_by(*_page_order(EVENTS_TABLE))
+            .limit(request.limit)
+            .subquery(f"seek{number}")
+        )
+        for number, event_type in enumerate(_padded(types, ""), start=1)
+    ]
+    merged = union_all(*seeks).subquery("merged")
+    return select(aliased(EventRow, merged)).order_by(*_page_order(merged)).limit(request.limit)
+
+
+def _page_order(source: Any) -> list[Any]:
+    return [source.c.occurred_at.desc(), source.c.event_id.asc()]
+
+
+def _page_conditions(request: PageRequest, types: list[str]) -> list[Any]:
     row = EVENTS_TABLE.c
     conditions = [row.user_id == request.user_id]
-    if types := request.event_types:
-        # One type stays an equality, which seeks on the (user_id, event_type, ...) index.
-        conditions.append(
-            row.event_type.in_(types) if len(types) > 1 else row.event_type == types[0]
-        )
+    if types:
+        # An equality, which seeks on the (user_id, event_type, ...) index.
+        conditions.append(row.event_type == types[0])
     if request.start is not None:
         conditions.append(row.occurred_at >= request.start)
     if request.end is not None:
@@ -403,12 +511,7 @@ def page_query(request: PageRequest) -> Select[EventRow]:
                 ),
             )
         )
-    return (
-        select(EventRow)
-        .where(*conditions)
-        .order_by(row.occurred_at.desc(), row.event_id.asc())
-        .limit(request.limit)
-    )
+    return conditions
 
 
 def create_metadata_schema(engine: Engine) -> None:

@@ -102,6 +102,15 @@ class ItemVersion:
         return cls(event_id, None, None, exists=False)
 
 
+@dataclass(frozen=True)
+class ScanPage:
+    """One page of a scan segment: its items' versions, and the eventId the segment resumes
+    after (`None` once the segment is finished)."""
+
+    items: list[ItemVersion]
+    resume_after: str | None
+
+
 class DuplicateEventId(Exception):
     """A metadata row already exists (another request committed it first)."""
 
@@ -177,6 +186,11 @@ class MetadataStore(Protocol):
         (maintenance: rows being erased and fences are left out)."""
         ...
 
+    def received_before(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        """Up to `limit` events (not rows being erased, not fences) received before `before`,
+        oldest first, as (userId, eventId)."""
+        ...
+
     def ping(self) -> None: ...
 
 
@@ -222,8 +236,9 @@ class DetailStore(Protocol):
         one was not answered."""
         ...
 
-    def scan(self, segment: int, segments: int) -> Iterator[list[ItemVersion]]:
-        """One of `segments` parallel parts of the table, a page at a time."""
+    def scan(self, segment: int, segments: int, *, after: str | None = None) -> Iterator[ScanPage]:
+        """One of `segments` parallel parts of the table, a page at a time, from the start or
+        from after the `resume_after` of a page this segment yielded before."""
         ...
 
     def ping(self) -> None: ...

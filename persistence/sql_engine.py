@@ -6,16 +6,29 @@ Every wait takes the smaller of its configured bound and what is left of the req
 - the wait for a pooled connection: `pool_size` connections, no overflow, `pool_timeout`;
 - the login: pyodbc's `timeout` connect argument (FreeTDS ignores the URL's `LoginTimeout`);
 - each statement: pyodbc's query timeout (the connection's `timeout`, which pyodbc applies to
-  each cursor as it is created), SQLite's busy timeout (how long to wait for another writer).
+  each cursor as it is created), SQLite's busy timeout (how long to wait for another writer),
+  the dialect's own first queries included (they run before any checkout).
+
+On SQL Server the login is the one `Logins` holds: when SQL Server refuses it (the password
+rotated), `Logins` reads it again, once, and the connection is tried again with the new one.
+Every string parameter is declared with its column's size, so a statement has one plan
+whatever the lengths of the values sent.
 """
 
+import logging
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import DateTime, String, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.types import TypeDecorator
 
 from persistence.deadline import budget, remaining_seconds, whole_seconds_budget
+
+logger = logging.getLogger(__name__)
 
 # The pre-ping of a pooled connection runs before the checkout hooks below can give it the
 # request's budget: it gets this bound instead (a healthy server answers `SELECT 1` in ms).
@@ -38,6 +51,64 @@ class DeadlineQueuePool(QueuePool):
         self._configured_timeout = seconds
 
 
+# A refused login: SQL Server's error 18456, which Microsoft's driver reports as SQLSTATE 28000
+# and FreeTDS as 42000, both with the number in the message.
+LOGIN_REFUSED_SQLSTATE = "28000"
+LOGIN_REFUSED_ERROR = "(18456)"
+# A login read again and found unchanged is not read again for this long: a wrong password is
+# not a rotation, and every new connection would otherwise ask Secrets Manager once more.
+RELOGIN_INTERVAL_SECONDS = 10.0
+
+
+class Logins:
+    """The login new connections use (the URL with its user and password), and how to read it
+    again (`reread`, e.g. from Secrets Manager) when SQL Server refuses it. Thread-safe: threads
+    refused at once share one read."""
+
+    def __init__(
+        self,
+        url: URL,
+        reread: Callable[[], URL] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = url
+        self._reread = reread
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._unchanged_at: float | None = None
+
+    @property
+    def current(self) -> URL:
+        return self._url
+
+    def renewed(self, refused: URL | None = None) -> URL | None:
+        """The login read again, if it differs from `refused` (default: the current one);
+        None when there is nothing new (or it cannot be read: logged, never raised)."""
+        with self._lock:
+            refused = refused or self._url
+            if self._url != refused:
+                return self._url  # another thread read it meanwhile
+            if self._reread is None:
+                return None
+            if (
+                self._unchanged_at is not None
+                and self._clock() - self._unchanged_at < RELOGIN_INTERVAL_SECONDS
+            ):
+                return None
+            try:
+                fresh = self._reread()
+            except Exception as exc:  # any failure to read leaves the refusal as it was
+                logger.warning("cannot read the SQL login again: %s", type(exc).__name__)
+                return None
+            if fresh == refused:
+                self._unchanged_at = self._clock()
+                logger.warning("the SQL login read again has not changed")
+                return None
+            logger.warning("the SQL login changed; new connections use the new one")
+            self._url, self._unchanged_at = fresh, None
+            return fresh
+
+
 def build_engine(
     url: str | URL,
     *,
@@ -45,6 +116,7 @@ def build_engine(
     query_timeout_seconds: int,
     pool_size: int,
     pool_timeout_seconds: float,
+    logins: Logins | None = None,
 ) -> Engine:
     parsed = make_url(url)
     pool: dict[str, Any] = {
@@ -62,6 +134,8 @@ def build_engine(
     # several rows without RETURNING).
     engine = create_engine(parsed, pool_pre_ping=True, fast_executemany=True, **pool)
     _bound_pyodbc_waits(engine, connect_timeout_seconds, query_timeout_seconds)
+    _connect_with_current_login(engine, logins or Logins(parsed), query_timeout_seconds)
+    _fixed_parameter_sizes(engine)
     return engine
 
 
@@ -132,3 +206,59 @@ def _bound_pyodbc_waits(engine: Engine, connect_timeout: int, query_timeout: int
     @event.listens_for(engine, "after_cursor_execute")
     def _bound_the_next_statement(conn: Any, *_: Any) -> None:
         conn.connection.dbapi_connection.timeout = next_statement_timeout()
+
+
+def _connect_with_current_login(engine: Engine, logins: Logins, query_timeout: int) -> None:
+    """Connect (after the hooks above set the login timeout) with the current login; when SQL
+    Server refuses it, once more with the login read again, if that is another. The new
+    connection gets a query timeout at once: the dialect's first queries (server version,
+    schema, isolation level) run on it before any checkout hook could give it one."""
+
+    def connect(dialect: Any, url: URL, cparams: dict[str, Any]) -> Any:
+        args, params = dialect.create_connect_args(url)
+        connection = dialect.connect(*args, **{**params, **cparams})
+        connection.timeout = whole_seconds_budget(query_timeout)
+        return connection
+
+    @event.listens_for(engine, "do_connect")
+    def _login(dialect: Any, _record: Any, _args: Any, cparams: dict[str, Any]) -> Any:
+        url = logins.current
+        try:
+            return connect(dialect, url, cparams)
+        except dialect.loaded_dbapi.Error as exc:
+            if not _login_refused(exc):
+                raise
+            fresh = logins.renewed(url)
+            if fresh is None:
+                raise
+            cparams["timeout"] = whole_seconds_budget(int(cparams.get("timeout") or 1))
+            return connect(dialect, fresh, cparams)
+
+
+def _login_refused(exc: BaseException) -> bool:
+    arguments: tuple[Any, ...] = getattr(exc, "args", ())
+    return bool(arguments) and (
+        arguments[0] == LOGIN_REFUSED_SQLSTATE or LOGIN_REFUSED_ERROR in str(arguments[-1])
+    )
+
+
+def _fixed_parameter_sizes(engine: Engine) -> None:
+    """pyodbc declares a string parameter as nvarchar(length of this value), and SQL Server
+    compiles a plan per declaration: `user-7` and `user-42` would each get theirs. Declared
+    instead with the column's size (nvarchar(128) for every userId), and instants as
+    datetime2(6), a statement has one plan. (fast_executemany batches take the sizes SQL
+    Server describes for the columns.)"""
+
+    @event.listens_for(engine, "do_setinputsizes")
+    def _declare_by_column(
+        inputsizes: dict[Any, Any], _cursor: Any, _statement: Any, _params: Any, _context: Any
+    ) -> None:
+        dbapi = engine.dialect.loaded_dbapi
+        for parameter in inputsizes:
+            kind = parameter.type
+            if isinstance(kind, TypeDecorator):
+                kind = kind.impl_instance
+            if isinstance(kind, String):
+                inputsizes[parameter] = (dbapi.SQL_WVARCHAR, kind.length or 4000, 0)
+            elif isinstance(kind, DateTime):
+                inputsizes[parameter] = (dbapi.SQL_TYPE_TIMESTAMP, 26, 6)

@@ -29,9 +29,15 @@ from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
-from schema.details import check_details
+from schema.details import WalkedDetails, walk_details
 from schema.errors import FieldError, InvalidInput
-from schema.jsonvalue import NonFiniteNumber, canonical_json, normal_json
+from schema.jsonvalue import (
+    MAX_WALKED_DEPTH,
+    NestsTooDeep,
+    NonFiniteNumber,
+    canonical_json,
+    nests_past,
+)
 from schema.limits import (
     DEFAULT_PAGE_LIMIT,
     EARLIEST_TIMESTAMP,
@@ -292,27 +298,38 @@ class EventListQuery(_CamelModel):
 
 
 def parse_event_create(raw: Any, limits: Limits, now: datetime) -> EventCreate:
-    """Validate a raw JSON body; raise `InvalidInput` naming every offending field."""
+    """Validate a raw JSON body; raise `InvalidInput` naming every offending field.
+
+    The details are walked once (`walk_details`), and the event keeps the walked document: its
+    numbers in the one spelling that is checked, hashed, stored and answered. The model checks
+    the other fields (and refuses `details` that are not an object)."""
     if not isinstance(raw, dict):
         raise InvalidInput([FieldError("", "the body must be a JSON object", "object_type")])
-    # One spelling per number from here on: what is checked, stored and answered is the same.
-    raw = normal_json(raw)
+    walked: WalkedDetails | None = None
+    not_finite: list[FieldError] = []
+    for key, value in raw.items():
+        if type(value) is str:  # the commonest value of every field but details
+            continue
+        if key == "details" and isinstance(value, dict):
+            walked = walk_details(value, limits)
+        elif nests_past(value, MAX_WALKED_DEPTH - 1):
+            raise NestsTooDeep
+        elif isinstance(value, NonFiniteNumber):
+            message = f"{value.literal} is not a number JSON allows"
+            not_finite.append(FieldError(key, message, "not_finite"))
     errors: list[FieldError] = []
     event: EventCreate | None = None
     try:
-        event = EventCreate.model_validate(raw, context={"limits": limits, "now": now})
+        fields = raw if walked is None else {**raw, "details": {}}
+        event = EventCreate.model_validate(fields, context={"limits": limits, "now": now})
     except ValidationError as exc:
         errors.extend(field_errors(exc))
-    details = raw.get("details")
-    if isinstance(details, dict):
-        errors.extend(check_details(details, limits))
-    for key, value in raw.items():
-        if key != "details" and isinstance(value, NonFiniteNumber):
-            errors.append(
-                FieldError(key, f"{value.literal} is not a number JSON allows", "not_finite")
-            )
+    if walked is not None:
+        errors.extend(walked.errors)
+    errors.extend(not_finite)
     if errors or event is None:
         raise InvalidInput(_unique(errors)[:MAX_REPORTED_ERRORS])
+    event.details = (walked or walk_details({}, limits)).details
     return event
 
 

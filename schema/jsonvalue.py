@@ -11,8 +11,20 @@ numbers out in full, emulators keep the client's spelling, so only a spelling of
 every backend answer the same bytes.
 """
 
-from collections.abc import Callable, Iterator
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterator
+from decimal import (
+    MAX_EMAX,
+    MIN_EMIN,
+    Clamped,
+    Context,
+    Decimal,
+    DecimalException,
+    InvalidOperation,
+    Overflow,
+    Rounded,
+    Subnormal,
+    Underflow,
+)
 from typing import Any
 
 import orjson
@@ -28,6 +40,15 @@ _WRITTEN_OUT_DIGITS = 38
 _MAX_INT_DIGITS = 100
 # Beyond Decimal's exponent range: any such nonzero number is out of DynamoDB's range too.
 _EXTREME_EXPONENT = 999_999_999_999_999_999
+_ZERO = Decimal(0)
+# Decimal arithmetic that cannot round unnoticed: every signal that would change or clamp a
+# value raises instead (38 digits are every significant digit a valid number has).
+_CANONICAL = Context(
+    prec=38,
+    Emax=MAX_EMAX,
+    Emin=MIN_EMIN,
+    traps=[Clamped, InvalidOperation, Overflow, Rounded, Subnormal, Underflow],
+)
 
 
 class NonFiniteNumber:
@@ -193,26 +214,31 @@ def _decimal_fragment(value: Any) -> orjson.Fragment:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def _trimmed(number: Decimal) -> tuple[int, tuple[int, ...], int]:
-    """Sign, significant digits and exponent of a finite nonzero number, zeros trimmed."""
+def _trimmed(number: Decimal) -> tuple[int, tuple[int, ...], int, int]:
+    """Sign, significant digits, exponent and original length of the digits of a finite nonzero
+    number (a coefficient has no leading zeros: only trailing ones are trimmed)."""
     sign, digits, exponent = number.as_tuple()
     assert isinstance(exponent, int)
-    kept = list(digits)
-    while kept[0] == 0:
-        kept.pop(0)
-    while kept[-1] == 0:
-        kept.pop()
-        exponent += 1
-    return sign, tuple(kept), exponent
+    significant = len(digits)
+    while digits[significant - 1] == 0:
+        significant -= 1
+    return sign, digits[:significant], exponent + len(digits) - significant, len(digits)
 
 
 def canonical_number(number: Decimal) -> Decimal:
-    """One spelling per value (1, 1.0 and 1E0 are the same number to DynamoDB and to us).
+    """One spelling per value (1, 1.0 and 1E0 are the same number to DynamoDB and to us): the
+    significant digits, trailing zeros trimmed into the exponent.
 
-    Content hashes of stored events are made of this spelling: it must never change."""
+    Content hashes of stored events are made of this spelling: it must never change. Decimal's
+    `normalize` makes it for every number it can hold without rounding (any number a rule
+    lets through); any other takes the exact path, on the digits themselves."""
     if number.is_zero():
-        return Decimal(0)
-    return Decimal(_trimmed(number))
+        return _ZERO
+    try:
+        return number.normalize(_CANONICAL)
+    except DecimalException:
+        sign, digits, exponent, _ = _trimmed(number)
+        return Decimal((sign, digits, exponent))
 
 
 def normal_number(number: Decimal | int) -> Decimal:
@@ -222,52 +248,44 @@ def normal_number(number: Decimal | int) -> Decimal:
     38 digits are written out (`1.5E3` is `1500`); an exponent remains only for integers of
     more digits (`1E+40`) and for magnitudes below 0.000001 (`1.5E-7`). A finite number only.
     """
-    value = Decimal(number)
-    if value.is_zero():
-        return Decimal(0)
-    sign, digits, exponent = _trimmed(value)
-    if 0 < exponent <= _WRITTEN_OUT_DIGITS - len(digits):
-        digits, exponent = digits + (0,) * exponent, 0
-    return Decimal((sign, digits, exponent))
+    return normal_and_significant(Decimal(number))[0]
 
 
-def normal_json(value: Any) -> Any:
-    """`value` with every finite number in its normal spelling; anything else unchanged."""
-    return _respelled(value, normal_number)
+def normal_and_significant(number: Decimal) -> tuple[Decimal, int]:
+    """`normal_number` of a finite Decimal, and how many significant digits it has (0 has 1):
+    the same number when it is spelled normally already (as most numbers clients send are)."""
+    if number.is_zero():
+        return _ZERO, 1
+    sign, digits, exponent, length = _trimmed(number)
+    significant = len(digits)
+    spelled = 0 if 0 < exponent <= _WRITTEN_OUT_DIGITS - significant else exponent
+    if spelled == exponent - length + significant:  # the exponent it was given: same digits
+        return number, significant
+    return Decimal((sign, digits + (0,) * (exponent - spelled), spelled)), significant
 
 
 def canonical_json(value: Any) -> bytes:
     """Sorted keys and canonical numbers: equal content, equal bytes (for content hashes).
 
-    The bytes of stored events' hashes: they must never change. orjson writes them (a test holds
-    them to the simplejson encoding they were first made with, on generated documents)."""
-    return orjson.dumps(
-        _respelled(value, canonical_number), default=_decimal_fragment, option=orjson.OPT_SORT_KEYS
-    )
+    The bytes of stored events' hashes: they must never change (a test holds them to the
+    simplejson encoding they were first made with, on generated documents). Every number must
+    be a Decimal, as `schema.details.walk_details` leaves them: orjson writes an int itself,
+    and it writes each Decimal as the text of its canonical spelling."""
+    return orjson.dumps(value, default=_canonical_fragment, option=orjson.OPT_SORT_KEYS)
 
 
-def _respelled(value: Any, spell: Callable[[Decimal], Decimal], depth: int = 0) -> Any:
-    """Raises NestsTooDeep past MAX_WALKED_DEPTH: every body is walked here first."""
-    # Exact types first (every request walks its documents twice): text, the commonest value,
-    # falls through at once; subclasses (a dict that repeats a key) take the general path.
-    kind = type(value)
-    if kind is str:
-        return value
-    if kind is Decimal:
-        return spell(value) if value.is_finite() else value
-    if isinstance(value, dict | list):
-        return _respelled_container(value, spell, depth)
+def _canonical_fragment(value: Any) -> orjson.Fragment:
     if isinstance(value, Decimal) and value.is_finite():
-        return spell(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return spell(Decimal(value))
-    return value
+        return orjson.Fragment(str(canonical_number(value)))
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def _respelled_container(value: Any, spell: Callable[[Decimal], Decimal], depth: int) -> Any:
-    # The depth is checked where it grows.
-    if depth >= MAX_WALKED_DEPTH:
-        raise NestsTooDeep
-    if isinstance(value, dict):
-        return {key: _respelled(item, spell, depth + 1) for key, item in value.items()}
-    return [_respelled(item, spell, depth + 1) for item in value]
+def nests_past(value: Any, levels: int) -> bool:
+    """Whether `value` is a container holding a container `levels` levels below itself (0: is a
+    container): how a walk that stopped early learns whether the rest passes MAX_WALKED_DEPTH."""
+    if not isinstance(value, dict | list):
+        return False
+    if levels <= 0:
+        return True
+    children = value.values() if isinstance(value, dict) else value
+    return any(nests_past(child, levels - 1) for child in children)

@@ -32,15 +32,12 @@ def exported_openapi() -> str:
 
 
 def page_query_tsql() -> str:
-    """The listing query of `GET /events/{userId}?eventType=...&cursor=...&limit=100`, as T-SQL
-    comments for DBAs: what to look for in a plan, and why the redundant bound is there."""
-    request = PageRequest(
-        "?", 101, event_types=("?",), after=CursorPosition(datetime(2026, 1, 1, tzinfo=UTC), "?")
-    )
-    compiled = page_query(request).compile(
-        dialect=mssql_pyodbc.dialect(paramstyle="qmark"),  # type: ignore[no-untyped-call]
-        compile_kwargs={"render_postcompile": True},
-    )
+    """The listing queries of `GET /events/{userId}?eventType=...&cursor=...&limit=100`, with
+    one type and with several, as T-SQL comments for DBAs: what to look for in a plan, and why
+    the redundant bound is there."""
+    after = CursorPosition(datetime(2026, 1, 1, tzinfo=UTC), "?")
+    one_type = _compiled(PageRequest("?", 101, event_types=("?",), after=after))
+    several = _compiled(PageRequest("?", 101, event_types=("?", "!"), after=after))
     header = (
         "The keyset page the API runs (GET /events/{userId}?eventType=...&cursor=..., limit 100 "
         "+ 1 to know if a next page exists), as pyodbc sends it. Plan: one index seek on "
@@ -49,8 +46,32 @@ def page_query_tsql() -> str:
         "the ties. `occurred_at <= ?` is implied by the OR that follows; it is there so the "
         "seek starts at the cursor instead of reading every newer row of the user."
     )
-    lines = [*textwrap.wrap(header, 96), "", *str(compiled).splitlines()]
+    several_header = (
+        "With several types (eventType=a&eventType=b, padded with '' to 2, 4, 8 or 16), the "
+        "same seek once per type, each stopping after TOP (101) rows: plan shape, a "
+        "Concatenation (or Merge Join (Concatenation)) of one Index Seek + Top per type on "
+        "ix_events_user_type_timeline, then a Top N Sort of at most 101 rows a type. No seek "
+        "reads past its page, however many rows of the type the user has."
+    )
+    lines = [
+        *textwrap.wrap(header, 96),
+        "",
+        *one_type.splitlines(),
+        "",
+        *textwrap.wrap(several_header, 96),
+        "",
+        *several.splitlines(),
+    ]
     return "\n" + "".join(f"-- {line}".rstrip() + "\n" for line in lines)
+
+
+def _compiled(request: PageRequest) -> str:
+    return str(
+        page_query(request).compile(
+            dialect=mssql_pyodbc.dialect(paramstyle="qmark"),  # type: ignore[no-untyped-call]
+            compile_kwargs={"render_postcompile": True},
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from typing import Any
 import simplejson
 from hypothesis import strategies as st
 
-from schema.jsonvalue import dump_json, normal_json
+from schema.jsonvalue import dump_json, normal_number
 
 DETAILS_LIMIT_BYTES = 64 * 1024
 MAX_DEPTH = 32
@@ -342,6 +342,19 @@ def _key_code(key: str) -> str | None:
     if len(key.encode()) > MAX_KEY_BYTES:
         return "key_too_long"
     return None
+
+
+def normal_json(value: Any) -> Any:
+    """`value` with every finite number in the spelling answers use (`normal_number`)."""
+    if isinstance(value, dict):
+        return {key: normal_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [normal_json(item) for item in value]
+    if isinstance(value, Decimal) and value.is_finite():
+        return normal_number(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return normal_number(value)
+    return value
 
 
 def expected_codes(details: dict[str, Any]) -> set[str]:

@@ -91,6 +91,12 @@ class EventEraser:
             raise StoreUnavailable("metadata")
         return deleted == 1
 
+    def erase_events(self, user_id: str, event_ids: Sequence[str]) -> int:
+        """The user's events among `event_ids`, erased in the three steps (the retention job's
+        duty); how many became fences. A failure raises and leaves the rows marked, for the
+        next run to finish once the grace period is over."""
+        return self._erase(user_id, event_ids)[0]
+
     def finish_abandoned(self, before: datetime, limit: int) -> int:
         """Erasures whose rows were marked before `before` and never finished (the reconcile
         job's duty): up to `limit` rows; how many became fences."""

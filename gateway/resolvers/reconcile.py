@@ -1,27 +1,29 @@
-"""The reconcile job: finish what erasures left unfinished, find what the write protocol can
-leave behind, and remove what is safe to.
+"""The reconcile job: finish what erasures left unfinished, and the audit sweep that finds what
+the write protocol can leave behind across both stores.
 
 Every run, dry or not, first finishes the erasures whose rows were marked longer ago than the
 grace period (a call that failed, or was cut short, and that its client never repeated): it
 takes their rows over and runs the erasure's own steps (`erasure`). A user asked for those
 erasures, and the API answered that they were not done; they must not wait for anyone to turn
 `apply` on. Then it deletes the fences older than the grace period, which no write in flight
-can still need.
+can still need. Both are seeks in SQL: a run that does only this (`sweep=False`) is the cheap
+hourly run.
 
-Two kinds of damage, found by scanning each store against the other:
+Orphans come from recent claims only, and the delayed check of each claim finds them
+(`claim_checks`) at a cost that follows the writes. The sweep remains for rare audits, and
+finds two kinds of damage by scanning each store against the other:
 
-- details items with no event row (orphans): a write that crashed after its claim, a commit that
-  was in doubt and did not land, a write racing an erasure that failed after its claim (its
-  item is then under a fence). They are invisible (SQL decides visibility) but hold data. With
-  `apply`, an orphan is deleted once it was last claimed longer ago than the grace period, and
-  only if no claim came since the scan read it (a conditional delete): a write in flight, or a
-  retry that adopts the item, never loses its details.
+- details items with no event row (orphans, `orphans.judge`): with `apply`, deleted once
+  ripe, each with a conditional delete;
 - rows with no details: damage from outside our writes (an item deleted by hand). Reads leave
   such an event out, and a replay of its POST restores the details; the job only reports them.
 
-The scan runs in parallel `Scan` segments, and checks rows in batches of the page it read;
-safe to run twice or concurrently (every deletion is conditional). The grace period must be
-longer than any request may take (Settings holds it above the request timeout).
+The scan runs in parallel `Scan` segments, each thread with a SQL connection of its own (the
+job's doors size the pool), then walks the rows by eventId. It stops before its deadline and
+hands back a `Checkpoint` (each segment's last key, then the rows' last eventId) from which the
+next run resumes, so a table of any size is swept in as many runs as it takes. Safe to run twice
+or concurrently (every deletion is conditional). The grace period must be longer than any
+request may take (Settings holds it above the request timeout).
 """
 
 import logging
@@ -35,8 +37,9 @@ from threading import Lock
 from typing import Any
 
 from gateway.resolvers.erasure import EventEraser
+from gateway.resolvers.orphans import judge
 from persistence.deadline import remaining_seconds
-from persistence.protocols import DetailStore, Erasing, EventRecord, ItemVersion, MetadataStore
+from persistence.protocols import DetailStore, ItemVersion, MetadataStore
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +54,34 @@ ROWS_PER_ERASURE_ROUND = 1000
 FENCES_PER_PURGE = 1000
 
 Progress = Callable[[str, int], None]
+
+
+@dataclass
+class Checkpoint:
+    """Where a sweep resumes: for each scan segment, the eventId its last page ended after
+    (`None`: not started) and whether it is finished; then the rows' pass's last eventId."""
+
+    after: list[str | None]
+    finished: list[bool]
+    rows_after: str | None = None
+
+    @classmethod
+    def start(cls, segments: int) -> "Checkpoint":
+        return cls([None] * segments, [False] * segments)
+
+    @classmethod
+    def from_json(cls, saved: dict[str, Any]) -> "Checkpoint":
+        after, finished = list(saved["after"]), [bool(done) for done in saved["finished"]]
+        if len(after) != len(finished) or not after:
+            raise ValueError("a checkpoint names each segment once")
+        return cls(after, finished, saved.get("rows_after"))
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def segments(self) -> int:
+        return len(self.after)
 
 
 @dataclass
@@ -71,6 +102,8 @@ class Summary:
     orphan_ids: list[str] = field(default_factory=list)
     bare_row_ids: list[str] = field(default_factory=list)
     complete: bool = True
+    # Where the next run resumes the sweep; None once it is finished (or when none ran).
+    checkpoint: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,21 +130,39 @@ class Reconciler:
         grace = timedelta(milliseconds=self._grace_ms)
         self._eraser = EventEraser(metadata, details, grace=grace, clock=self._now)
 
-    def run(self, *, apply: bool) -> Summary:
+    def run(
+        self,
+        *,
+        apply: bool,
+        sweep: bool = True,
+        resume: Checkpoint | None = None,
+        saved: Callable[[Checkpoint], None] | None = None,
+    ) -> Summary:
+        """Finish abandoned erasures and purge old fences; then, with `sweep`, sweep both
+        stores from `resume` (or from the start), calling `saved` with the checkpoint after
+        each page. An incomplete run's summary carries the checkpoint to resume from."""
         summary = Summary(applied=apply, grace_seconds=self._grace_ms // 1000)
+        checkpoint = resume or Checkpoint.start(self._segments)
         self._finish_erasures(summary)
         self._purge_fences(summary)
-        if not summary.complete:
+        if not sweep:
             return summary
-        with ThreadPoolExecutor(self._segments, thread_name_prefix="reconcile") as pool:
+        if not summary.complete:
+            summary.checkpoint = checkpoint.as_json()
+            return summary
+        save = saved or (lambda _checkpoint: None)
+        scan = self._scan_segment
+        with ThreadPoolExecutor(checkpoint.segments, thread_name_prefix="reconcile") as pool:
             parts = [
-                pool.submit(copy_context().run, self._scan_segment, segment, summary, apply)
-                for segment in range(self._segments)
+                pool.submit(copy_context().run, scan, segment, checkpoint, summary, apply, save)
+                for segment in range(checkpoint.segments)
             ]
             for part in parts:
                 part.result()
         if summary.complete:
-            self._check_rows(summary)
+            self._check_rows(checkpoint, summary, save)
+        if not summary.complete:
+            summary.checkpoint = checkpoint.as_json()
         return summary
 
     def _now(self) -> datetime:
@@ -140,38 +191,50 @@ class Reconciler:
                 summary.complete = False
                 return
 
-    def _scan_segment(self, segment: int, summary: Summary, apply: bool) -> None:
-        for page in self._details.scan(segment, self._segments):
-            self._judge_items(page, summary, apply)
-            if _out_of_time():
+    def _scan_segment(
+        self,
+        segment: int,
+        checkpoint: Checkpoint,
+        summary: Summary,
+        apply: bool,
+        save: Callable[[Checkpoint], None],
+    ) -> None:
+        if checkpoint.finished[segment]:
+            return
+        pages = self._details.scan(segment, checkpoint.segments, after=checkpoint.after[segment])
+        for page in pages:
+            self._judge_items(page.items, summary, apply)
+            with self._lock:
+                checkpoint.after[segment] = page.resume_after
+                checkpoint.finished[segment] = page.resume_after is None
+                save(checkpoint)
+            if page.resume_after is not None and _out_of_time():
                 summary.complete = False
                 return
 
     def _judge_items(self, page: list[ItemVersion], summary: Summary, apply: bool) -> None:
-        # The cutoff is taken before the rows are read: an item last claimed before it belongs
-        # to a write that ended (committed or not) before this check could miss its row.
-        cutoff = self._clock_ms() - self._grace_ms
-        rows = self._metadata.get_many([item.event_id for item in page]) if page else {}
-        # An item whose row is being erased is the erasure's to delete (finished above when
-        # abandoned); one under a fence, or with no row, is an orphan.
-        owned = {key for key, row in rows.items() if isinstance(row, EventRecord | Erasing)}
-        orphans = [item for item in page if item.event_id not in owned]
-        ripe = [item for item in orphans if (item.last_claim_ms or 0) < cutoff]
-        kept = self._details.delete_unchanged(ripe, before_ms=cutoff) if apply and ripe else []
-        deleted = len(ripe) - len(kept) if apply else 0
+        verdict = judge(
+            self._metadata,
+            self._details,
+            page,
+            grace_ms=self._grace_ms,
+            clock_ms=self._clock_ms,
+            apply=apply,
+        )
         with self._lock:
             summary.items_scanned += len(page)
-            summary.orphans += len(orphans)
-            summary.orphans_in_grace += len(orphans) - len(ripe)
-            summary.orphans_deleted += deleted
-            summary.orphans_kept += len(kept)
+            summary.orphans += len(verdict.orphans)
+            summary.orphans_in_grace += len(verdict.young)
+            summary.orphans_deleted += verdict.deleted
+            summary.orphans_kept += len(verdict.kept)
             room = SAMPLE_IDS - len(summary.orphan_ids)
-            summary.orphan_ids += [item.event_id for item in orphans][: max(room, 0)]
+            summary.orphan_ids += [item.event_id for item in verdict.orphans][: max(room, 0)]
         self._progress("items", len(page))
 
-    def _check_rows(self, summary: Summary) -> None:
-        after: str | None = None
-        while event_ids := self._metadata.event_ids_after(after, ROWS_PER_ROUND):
+    def _check_rows(
+        self, checkpoint: Checkpoint, summary: Summary, save: Callable[[Checkpoint], None]
+    ) -> None:
+        while event_ids := self._metadata.event_ids_after(checkpoint.rows_after, ROWS_PER_ROUND):
             found = self._details.versions(event_ids)
             bare = [event_id for event_id in event_ids if event_id not in found]
             summary.rows_scanned += len(event_ids)
@@ -179,7 +242,8 @@ class Reconciler:
             room = SAMPLE_IDS - len(summary.bare_row_ids)
             summary.bare_row_ids += bare[: max(room, 0)]
             self._progress("rows", len(event_ids))
-            after = event_ids[-1]
+            checkpoint.rows_after = event_ids[-1]
+            save(checkpoint)
             if _out_of_time():
                 summary.complete = False
                 return

@@ -1,6 +1,9 @@
 """The probes: liveness and readiness. Routed before every other path (they are asked most,
 by load balancers and orchestrators, and a router tries its paths in order)."""
 
+import threading
+import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, status
@@ -9,6 +12,7 @@ from pydantic import BaseModel
 from gateway.deps import resolver_of
 from gateway.rest.problems import NotReadyProblemBody, not_ready_body, problem_responses
 from gateway.rest.responses import ExactJSONResponse, ProblemResponse
+from schema.errors import StoreName
 
 router = APIRouter()
 
@@ -23,6 +27,32 @@ class Readiness(BaseModel):
 
 
 _LIVE = {"status": "ok"}
+# How long one check of the stores answers every readiness probe: the probe is public, so
+# without this each anonymous request would cost a SQL query and a DescribeTable.
+READY_CACHE_SECONDS = 1.0
+
+
+class CachedReadiness:
+    """The stores' last check, kept for `seconds`; one check at a time (probes arriving while
+    one runs wait for its answer instead of starting their own), so however many probes come,
+    the stores see at most one check a period."""
+
+    def __init__(
+        self, seconds: float = READY_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._seconds = seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failing: list[StoreName] = []
+        self._checked_at: float | None = None
+
+    def failing(self, check: Callable[[], list[StoreName]]) -> list[StoreName]:
+        with self._lock:
+            now = self._clock()
+            if self._checked_at is None or now - self._checked_at >= self._seconds:
+                self._failing = check()
+                self._checked_at = self._clock()
+            return list(self._failing)
 
 
 @router.get(
@@ -42,7 +72,8 @@ async def health() -> ExactJSONResponse:
     "/health/ready",
     tags=["health"],
     summary="Readiness",
-    description="`200` when both stores answer, else `503` naming the one that does not.",
+    description="`200` when both stores answer, else `503` naming the one that does not. "
+    "One check of the stores answers every probe for a second.",
     response_description="Both stores answer.",
     response_model=Readiness,
     responses=problem_responses(
@@ -56,7 +87,8 @@ async def health() -> ExactJSONResponse:
     ),
 )
 def ready(request: Request) -> Any:
-    failing = resolver_of(request).unavailable_stores()
+    readiness: CachedReadiness = request.app.state.readiness
+    failing = readiness.failing(lambda: resolver_of(request).unavailable_stores())
     if not failing:
         return {"status": "ready", "stores": {"metadata": "ok", "details": "ok"}}
     return ProblemResponse(not_ready_body(failing), status_code=status.HTTP_503_SERVICE_UNAVAILABLE)

@@ -12,7 +12,10 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from persistence.metadata import UTCDateTime
+# The instants as this revision made them (DATETIMEOFFSET on SQL Server; 0004 makes them
+# DATETIME2(6)), spelled here, not taken from the model, which describes the head.
+INSTANT = sa.DateTime(timezone=True)
+
 
 revision = "0001"
 down_revision = None
@@ -24,8 +27,8 @@ def upgrade() -> None:
         sa.Column("event_id", sa.Unicode(36), nullable=False),
         sa.Column("user_id", sa.Unicode(128), nullable=False),
         sa.Column("event_type", sa.Unicode(64), nullable=False),
-        sa.Column("occurred_at", UTCDateTime(), nullable=False),
-        sa.Column("received_at", UTCDateTime(), nullable=False),
+        sa.Column("occurred_at", INSTANT, nullable=False),
+        sa.Column("received_at", INSTANT, nullable=False),
         sa.Column("content_hash", sa.Unicode(64), nullable=False),
         sa.PrimaryKeyConstraint("event_id", name="pk_events", mssql_clustered=False),
     )

@@ -58,7 +58,7 @@ VIEWS = [
     ),
     CodeView(
         "persistence/metadata.py",
-        ("page_query",),
+        ("page_query", "_page_conditions"),
         ("row.occurred_at <= request.after.timestamp", "or_(", ".order_by("),
         "The keyset query",
         (

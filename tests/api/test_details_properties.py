@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import event, given, note, settings
 
-from schema.jsonvalue import normal_json
 from tests.api.two_doors import RECORDERS, details_on_every_read_path
 from tests.factories import unique_user
 from tests.strategies import (
     assert_same_json,
     details_documents,
     expected_codes,
+    normal_json,
     request_body,
 )
 

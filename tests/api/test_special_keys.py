@@ -16,13 +16,13 @@ from hypothesis import example, given, note, settings
 from gateway.settings import Settings
 from gateway.stores import dynamodb_client
 from persistence.attribute_values import from_attribute
-from schema.jsonvalue import normal_json
 from tests.api.two_doors import WRITERS, details_on_every_read_path
 from tests.factories import unique_user
 from tests.strategies import (
     SPECIAL_KEYS,
     assert_same_json,
     expected_codes,
+    normal_json,
     request_body,
     special_key_documents,
 )

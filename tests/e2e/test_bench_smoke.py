@@ -85,14 +85,15 @@ def test_the_profile_runs_every_case_and_shows_where_the_time_goes() -> None:
     headings = [line for line in printed.splitlines() if line.startswith("== ")]
     assert [line.split(":")[0] for line in headings] == [
         "== post",
+        "== post-rich",
         "== batch",
         "== page",
         "== graphql",
         "== health",
     ], printed
     assert all("µs CPU per request" in line for line in headings)
-    assert "ratio" in headings[0] and "ratio" in headings[3], headings
-    assert printed.count("ncalls  tottime") == 5
+    assert "ratio" in headings[0] and "ratio" in headings[4], headings
+    assert printed.count("ncalls  tottime") == 6
 
 
 def test_every_command_docs_performance_md_names_is_a_make_target_and_its_knobs_are_read() -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from gateway.app import build_resolver
+from gateway.resolvers import EventResolver
 from gateway.settings import Settings
 from gateway.stores import open_stores
 from persistence.details import DynamoDetailStore
@@ -101,6 +102,7 @@ def test_a_dry_run_finishes_the_abandoned_erasure_and_reports_the_orphans_as_jso
         "orphan_ids": sorted([damaged["old"], damaged["young"]]),
         "bare_row_ids": [],
         "complete": True,
+        "checkpoint": None,
     }
     again = json.loads(reconcile(settings, "--json").stdout)
     assert (again["orphans"], again["erasures_finished"]) == (2, 0)  # no orphan was deleted
@@ -160,7 +162,7 @@ def test_the_embedded_stores_are_refused(tmp_path: Path) -> None:
     assert "reconcile checks lasting stores" in done.stderr
 
 
-def test_the_scheduled_lambda_function_reports_and_applies_only_when_told(
+def test_the_lambda_function_sweeps_when_asked_and_applies_only_when_told(
     settings: Settings, damaged: dict[str, Any]
 ) -> None:
     script = (
@@ -168,12 +170,12 @@ def test_the_scheduled_lambda_function_reports_and_applies_only_when_told(
         "from gateway.reconcile import handler\n"
         "class Context:\n"
         "    def get_remaining_time_in_millis(self): return 60_000\n"
-        "print(json.dumps(handler({'source': 'aws.scheduler'}, Context())))\n"
+        "print(json.dumps(handler(json.loads(sys.argv[1]), Context())))\n"
     )
 
-    def scheduled(apply: str) -> dict[str, Any]:
+    def scheduled(apply: str, event: str = '{"sweep": true}') -> dict[str, Any]:
         done = subprocess.run(
-            [sys.executable, "-c", script],
+            [sys.executable, "-c", script, event],
             env=environment(settings, EVENTLOG_RECONCILE_APPLY=apply),
             capture_output=True,
             text=True,
@@ -188,3 +190,72 @@ def test_the_scheduled_lambda_function_reports_and_applies_only_when_told(
     assert dry["erasures_finished"] == 1  # without EVENTLOG_RECONCILE_APPLY
     applied = scheduled("true")
     assert (applied["applied"], applied["orphans_deleted"]) == (True, 1)
+    assert (applied["complete"], applied["checkpoint"]) == (True, None)
+    # The hourly schedule's event: erasures and fences only, no scan (the claims' delayed
+    # checks find orphans).
+    hourly = scheduled("true", '{"source": "aws.scheduler"}')
+    assert (hourly["sweep"], hourly["items_scanned"], hourly["rows_scanned"]) == (False, 0, 0)
+
+
+def test_a_sweep_given_a_checkpoint_resumes_from_it_and_removes_it_when_done(
+    settings: Settings, damaged: dict[str, Any], tmp_path: Path
+) -> None:
+    checkpoint = tmp_path / "sweep.json"
+    last = max(damaged["whole"])
+    # What a killed run left: every segment finished, the rows checked up to the last one.
+    checkpoint.write_text(
+        json.dumps({"after": [None] * 4, "finished": [True] * 4, "rows_after": last})
+    )
+    done = reconcile(settings, "--json", "--checkpoint", str(checkpoint))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["items_scanned"], summary["rows_scanned"], summary["complete"]) == (0, 0, True)
+    assert not checkpoint.exists()
+    fresh = json.loads(reconcile(settings, "--json", "--checkpoint", str(checkpoint)).stdout)
+    assert (fresh["items_scanned"], fresh["orphans"]) == (4, 2)
+    assert not checkpoint.exists()
+    checkpoint.write_text("{}")
+    refused = reconcile(settings, "--checkpoint", str(checkpoint))
+    assert refused.returncode == 1
+    assert "is not a checkpoint of this job" in refused.stderr
+
+
+def test_make_retention_removes_old_events_from_both_stores(settings: Settings) -> None:
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    with open_stores(settings) as stores:
+        old = EventResolver(
+            stores.metadata,
+            stores.details,
+            limits=settings.limits,
+            cursor_secret=stores.cursor_secret,
+            clock=lambda: long_ago,
+        )
+        kept, gone = make_event(eventId=str(uuid.uuid4())), make_event(eventId=str(uuid.uuid4()))
+        old.record_event(gone, caller=Caller.anyone())
+        build_resolver(settings, stores).record_event(kept, caller=Caller.anyone())
+
+    def retention(**extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "gateway", "retention", "--json"],
+            env=environment(settings, **extra),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    off = retention()
+    assert (off.returncode, off.stdout.strip()) == (0, "null")
+    done = retention(EVENTLOG_RETENTION_DAYS="30")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["events_removed"], summary["retention_days"], summary["complete"]) == (
+        1,
+        30,
+        True,
+    )
+    with open_stores(settings) as stores:
+        assert stores.details.versions([gone["eventId"], kept["eventId"]]).keys() == {
+            kept["eventId"]
+        }
+        assert stores.metadata.get(gone["eventId"]) is None
+        assert stores.metadata.get(kept["eventId"]) is not None

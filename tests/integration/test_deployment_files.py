@@ -121,6 +121,11 @@ def test_compose_runs_pinned_sql_server_2022_and_dynamodb_local_with_checks_and_
     assert images["dynamodb"].startswith("amazon/dynamodb-local:2.")
     assert not [image for image in images.values() if ":" not in image or image.endswith(":latest")]
     assert services["sqlserver"]["ports"] == ["127.0.0.1:1433:1433"]
+    # Bounded memory: its buffer pool, and the container around it.
+    assert services["sqlserver"]["environment"]["MSSQL_MEMORY_LIMIT_MB"] == (
+        "${MSSQL_MEMORY_LIMIT_MB:-2048}"
+    )
+    assert services["sqlserver"]["mem_limit"] == "3g"
     assert services["dynamodb"]["ports"] == ["127.0.0.1:8001:8000"]
     assert services["api"]["ports"] == ["127.0.0.1:8000:8000"]
     for name in ("sqlserver", "dynamodb", "api"):
@@ -211,22 +216,47 @@ def test_the_dockerfile_builds_for_the_build_platform_runs_unprivileged_and_has_
     (healthcheck,) = [command for command in commands if command.cmd.upper() == "HEALTHCHECK"]
     assert healthcheck.value[0] == "CMD" and "http://127.0.0.1:8000/health" in healthcheck.value
     (base,) = [command.value[0] for command in commands if command.cmd.upper() == "FROM"]
-    assert re.fullmatch(r"python:3\.1[2-9]-slim-\w+", base)
+    assert re.fullmatch(r"python:3\.1[2-9]-slim-\w+@sha256:[0-9a-f]{64}", base)
+    # Compiled as root, after the code is copied and before the server's user takes over.
+    compile_step = "python -m compileall -q gateway schema persistence migrations"
+    assert compile_step in runs
+    assert by_name.index("USER") > max(
+        index for index, command in enumerate(commands) if compile_step in " ".join(command.value)
+    )
+    updates = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())["updates"]
+    assert [
+        update["directory"] for update in updates if update["package-ecosystem"] == "docker"
+    ] == ["/"]
 
 
 def env_json() -> dict[str, str]:
-    variables: dict[str, str] = json.loads((ROOT / "env.json").read_text())["ApiFunction"]
+    variables: dict[str, str] = json.loads((ROOT / "env.example.json").read_text())["ApiFunction"]
     return variables
 
 
 def test_every_variable_the_app_reads_is_declared_for_sam_local() -> None:
-    """`sam local start-api --env-vars env.json` applies only variables the template declares:
-    one left out (the cursor secret was) never reaches the app."""
+    """`sam local start-api --env-vars env.json` (made from env.example.json) applies only
+    variables the template declares: one left out (the cursor secret was) never reaches the app."""
     declared = {
         name for name in function()["Environment"]["Variables"] if name.startswith("EVENTLOG_")
     }
     assert declared == {f"EVENTLOG_{name.upper()}" for name in Settings.model_fields}
     assert set(env_json()) <= declared
+
+
+def test_the_real_env_json_is_never_committed() -> None:
+    """env.json holds a password and a cursor key: git ignores it; the example holds neither."""
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", "env.json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ignored.stdout.strip() == "env.json"
+    example = env_json()
+    assert example["EVENTLOG_DATABASE_PASSWORD"].startswith("the MSSQL_SA_PASSWORD of your .env")
+    assert example["EVENTLOG_CURSOR_SECRET"].startswith("the EVENTLOG_CURSOR_SECRET of your .env")
 
 
 def test_sam_local_settings_point_at_the_compose_services_and_their_table() -> None:

@@ -1,5 +1,6 @@
 """The DynamoDB details store against moto's server, and botocore's Stubber for throttling."""
 
+import random
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -77,7 +78,7 @@ def test_a_details_table_named_like_an_object_member_serves_every_call(
     assert store.get_many([event_id]) == {event_id: {"__proto__": {"constructor": [Decimal(1)]}}}
     (version,) = store.versions([event_id]).values()
     assert (version.event_id, version.claim_token) == (event_id, "w2")
-    scanned = [found for page in store.scan(0, 1) for found in page]
+    scanned = [found for page in store.scan(0, 1) for found in page.items]
     assert version in scanned
     assert store.delete_unchanged([version]) == []
     assert store.get_many([event_id]) == {}
@@ -273,3 +274,26 @@ def test_an_unreachable_endpoint_makes_the_store_unavailable(details_table: str)
         store.ping()
     with pytest.raises(StoreUnavailable):
         store.get_many([new_id()])
+
+
+def test_sandboxes_restored_from_one_snapshot_pause_for_different_times(
+    client: Any, details_table: str
+) -> None:
+    """SnapStart restores every sandbox with the interpreter's state of the snapshot, `random`'s
+    included: the pauses between retries of throttled reads must not come from it."""
+    snapshot = random.getstate()
+    pauses: list[list[float]] = []
+    for _sandbox in range(2):
+        random.setstate(snapshot)
+        sleeps: list[float] = []
+        store = DynamoDetailStore(details_table, client, sleep=sleeps.append)
+        stub = Stubber(client)
+        unprocessed = {details_table: {"Keys": keys("a"), "ConsistentRead": True}}
+        for _ in range(4):
+            stub.add_response("batch_get_item", {"UnprocessedKeys": unprocessed})
+        stub.add_response("batch_get_item", {"Responses": {details_table: []}})
+        with stub:
+            assert store.get_many(["a"]) == {}
+        pauses.append(sleeps)
+    assert len(pauses[0]) == len(pauses[1]) == 4
+    assert pauses[0] != pauses[1]

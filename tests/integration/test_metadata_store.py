@@ -129,14 +129,14 @@ def test_user_ids_that_differ_only_in_case_are_different_users(
     assert metadata_store.list_page(PageRequest("USER-42", 10)) == [upper]
 
 
-def test_sql_server_ddl_uses_nvarchar_datetimeoffset_and_the_timeline_index() -> None:
+def test_sql_server_ddl_uses_nvarchar_datetime2_and_the_timeline_index() -> None:
     ddl = str(CreateTable(EVENTS_TABLE).compile(dialect=mssql.dialect()))
     for column in (
         "event_id NVARCHAR(36) COLLATE Latin1_General_100_BIN2 NOT NULL",
         "user_id NVARCHAR(128) COLLATE Latin1_General_100_BIN2 NOT NULL",
         "event_type NVARCHAR(64) COLLATE Latin1_General_100_BIN2 NOT NULL",
-        "occurred_at DATETIMEOFFSET NOT NULL",
-        "received_at DATETIMEOFFSET NOT NULL",
+        "occurred_at DATETIME2(6) NOT NULL",
+        "received_at DATETIME2(6) NOT NULL",
         "content_hash NVARCHAR(64) NOT NULL",
         "CONSTRAINT pk_events PRIMARY KEY NONCLUSTERED (event_id)",
     ):
@@ -156,22 +156,82 @@ def test_sql_server_ddl_uses_nvarchar_datetimeoffset_and_the_timeline_index() ->
 def test_sql_server_page_query_is_parameterised_keyset_with_top() -> None:
     hostile = "u'; DROP TABLE events; --"
     after = CursorPosition(T0, str(uuid.uuid4()))
-    request = PageRequest(hostile, 3, ("view", "click"), start=T0, end=T0, after=after)
-    # As pyodbc receives it: TOP as the literal page size (an int of ours), a ? per event type.
+    request = PageRequest(hostile, 3, ("view",), start=T0, end=T0, after=after)
+    # As pyodbc receives it: TOP as the literal page size (an int of ours), a ? per value.
     dialect = mssql_pyodbc.dialect(paramstyle="qmark")
     compiled = page_query(request).compile(
         dialect=dialect, compile_kwargs={"render_postcompile": True}
     )
     sql = " ".join(str(compiled).split())
     assert sql.startswith("SELECT TOP 3 events.event_id,")
-    assert (
-        "WHERE events.user_id = ? AND events.event_type IN (?, ?) AND events.occurred_at >= ? "
+    assert sql.endswith(
+        "WHERE events.user_id = ? AND events.event_type = ? AND events.occurred_at >= ? "
         "AND events.occurred_at < ? AND events.occurred_at <= ? AND (events.occurred_at < ? "
         "OR events.occurred_at = ? AND events.event_id > ?) "
         "ORDER BY events.occurred_at DESC, events.event_id ASC"
-    ) in sql
+    )
     assert hostile in compiled.params.values()
     assert "DROP" not in sql and "OFFSET" not in sql
+
+
+def compiled_for_sql_server(request: PageRequest) -> str:
+    compiled = page_query(request).compile(
+        dialect=mssql_pyodbc.dialect(paramstyle="qmark"),
+        compile_kwargs={"render_postcompile": True},
+    )
+    return " ".join(str(compiled).split())
+
+
+def test_several_types_are_one_ordered_seek_each_merged_on_sql_server() -> None:
+    """Each type: TOP (n) rows on the type index in page order, so no more than n rows a type
+    are read; the merge of those is sorted and cut to n. No IN list: it would read and sort
+    every matching row of the user."""
+    sql = compiled_for_sql_server(PageRequest("u", 20, ("view", "click", "buy")))
+    seek = (
+        "FROM (SELECT TOP 20 events.event_id AS event_id, events.user_id AS user_id, "
+        "events.event_type AS event_type, events.occurred_at AS occurred_at, "
+        "events.received_at AS received_at, events.content_hash AS content_hash FROM events "
+        "WHERE events.user_id = ? AND events.event_type = ? "
+        "ORDER BY events.occurred_at DESC, events.event_id ASC) AS seek{}"
+    )
+    assert sql.startswith("SELECT TOP 20 merged.event_id, merged.user_id,")
+    assert sql.endswith(") AS merged ORDER BY merged.occurred_at DESC, merged.event_id ASC")
+    # Three types, padded to four seeks; UNION ALL between them.
+    assert [sql.count(seek.format(n)) for n in range(1, 6)] == [1, 1, 1, 1, 0]
+    assert sql.count(" UNION ALL ") == 3 and " IN (" not in sql
+
+
+@pytest.mark.parametrize(("count", "seeks"), [(2, 2), (3, 4), (4, 4), (5, 8), (9, 16), (10, 16)])
+def test_the_type_filter_has_one_of_four_shapes(count: int, seeks: int) -> None:
+    types = tuple(f"type{n}" for n in range(count))
+    sql = compiled_for_sql_server(PageRequest("u", 20, types))
+    assert sql.count(" UNION ALL ") == seeks - 1
+
+
+def test_several_types_list_exactly_the_page_in_order_across_cursors(
+    metadata_store: SqlMetadataStore,
+) -> None:
+    """On SQLite, the merged seeks page as the single filter would: every type's rows, in
+    time order, ties by eventId, each page after its cursor, a repeated type counted once."""
+    kinds = ["view", "click", "buy", "other"]
+    rows = [record("merger", T0 - timedelta(seconds=n // 3), kinds[n % 4]) for n in range(40)]
+    for one in rows:
+        metadata_store.insert(one)
+    wanted = sorted(
+        (one for one in rows if one.event_type in ("view", "click", "buy")),
+        key=lambda one: (-one.timestamp.timestamp(), one.event_id),
+    )
+    listed: list[EventRecord] = []
+    after = None
+    while True:
+        page = metadata_store.list_page(
+            PageRequest("merger", 7, ("view", "click", "buy", "view"), after=after)
+        )
+        listed += page
+        if len(page) < 7:
+            break
+        after = CursorPosition(page[-1].timestamp, page[-1].event_id)
+    assert listed == wanted
 
 
 def mssql_store(port: int, timeout_seconds: int = 2) -> SqlMetadataStore:

@@ -43,6 +43,39 @@ def test_the_checked_in_tsql_is_what_the_migrations_and_the_page_query_produce()
     ) in page_query_tsql()
 
 
+def test_the_tsql_script_stops_and_rolls_back_at_the_first_error() -> None:
+    """sqlcmd runs on past a failed batch; XACT_ABORT makes any error roll everything back."""
+    assert offline_tsql().startswith("SET XACT_ABORT ON;\n\nGO\n\nBEGIN TRANSACTION;\n")
+
+
+def test_sql_server_keeps_instants_as_utc_datetime2() -> None:
+    """0004: every index holds an instant, so they come off first and go back after; a row
+    written with another offset (by hand) is moved to UTC before the offset is dropped."""
+    tsql = offline_tsql()
+    upgrade = [
+        " ".join(statement.split())
+        for statement in tsql[tsql.index("-- Running upgrade 0003 -> 0004") :].split(";")
+        if statement.strip() and "alembic_version" not in statement
+    ]
+    assert upgrade[:11] == [
+        "-- Running upgrade 0003 -> 0004 DROP INDEX ix_events_received ON events",
+        "GO DROP INDEX ix_events_user_type_timeline ON events",
+        "GO ALTER TABLE events DROP CONSTRAINT pk_events",
+        "GO DROP INDEX ix_events_user_timeline ON events",
+        "GO UPDATE events SET occurred_at = SWITCHOFFSET(occurred_at, '+00:00'), "
+        "received_at = SWITCHOFFSET(received_at, '+00:00') "
+        "WHERE DATEPART(TZOFFSET, occurred_at) <> 0 OR DATEPART(TZOFFSET, received_at) <> 0",
+        "GO ALTER TABLE events ALTER COLUMN occurred_at DATETIME2(6) NOT NULL",
+        "GO ALTER TABLE events ALTER COLUMN received_at DATETIME2(6) NOT NULL",
+        "GO CREATE UNIQUE CLUSTERED INDEX ix_events_user_timeline "
+        "ON events (user_id, occurred_at DESC, event_id)",
+        "GO ALTER TABLE events ADD CONSTRAINT pk_events PRIMARY KEY NONCLUSTERED (event_id)",
+        "GO CREATE INDEX ix_events_user_type_timeline ON events "
+        "(user_id, event_type, occurred_at DESC, event_id) INCLUDE (received_at, content_hash)",
+        "GO CREATE INDEX ix_events_received ON events (received_at)",
+    ]
+
+
 def test_sql_server_gets_a_nonclustered_key_and_the_clustered_timeline() -> None:
     tsql = " ".join(offline_tsql().split())
     assert (
@@ -75,6 +108,7 @@ def test_the_migrations_build_on_sqlite_exactly_the_table_the_code_uses(tmp_path
         "(user_id, occurred_at DESC, event_id)",
         "CREATE INDEX ix_events_user_type_timeline ON events "
         "(user_id, event_type, occurred_at DESC, event_id)",
+        "CREATE INDEX ix_events_received ON events (received_at)",
     ]
 
 

@@ -107,16 +107,25 @@ def _calls_on(tree: ast.AST, receiver: str, *, as_action: bool) -> set[str]:
 
 
 def actions_of(callers: list[Path]) -> set[str]:
-    """The DynamoDB actions of every details-store method the `callers` modules call."""
+    """The DynamoDB actions of every details-store method the `callers` modules call (on the
+    resolver's store, or on one passed to a function as `details`)."""
     by_method = store_calls(DETAILS_MODULE)
     called = set().union(
-        *(_calls_on(ast.parse(m.read_text()), "self._details", as_action=False) for m in callers)
+        *(
+            _calls_on(ast.parse(module.read_text()), receiver, as_action=False)
+            for module in callers
+            for receiver in ("self._details", "details")
+        )
     )
     return set().union(*(by_method[name] for name in called))
 
 
 API_PATH = [RESOLVERS / "events.py", RESOLVERS / "writes.py", RESOLVERS / "erasure.py"]
-RECONCILE_PATH = [RESOLVERS / "reconcile.py", RESOLVERS / "erasure.py"]
+RECONCILE_PATH = [RESOLVERS / "reconcile.py", RESOLVERS / "orphans.py", RESOLVERS / "erasure.py"]
+CLAIM_CHECK_PATH = [RESOLVERS / "claim_checks.py", RESOLVERS / "orphans.py"]
+RETENTION_PATH = [RESOLVERS / "retention.py", RESOLVERS / "erasure.py"]
+# The functions that reach both stores.
+STORE_FUNCTIONS = ["ApiFunction", "ReconcileFunction", "ClaimCheckFunction", "RetentionFunction"]
 
 
 @pytest.mark.parametrize(
@@ -124,6 +133,8 @@ RECONCILE_PATH = [RESOLVERS / "reconcile.py", RESOLVERS / "erasure.py"]
     [
         ("ApiFunction", API_PATH, {"UpdateItem", "DeleteItem", "BatchGetItem", "DescribeTable"}),
         ("ReconcileFunction", RECONCILE_PATH, {"Scan", "BatchGetItem", "DeleteItem"}),
+        ("ClaimCheckFunction", CLAIM_CHECK_PATH, {"BatchGetItem", "DeleteItem"}),
+        ("RetentionFunction", RETENTION_PATH, {"BatchGetItem", "DeleteItem"}),
     ],
 )
 def test_each_role_grants_exactly_the_dynamodb_and_secrets_calls_its_code_makes(
@@ -139,7 +150,8 @@ def test_each_role_grants_exactly_the_dynamodb_and_secrets_calls_its_code_makes(
     secrets = boto3_calls(ROOT / "gateway" / "stores.py", "client")
     assert secrets == {"GetSecretValue"}
     assert function()["Environment"]["Variables"]["EVENTLOG_CREATE_TABLES"] == ""
-    table, secret, key = role_statements(function_name)
+    # SAM's own statement for a failure destination (sqs:SendMessage) is checked apart.
+    table, secret, key = [s for s in role_statements(function_name) if "sqs:" not in str(s)]
     assert (table["Resource"], set(table["Action"])) == (
         {"Fn::GetAtt": ["DetailsTable", "Arn"]},
         {f"dynamodb:{call}" for call in dynamodb},
@@ -164,12 +176,136 @@ def test_each_role_grants_exactly_the_dynamodb_and_secrets_calls_its_code_makes(
 def test_every_store_call_of_persistence_is_granted_to_a_function() -> None:
     """No DynamoDB call in persistence/ goes unaccounted for (but the local table set-up)."""
     made = set().union(
-        *(boto3_calls(module, "self._client") for module in (ROOT / "persistence").glob("*.py"))
+        *(
+            boto3_calls(module, "self._client")
+            for module in (ROOT / "persistence").glob("*.py")
+            if module.name != "check_queue.py"
+        )
     )
-    assert made == actions_of(API_PATH) | actions_of(RECONCILE_PATH) | {"DescribeTable"}
+    granted = [API_PATH, RECONCILE_PATH, CLAIM_CHECK_PATH, RETENTION_PATH]
+    assert made == set().union(*map(actions_of, granted)) | {"DescribeTable"}
 
 
-@pytest.mark.parametrize("function_name", ["ApiFunction", "ReconcileFunction"])
+def test_the_claim_checks_queue_and_read_exactly_their_queue_and_stream() -> None:
+    """The queue adapter's one call (SendMessageBatch is sqs:SendMessage); the stream function
+    reads the table's streams only; the check function reads its queue and queues again."""
+    assert boto3_calls(ROOT / "persistence" / "check_queue.py", "self._client") == {
+        "SendMessageBatch"
+    }
+    stream_reader, sender = role_statements("ClaimStreamFunction")
+    assert stream_reader["Resource"] == {"Fn::Sub": "${DetailsTable.Arn}/stream/*"}
+    assert set(stream_reader["Action"]) == {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    }
+    assert (sender["Action"], sender["Resource"]) == (
+        "sqs:SendMessage",
+        [
+            {"Fn::GetAtt": ["ClaimCheckQueue", "Arn"]},
+            {"Fn::GetAtt": ["ReconcileDeadLetterQueue", "Arn"]},
+        ],
+    )
+    *_, queue = role_statements("ClaimCheckFunction")
+    assert queue["Resource"] == {"Fn::GetAtt": ["ClaimCheckQueue", "Arn"]}
+    assert set(queue["Action"]) == {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:SendMessage",
+    }
+    role = resources("AWS::IAM::Role")["ClaimStreamFunctionRole"]
+    assert role["ManagedPolicyArns"] == [
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    ]
+
+
+def test_every_claim_is_checked_after_the_grace_period_from_the_tables_keys_only_stream() -> None:
+    import gateway.claim_checks
+
+    table = template()["Resources"]["DetailsTable"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "KEYS_ONLY"}
+    mappings = resources("AWS::Lambda::EventSourceMapping")
+    stream = mappings["ClaimStreamMapping"]
+    assert stream["EventSourceArn"] == {"Fn::GetAtt": ["DetailsTable", "StreamArn"]}
+    assert stream["FunctionName"] == {"Ref": "ClaimStreamFunction"}
+    assert json.loads(stream["FilterCriteria"]["Filters"][0]["Pattern"]) == {
+        "eventName": ["INSERT", "MODIFY"]
+    }
+    check = mappings["ClaimCheckMapping"]
+    assert check["EventSourceArn"] == {"Fn::GetAtt": ["ClaimCheckQueue", "Arn"]}
+    assert check["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    functions = resources("AWS::Lambda::Function")
+    for name in ("ClaimStreamFunction", "ClaimCheckFunction"):
+        module, handler = functions[name]["Handler"].rsplit(".", 1)
+        assert module == gateway.claim_checks.__name__
+        assert callable(getattr(gateway.claim_checks, handler))
+        variables = functions[name]["Environment"]["Variables"]
+        assert variables["EVENTLOG_RECONCILE_QUEUE_URL"] == {"Ref": "ClaimCheckQueue"}
+    assert "VpcConfig" not in functions["ClaimStreamFunction"]  # no database: no VPC
+    queue = resources("AWS::SQS::Queue")["ClaimCheckQueue"]
+    assert queue["VisibilityTimeout"] >= 6 * functions["ClaimCheckFunction"]["Timeout"]
+
+
+def test_every_failure_of_the_jobs_ends_in_the_dead_letter_queue_whose_alarm_watches_it() -> None:
+    dead = {"Fn::GetAtt": ["ReconcileDeadLetterQueue", "Arn"]}
+    queue = resources("AWS::SQS::Queue")["ClaimCheckQueue"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == dead
+    stream = resources("AWS::Lambda::EventSourceMapping")["ClaimStreamMapping"]
+    assert stream["DestinationConfig"] == {"OnFailure": {"Destination": dead}}
+    invoke_configs = {
+        config["FunctionName"]["Ref"]: config
+        for config in resources("AWS::Lambda::EventInvokeConfig").values()
+    }
+    for name in ("ReconcileFunction", "RetentionFunction"):
+        config = invoke_configs[name]
+        assert config["DestinationConfig"] == {"OnFailure": {"Destination": dead}}
+        assert config["MaximumRetryAttempts"] == 0
+    (machine,) = resources("AWS::StepFunctions::StateMachine").values()
+    assert machine["DefinitionSubstitutions"]["DeadLetterQueueUrl"] == {
+        "Ref": "ReconcileDeadLetterQueue"
+    }
+    definition = template()["Resources"]["ReconcileAuditStateMachine"]["Properties"]["Definition"]
+    states = definition["States"]
+    assert states["Sweep"]["Catch"][0]["Next"] == "ReportFailure"
+    assert states["ReportFailure"]["Resource"] == "arn:aws:states:::sqs:sendMessage"
+    assert states["Sweep"]["Parameters"]["Payload"] == {
+        "sweep": True,
+        "checkpoint.$": "$.checkpoint",
+    }
+    assert states["Swept"]["Default"] == "Sweep"  # until the function answers complete
+    alarm = resources("AWS::CloudWatch::Alarm")["ReconcileDeadLetterAlarm"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+    )
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["ReconcileDeadLetterQueue", "QueueName"]}}
+    ]
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
+def test_retention_runs_daily_only_when_a_number_of_days_is_set() -> None:
+    import gateway.retention
+
+    assert template()["Parameters"]["RetentionDays"]["Default"] == 0
+    function_properties = resources("AWS::Lambda::Function")["RetentionFunction"]
+    module, name = function_properties["Handler"].rsplit(".", 1)
+    assert module == gateway.retention.__name__ and callable(getattr(gateway.retention, name))
+    variables = function_properties["Environment"]["Variables"]
+    assert variables["EVENTLOG_RETENTION_DAYS"] == {
+        "Fn::If": ["HasRetention", {"Ref": "RetentionDays"}, ""]
+    }
+    (schedule,) = [
+        s
+        for s in resources("AWS::Scheduler::Schedule").values()
+        if s["Target"]["Arn"] == {"Fn::GetAtt": ["RetentionFunction", "Arn"]}
+    ]
+    assert schedule["State"] == {"Fn::If": ["HasRetention", "ENABLED", "DISABLED"]}
+
+
+@pytest.mark.parametrize("function_name", STORE_FUNCTIONS)
 def test_the_vpc_permissions_come_once_from_the_managed_policy(function_name: str) -> None:
     role = resources("AWS::IAM::Role")[f"{function_name}Role"]
     assert role["ManagedPolicyArns"] == [
@@ -186,19 +322,27 @@ def test_function_logs_and_access_logs_go_to_log_groups_that_expire() -> None:
         "FunctionLogs": {"RetentionInDays": {"Ref": "LogRetentionDays"}},
         "AccessLogs": {"RetentionInDays": {"Ref": "LogRetentionDays"}},
         "ReconcileLogs": {"RetentionInDays": {"Ref": "LogRetentionDays"}},
+        "RetentionLogs": {"RetentionInDays": {"Ref": "LogRetentionDays"}},
     }
     functions = resources("AWS::Lambda::Function")
     assert functions["ApiFunction"]["LoggingConfig"]["LogGroup"] == {"Ref": "FunctionLogs"}
-    assert functions["ReconcileFunction"]["LoggingConfig"]["LogGroup"] == {"Ref": "ReconcileLogs"}
+    for job in ("ReconcileFunction", "ClaimStreamFunction", "ClaimCheckFunction"):
+        assert functions[job]["LoggingConfig"]["LogGroup"] == {"Ref": "ReconcileLogs"}
+    assert functions["RetentionFunction"]["LoggingConfig"]["LogGroup"] == {"Ref": "RetentionLogs"}
     (stage,) = resources("AWS::ApiGatewayV2::Stage").values()
     access = stage["AccessLogSettings"]
     assert access["DestinationArn"] == {"Fn::GetAtt": ["AccessLogs", "Arn"]}
     assert {"requestId", "route", "status", "latencyMs"} <= set(json.loads(access["Format"]))
 
 
-def test_reserved_concurrency_is_a_parameter_that_zero_leaves_unset() -> None:
+def test_reserved_concurrency_bounds_sql_sessions_by_default_and_zero_leaves_it_unset() -> None:
+    """A burst while SQL Server is slow would otherwise scale to the account's limit, each new
+    container logging in with TLS: the login storm comes when the database can least take it."""
     parameter = template()["Parameters"]["ReservedConcurrency"]
-    assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", 0, 0)
+    assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", 50, 0)
+    assert "RDS Proxy" in parameter["Description"]
+    rotation = template()["Parameters"]["DatabaseSecretArn"]["Description"]
+    assert "alternating users" in rotation and "refuses the login" in rotation
     lambda_function = resources("AWS::Lambda::Function")["ApiFunction"]
     assert lambda_function["ReservedConcurrentExecutions"] == {
         "Fn::If": [
@@ -288,7 +432,10 @@ def test_the_reconcile_job_runs_on_a_schedule_from_the_api_functions_artifact() 
     assert job["Metadata"] == api["Metadata"] == {"BuildMethod": "makefile"}
     assert job["Properties"]["CodeUri"] == api["Properties"]["CodeUri"]
     makefile = (ROOT / "Makefile").read_text()
-    assert "\nbuild-ReconcileFunction: build-ApiFunction\n" in makefile
+    assert (
+        "\nbuild-ReconcileFunction build-ClaimStreamFunction build-ClaimCheckFunction "
+        "build-RetentionFunction: build-ApiFunction\n"
+    ) in makefile
     module, name = job["Properties"]["Handler"].rsplit(".", 1)
     assert module == gateway.reconcile.__name__ and callable(getattr(gateway.reconcile, name))
     properties = resources("AWS::Lambda::Function")["ReconcileFunction"]
@@ -299,7 +446,13 @@ def test_the_reconcile_job_runs_on_a_schedule_from_the_api_functions_artifact() 
     fields = {f"EVENTLOG_{field.upper()}" for field in Settings.model_fields}
     assert {name for name in variables if name.startswith("EVENTLOG_")} <= fields
     assert template()["Parameters"]["ReconcileApply"]["Default"] == "false"
-    (schedule,) = resources("AWS::Scheduler::Schedule").values()
-    assert schedule["ScheduleExpression"] == {"Ref": "ReconcileSchedule"}
-    assert schedule["Target"]["Arn"] == {"Fn::GetAtt": ["ReconcileFunction", "Arn"]}
-    assert schedule["Target"]["RetryPolicy"] == {"MaximumRetryAttempts": 0}
+    schedules = {
+        str(schedule["ScheduleExpression"]): schedule
+        for schedule in resources("AWS::Scheduler::Schedule").values()
+    }
+    hourly = schedules[str({"Ref": "ReconcileSchedule"})]
+    assert hourly["Target"]["Arn"] == {"Fn::GetAtt": ["ReconcileFunction", "Arn"]}
+    assert hourly["Target"]["RetryPolicy"] == {"MaximumRetryAttempts": 0}
+    audit = schedules[str({"Ref": "AuditSchedule"})]
+    assert audit["Target"]["Arn"] == {"Ref": "ReconcileAuditStateMachine"}
+    assert json.loads(audit["Target"]["Input"]) == {"checkpoint": None}

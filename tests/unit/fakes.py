@@ -20,6 +20,7 @@ from persistence.protocols import (
     Fence,
     ItemVersion,
     PageRequest,
+    ScanPage,
     StoredRow,
 )
 from schema.access import Caller
@@ -159,6 +160,14 @@ class FakeMetadataStore:
         self._check()
         return sorted(key for key in self.events() if after is None or key > after)[:limit]
 
+    def received_before(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        self._check()
+        old = sorted(
+            (row for row in self.events().values() if row.received_at < before),
+            key=lambda row: row.received_at,
+        )
+        return [(row.user_id, row.event_id) for row in old[:limit]]
+
     def list_page(self, request: PageRequest, *, record: bool = True) -> list[EventRecord]:
         if record:
             self.calls.append("metadata.list_page")
@@ -296,10 +305,10 @@ class FakeDetailStore:
                 kept.append(version.event_id)
         return kept
 
-    def scan(self, segment: int, segments: int) -> Iterator[list[ItemVersion]]:
+    def scan(self, segment: int, segments: int, *, after: str | None = None) -> Iterator[ScanPage]:
         self._check()
-        keys = sorted(self.items)
-        yield [self._version(key) for key in keys[segment::segments]]
+        keys = [key for key in sorted(self.items) if after is None or key > after]
+        yield ScanPage([self._version(key) for key in keys[segment::segments]], None)
 
     def _version(self, event_id: str) -> ItemVersion:
         item = self.items[event_id]

@@ -17,6 +17,7 @@ GOOD = [SigningKey.generate("RS256").public_jwk(), SigningKey.generate("ES256").
 GOOD_KIDS = {key["kid"] for key in GOOD}
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(
     junk=st.lists(jwks_entries(GOOD), max_size=8),
@@ -43,6 +44,7 @@ def test_the_issuers_keys_are_used_whatever_else_the_jwks_holds(
             usable_keys({"keys": entries}, set())
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(document=json_values())
 def test_a_document_that_is_no_jwk_set_is_the_issuers_failure(document: Any) -> None:

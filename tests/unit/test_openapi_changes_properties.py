@@ -516,6 +516,7 @@ def _operations(spec: Json, fits: Callable[[Json], bool] = lambda _: True) -> li
     ]
 
 
+@pytest.mark.slow
 @settings(max_examples=100)
 @given(documents(), st.data())
 def test_additive_mutations_are_never_flagged(spec: Json, data: st.DataObject) -> None:
@@ -525,6 +526,7 @@ def test_additive_mutations_are_never_flagged(spec: Json, data: st.DataObject) -
     assert breaking_changes(spec, mutated) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mutation", BREAKING, ids=lambda mutation: mutation.__name__)
 @settings(max_examples=20)
 @given(spec=documents(), data=st.data())
@@ -537,6 +539,7 @@ def test_each_breaking_mutation_is_flagged_where_it_was_made(
     assert any(line.startswith(f"REST: {where}:") for line in changes), changes
 
 
+@pytest.mark.slow
 @settings(max_examples=50)
 @given(documents())
 def test_a_document_against_itself_and_against_nothing(spec: Json) -> None:

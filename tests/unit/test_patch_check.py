@@ -6,6 +6,7 @@ import difflib
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,12 +41,14 @@ def check(installed: list[str], before: list[str], after: list[str]) -> list[str
         return unpatched_files(package, patches)
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(before=FILE, after=FILE)
 def test_a_patched_file_is_never_counted_unpatched(before: list[str], after: list[str]) -> None:
     assert check(after, before, after) == []
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(before=FILE, after=FILE, added=LINE, at=st.integers(min_value=0))
 def test_a_file_without_a_line_the_patch_adds_is_counted_unpatched(

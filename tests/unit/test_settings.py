@@ -157,6 +157,7 @@ OTHER_SETTINGS = {
 }
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(
     cursor_secret=st.none() | SECRETS,

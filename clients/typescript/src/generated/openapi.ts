@@ -31,7 +31,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description `200` when both stores answer, else `503` naming the one that does not.
+         * @description `200` when both stores answer, else `503` naming the one that does not. One check of the stores answers every probe for a second.
          */
         get: operations["ready_health_ready_get"];
         put?: never;

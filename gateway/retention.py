@@ -1,0 +1,92 @@
+"""The retention job's doors: `python -m gateway retention` (and `make retention`), and the
+scheduled Lambda function of template.yaml. Both run `resolvers.retention.Retention` on the
+stores the settings name, when EVENTLOG_RETENTION_DAYS is set; unset, events are kept for ever
+and the job does nothing."""
+
+import argparse
+import json
+import logging
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.observability import configure_logging
+from gateway.reconcile import LAMBDA_MARGIN_SECONDS, EmbeddedStores
+from gateway.resolvers.retention import Retention, RetentionSummary
+from gateway.settings import Settings, SettingsRefused, load_settings
+from gateway.stores import MalformedSecret, open_stores, with_secret
+from persistence.deadline import deadline_after
+from schema.errors import StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+def remove_expired(settings: Settings) -> RetentionSummary | None:
+    """One run; None when no retention is set."""
+    if settings.embedded:
+        raise EmbeddedStores
+    if settings.retention_days is None:
+        return None
+    with open_stores(with_secret(settings)) as stores:
+        job = Retention(
+            stores.metadata,
+            stores.details,
+            days=settings.retention_days,
+            grace_seconds=settings.reconcile_grace_seconds,
+            clock=lambda: datetime.now(UTC),
+        )
+        summary = job.run()
+    logger.info(
+        "retention finished",
+        extra={"summary": summary.as_json(), "RetentionEventsRemoved": summary.events_removed},
+    )
+    return summary
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m gateway retention",
+        description="Remove from both stores the events received more than "
+        "EVENTLOG_RETENTION_DAYS days ago, in the order erasure uses; finish erasures left "
+        "unfinished longer than the grace period.",
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsRefused as refused:
+        raise SystemExit(str(refused)) from None
+    configure_logging(settings.log_level)
+    try:
+        summary = remove_expired(settings)
+    except MalformedSecret as exc:
+        raise SystemExit(f"retention stopped: {exc}") from None
+    except (StoreUnavailable, BotoCoreError, ClientError, SQLAlchemyError) as exc:
+        raise SystemExit(
+            f"retention stopped: a store cannot be reached ({type(exc).__name__})"
+        ) from exc
+    if args.json:
+        print(json.dumps(summary.as_json() if summary else None))  # noqa: T201
+    elif summary is None:
+        print("EVENTLOG_RETENTION_DAYS is not set: events are kept, nothing removed")  # noqa: T201
+    else:
+        print(  # noqa: T201
+            f"events received before {summary.received_before} removed: "
+            f"{summary.events_removed}\n"
+            f"abandoned erasures finished (events): {summary.erasures_finished}"
+            + ("" if summary.complete else "\nINCOMPLETE: stopped early; run it again")
+        )
+
+
+def handler(_event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The scheduled function: one run, stopping before the invocation's time is up (the next
+    scheduled run goes on)."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    seconds = context.get_remaining_time_in_millis() / 1000 - LAMBDA_MARGIN_SECONDS
+    with deadline_after(seconds) if seconds > 0 else nullcontext():
+        summary = remove_expired(settings)
+    return {"retention": summary.as_json() if summary else None}
