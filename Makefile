@@ -40,8 +40,9 @@ VIDEO_APT_PACKAGES := curl jq chromium ffmpeg flite sox
 
 .PHONY: run reconcile retention test test-312 test-remote demo demo-cast demo-video lint lint-python client \
 	client-deps client-generate \
-	lint-deploy bench bench-load bench-setup bench-batch bench-cold bench-http bench-deep \
-	bench-profile bench-deps format schema release screenshots venv venv-run venv-312 sam-venv assets assets-dev lock \
+	lint-deploy bench bench-load bench-setup bench-batch bench-cold bench-http bench-deep bench-metrics \
+	bench-profile bench-deps format schema release screenshots venv venv-run venv-demo venv-312 sam-venv assets assets-dev \
+	assets-when-up check lock \
 	relock lock-derived dynalite system-deps clean lambda-build build-ApiFunction \
 	build-ReconcileFunction build-ClaimStreamFunction build-ClaimCheckFunction \
 	build-RetentionFunction odbc-driver-sample
@@ -49,11 +50,25 @@ VIDEO_APT_PACKAGES := curl jq chromium ffmpeg flite sox
 # Set-up runs side by side (uv and npm; then the linters), each step's output kept together.
 PARALLEL := $(MAKE) --no-print-directory --jobs=3 --output-sync=target
 
-# Serving needs the app and the embedded extra only; `--inexact` keeps what `make test` added.
-# `make run AUTH=dev`: a local token issuer, and a token to try (EVENTLOG_AUTH, see README).
+# Serving needs the app, the embedded extra and dynalite only; `--inexact` keeps what `make test`
+# added. The pages' browser files are installed once the server answers (until then the pages
+# load them from their CDN), so npm's largest install is not on the way to the first answer.
+# `make run AUTH=dev`: a local token issuer, and a token to try (EVENTLOG_AUTH, docs/configuration.md).
 run:
-	@$(PARALLEL) venv-run assets
+	@$(PARALLEL) venv-run dynalite
+	@$(MAKE) --no-print-directory assets-when-up &
 	$(if $(AUTH),EVENTLOG_AUTH=$(AUTH)) $(BIN)/python -m gateway --port $(PORT)
+
+# Waits (up to 2 minutes) for the server of `make run` to answer, then installs the pages' files,
+# printing one line when they are served locally; npm's own output goes to .cache/assets.log.
+assets-when-up:
+	@test -f $(ASSETS_STAMP) || ! command -v npm >/dev/null || { \
+	  $(BIN)/python -c 'import sys, time, urllib.request as r; [sys.exit(0) for _ in range(600) \
+	    if not time.sleep(0.2) and r.urlopen("http://127.0.0.1:$(PORT)/health", timeout=1).status == 200]' \
+	    2>/dev/null; mkdir -p .cache; \
+	  if $(MAKE) --no-print-directory assets >.cache/assets.log 2>&1; then \
+	    echo "  GraphiQL, Swagger UI and ReDoc files installed (assets/): the pages load them from here"; \
+	  else echo "  the pages' files did not install (see .cache/assets.log): the pages load them from their CDN"; fi; }
 
 test:
 	@$(PARALLEL) venv assets-dev sam-venv system-deps odbc-driver-sample client-deps \
@@ -61,6 +76,15 @@ test:
 	@$(PARALLEL) lint lambda-build client
 	$(BIN)/pytest
 	@$(MAKE) --no-print-directory test-312
+
+# The loop while editing: ruff, mypy (packages, tests, bench) and the unit and API tests, but those
+# marked `slow` (property tests with many examples, schemathesis, the second emulator), which
+# `make test` runs. One minute or less here when the machine is not loaded by other work.
+check: venv assets-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q -m "not slow" tests/unit tests/api
 
 # Lambda runs Python 3.12: the tests of everything it loads (not the browser, demo or embedded
 # server tests, which exercise the local toolchain) run there too, from the same lock.
@@ -79,7 +103,8 @@ test-remote: venv system-deps
 	EVENTLOG_TEST_BASE_URL=$(BASE_URL) EVENTLOG_TEST_DOCS=$(DOCS) $(BIN)/pytest tests/e2e/test_docs_examples.py tests/api
 
 # A narrated walk through the product on its own stack (DEMO_PAUSE=0 for no pauses).
-demo: venv system-deps
+demo: venv-demo
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="curl jq"
 	PYTHON=$(BIN)/python bash scripts/demo.sh
 
 # Re-record docs/demo.cast (asciinema) and its animated picture docs/demo.svg (svg-term-cli).
@@ -92,7 +117,7 @@ demo-cast: venv system-deps
 
 # The narrated walkthrough, docs/demo.webm, with its captions (docs/demo.vtt) and the README's
 # still, built from the running product (scripts/video/; `--quick` there for a short check).
-demo-video: venv assets
+demo-video: venv assets-dev
 	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(VIDEO_APT_PACKAGES)"
 	$(BIN)/python -m scripts.video --out docs/demo.webm --still docs/img/demo-video.png
 
@@ -127,7 +152,7 @@ retention: venv
 # Every figure of bench/ in one table, each with its anchor from the same run (a few minutes;
 # BENCH_ROUNDS, BENCH_DURATION, BENCH_CONNECTIONS). The cold-start rows measure the built
 # artifact too after `make lambda-build`.
-bench: venv assets bench-deps
+bench: venv dynalite bench-deps
 	$(BIN)/python -m bench.suite
 
 # One figure at a time: the cold start in detail (with the import profile), the HTTP cases, the
@@ -135,14 +160,19 @@ bench: venv assets bench-deps
 bench-cold: venv
 	$(BIN)/python bench/cold_start.py
 
-bench-http: venv assets bench-deps
+bench-http: venv dynalite bench-deps
 	$(BIN)/python -m bench.throughput
 
 bench-deep: venv
 	$(BIN)/python -m bench.deep_pages
 
+# CPU per request with metrics on against off, alternated in one run (in-process; doubles, and
+# SQLite + dynalite).
+bench-metrics: venv
+	$(BIN)/python -m bench.metrics_overhead $(ARGS)
+
 # Events/s through batches of 100 against single POSTs (in-memory doubles, SQLite + dynalite).
-bench-batch: venv assets bench-deps
+bench-batch: venv dynalite bench-deps
 	$(BIN)/python -m bench.batch
 
 # wrk, the load generator of the benchmarks (Debian's, on 127.0.0.1 only).
@@ -201,7 +231,7 @@ release: venv
 	$(BIN)/python -m scripts.contract freeze $(VERSION)
 
 # Retake docs/img/*.png (the README's pictures) from the browser tests.
-screenshots: venv assets system-deps
+screenshots: venv assets-dev system-deps
 	$(BIN)/pytest tests/e2e/test_browser.py --save-screenshots
 
 format: venv
@@ -213,8 +243,20 @@ format: venv
 venv: $(UV)
 	$(SYNC) --python $(PYTHON)
 
+# moto serves the embedded DynamoDB only where Node.js (and so dynalite) is missing. In a new
+# .venv (a fresh clone) the serving set's bytecode is compiled at install, side by side with npm,
+# rather than module by module as the server first imports them, which is slower on a loaded
+# machine; an existing .venv (perhaps holding `make test`'s tools too, thousands of files never
+# served) keeps compiling on first import.
+EMULATOR_EXTRAS := --extra embedded $(if $(shell command -v node),,--extra moto)
+
 venv-run: $(UV)
-	$(SYNC) --inexact --no-dev --extra embedded --python $(PYTHON)
+	$(SYNC) --inexact --no-dev $(EMULATOR_EXTRAS) $(if $(wildcard $(BIN)/python),,--compile-bytecode) \
+	  --python $(PYTHON)
+
+# What demo.sh runs: the app, moto's server (a process of its own the demo pauses), curl and jq.
+venv-demo: $(UV)
+	$(SYNC) --inexact --no-dev --extra embedded --extra moto --python $(PYTHON)
 
 venv-312: $(UV)
 	@test -n "$(PYTHON312)" || { echo "make test runs the Lambda tests on Python 3.12 as well," \
@@ -228,26 +270,32 @@ $(UV): requirements-uv.txt
 	  --require-hashes --no-deps --target $(ROOT)/.uv -r $(ROOT)/requirements-uv.txt
 	touch $@
 
-# GraphiQL, Swagger UI and ReDoc files (package.json's dependencies, at the versions the pages
-# name) and dynalite with the project's patch (its optionalDependencies, with patch-package)
-# into node_modules/, from package-lock.json and patches/. Without npm the pages fall back to
-# their CDN, and make run to moto for DynamoDB.
-assets: node_modules/.served
+# GraphiQL, Swagger UI and ReDoc files (assets/package.json's dependencies, at the versions the
+# pages name) into assets/node_modules/, from assets/package-lock.json. Without npm the pages
+# load them from their CDN.
+ASSETS_STAMP := assets/node_modules/.installed
+assets: $(ASSETS_STAMP)
 
-assets-dev: node_modules/.all
+# Everything npm installs for the app and its tests: the pages' files and dynalite.
+assets-dev: assets dynalite
 
-node_modules/.served: package-lock.json $(wildcard patches/*.patch)
+$(ASSETS_STAMP): assets/package-lock.json
 	@if ! command -v npm >/dev/null; then \
 	  echo "npm not found: GraphiQL and /docs will load their files from a CDN"; exit 0; fi; \
-	$(NPM_CI) --omit=dev && $(PATCH_PACKAGE) && touch $@
+	cd assets && $(NPM_CI) && touch node_modules/.installed
 
-node_modules/.all: package-lock.json $(wildcard patches/*.patch)
+# dynalite, an independent DynamoDB implementation: make run's embedded emulator, and the tests'
+# beside moto, with the project's patch (patches/README.md) applied by patch-package, from
+# package.json and package-lock.json. Without Node.js, make run serves DynamoDB with moto.
+dynalite: node_modules/.patched
+
+node_modules/.patched: package-lock.json $(wildcard patches/*.patch)
 	@if ! command -v npm >/dev/null; then \
-	  echo "npm not found: GraphiQL and /docs will load their files from a CDN"; exit 0; fi; \
-	$(NPM_CI) && $(PATCH_PACKAGE) && touch $@ node_modules/.served
+	  echo "npm not found: the embedded DynamoDB will be moto's, in the server's process"; exit 0; fi; \
+	$(NPM_CI) && $(PATCH_PACKAGE) && touch $@
 
 # Every Python and npm dependency to the newest release pyproject.toml and package.json allow, in
-# one command; review the diff of uv.lock and package-lock.json (README: "Dependencies").
+# one command; review the diff of uv.lock and the npm locks (docs/dependencies.md).
 lock: $(UV)
 	$(UV) lock --upgrade
 	$(MAKE) --no-print-directory lock-derived NPM_LOCK=update
@@ -257,24 +305,22 @@ relock: $(UV)
 	$(UV) lock
 	$(MAKE) --no-print-directory lock-derived NPM_LOCK=install
 
-# What is derived from the locks: package.json's pins from the pages, package-lock.json, the
+# What is derived from the locks: assets/package.json's pins from the pages, the npm locks, the
 # exports the Lambda artifact and the Docker image install, and uv's own pin. Tests fail when
 # any of them drifts.
 lock-derived: venv
 	$(BIN)/python scripts/pin_assets.py
 	npm $(NPM_LOCK) --package-lock-only --ignore-scripts --no-audit --no-fund --loglevel=error
+	cd assets && npm $(NPM_LOCK) --package-lock-only --ignore-scripts --no-audit --no-fund \
+	  --loglevel=error
 	cd $(CLIENT) && npm $(NPM_LOCK) --package-lock-only --ignore-scripts --no-audit --no-fund \
 	  --loglevel=error
 	$(UV) export --frozen --quiet --no-emit-project --no-dev --extra mssql --prune uvicorn \
 	  -o requirements-lambda.txt
-	$(UV) export --frozen --quiet --no-emit-project --no-dev --extra mssql -o requirements-docker.txt
+	$(UV) export --frozen --quiet --no-emit-project --no-dev --extra mssql --extra otlp \
+	  -o requirements-docker.txt
 	echo "uv==$(UV_VERSION)" | $(UV) pip compile - --quiet --universal --generate-hashes \
 	  --custom-compile-command "make lock" -o requirements-uv.txt
-
-# dynalite, an independent DynamoDB implementation: make run's embedded emulator, and the tests'
-# beside moto. An optionalDependency in package.json, installed with the browser files and
-# patched (patches/README.md).
-dynalite: assets
 
 system-deps:
 	@missing=""; \
@@ -289,13 +335,14 @@ system-deps:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(VENV312) .uv node_modules .aws-sam .cache .mypy_cache \
+	rm -rf $(VENV) $(SAM_VENV) $(VENV312) .uv node_modules assets/node_modules .aws-sam .cache .mypy_cache \
 	  .pytest_cache .ruff_cache $(CLIENT)/node_modules $(CLIENT)/dist
 
 # Seconds from a fresh clone to `make run`'s first answer and `make test`'s first test, with
-# empty (cold) and filled (warm) package caches of its own: the README's figures.
+# empty (cold) and filled (warm) package caches of its own: docs/performance.md's figures
+# (ARGS="--targets run" times `make run` only).
 bench-setup:
-	$(PYTHON) bench/setup.py --port $(PORT)
+	$(PYTHON) bench/setup.py --port $(PORT) $(ARGS)
 
 # `sam build` (template.yaml, BuildMethod: makefile). samconfig.toml builds in the source folder,
 # so SAM copies nothing (.venv and .venv-sam included) and this recipe picks what ships: the
@@ -318,7 +365,7 @@ build-ApiFunction: assets $(UV)
 	$(UV) pip install --quiet --target "$(ARTIFACTS_DIR)" --python-platform $(LAMBDA_PLATFORM) \
 	  --python-version 3.12 --only-binary :all: --require-hashes \
 	  -r $(ROOT)/requirements-lambda.txt
-	$(BIN)/python -m scripts.package_assets "$(ARTIFACTS_DIR)/node_modules"
+	$(BIN)/python -m scripts.package_assets "$(ARTIFACTS_DIR)/assets/node_modules"
 	$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)"
 
 # The function as `sam build` makes it (the ODBC layer needs Docker: sam build --use-container).

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -135,14 +135,14 @@ async def call(app: FastAPI, request: Request) -> int:
     status = 0
     sent = False
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> MutableMapping[str, Any]:
         nonlocal sent
         if sent:
             await asyncio.Event().wait()  # the client never disconnects
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
@@ -166,7 +166,7 @@ class ThreadProfiles:
         threading.setprofile(self._hook)
 
     def disarm(self) -> None:
-        threading.setprofile(None)  # type: ignore[arg-type]
+        threading.setprofile(None)
 
     def _hook(self, _frame: FrameType, _event: str, _arg: Any) -> None:
         profile = cProfile.Profile(time.thread_time)

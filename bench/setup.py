@@ -10,6 +10,7 @@ names them). `make test` is stopped once pytest starts its first test file: what
 
     python3 bench/setup.py                      # this checkout's HEAD
     python3 bench/setup.py --source /other/clone --rev main
+    python3 bench/setup.py --targets run        # `make run` only (cold, then warm)
 """
 
 import argparse
@@ -50,7 +51,12 @@ def run_until(
         start_new_session=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()]).start()
+
+    def pump() -> None:
+        for line in process.stdout or ():
+            lines.put(line)
+
+    threading.Thread(target=pump).start()
     try:
         with log.open("w") as sink:
             while time.monotonic() - start < timeout:
@@ -65,7 +71,8 @@ def run_until(
                     return time.monotonic() - start
         raise TimeoutError(f"{' '.join(command)}: nothing after {timeout:.0f} s: see {log}")
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait()
 
 
@@ -81,7 +88,7 @@ def answers(port: int) -> Callable[[str], bool]:
 
 
 def measure(args: argparse.Namespace, scratch: Path, label: str) -> None:
-    for target in ("run", "test"):
+    for target in args.targets:
         caches = scratch / f"caches-{target}"
         env = dict(os.environ)
         env.pop("VIRTUAL_ENV", None)
@@ -112,6 +119,9 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=ROOT, help="a clone or worktree")
     parser.add_argument("--rev", default="HEAD", help="the commit to time")
     parser.add_argument("--port", type=int, default=8150, help="where `make run` listens")
+    parser.add_argument(
+        "--targets", nargs="+", choices=("run", "test"), default=["run", "test"], help="to time"
+    )
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="eventlog-setup-"))
     rev = subprocess.run(

@@ -1,7 +1,8 @@
 """`make bench`: every figure of bench/, one table, each row with its anchor measured in the same
 run, its target and whether the run met it (bare FastAPI's async echo for POST, REST for
 GraphQL, the same app on SQLite + dynalite for the embedded default, the first page for deep
-pages, single POSTs for batches, a FastAPI + Mangum hello world for the cold start).
+pages, single POSTs for batches, a FastAPI + Mangum hello world for the cold start, the same
+app with metrics off for metrics' cost).
 
 Every write sends new, realistic events and every answer is checked (bench/events.py): a case
 whose answers are not what it claims to measure stops the suite.
@@ -17,7 +18,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from bench import batch, cold_start, deep_pages, throughput
+from bench import batch, cold_start, deep_pages, metrics_overhead, throughput
 from bench.events import RUN_ID
 from bench.harness import CONNECTIONS, DURATION, ROUNDS, TABLE_HEAD
 
@@ -27,6 +28,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     runs = int(os.environ.get("BENCH_COLD_RUNS", "5"))
     rows = throughput.main() + batch.main() + deep_pages.main() + cold_start.rows(runs)
+    rows += metrics_overhead.main()
     print(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, run {RUN_ID}; {platform.platform()}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; wrk -t2 -c{CONNECTIONS} "

@@ -20,6 +20,7 @@ from gateway.auth.dev_issuer import DEV_TOKEN_SECONDS, TOKEN_PATH, LocalIssuer
 from gateway.observability import configure_logging
 from gateway.settings import Settings, SettingsRefused, load_settings
 from gateway.stores import MalformedSecret, Stores, open_stores, secret_logins, with_secret
+from gateway.telemetry import telemetry_for
 
 
 def main() -> None:
@@ -39,10 +40,13 @@ def main() -> None:
             issuer = running.enter_context(LocalIssuer())
             settings = settings.model_copy(update=issuer.settings())
         resolved = _with_secret(settings)
-        stores = running.enter_context(open_stores(resolved, secret_logins(settings, resolved)))
+        telemetry = telemetry_for(settings)
+        stores = running.enter_context(
+            open_stores(resolved, secret_logins(settings, resolved), telemetry=telemetry)
+        )
         # Built before the banner: once it is printed, only uvicorn's start stands between a
         # client (or a Ctrl+C) and the server.
-        app = create_app(settings, stores)
+        app = create_app(settings, stores, telemetry=telemetry)
         host, port = listener.getsockname()[:2]
         base_url = f"http://{host}:{port}"
         text = banner(base_url, settings, stores) + access(base_url, settings, issuer)
@@ -80,8 +84,22 @@ def banner(base_url: str, settings: Settings, stores: Stores) -> str:
         f"  API docs: {base_url}/docs (Swagger UI), {base_url}/redoc\n"
         f"  metadata: {stores.description['metadata']}\n"
         f"  details:  {stores.description['details']}\n"
+        f"  metrics:  {metrics_location(base_url, settings)}\n"
         f"  data is {lasting}. Stop with Ctrl+C.\n"
     )
+
+
+def metrics_location(base_url: str, settings: Settings) -> str:
+    """Where the metrics are read (gateway/rest/metrics_page.py says when /metrics is served)."""
+    if settings.metrics == "off":
+        return "off (EVENTLOG_METRICS=off)"
+    if settings.metrics == "emf":
+        return "CloudWatch EMF lines on stdout (EVENTLOG_METRICS=emf)"
+    if settings.embedded:
+        return f"{base_url}/metrics (Prometheus)"
+    if settings.metrics_token is not None:
+        return f"{base_url}/metrics (Prometheus; bearer EVENTLOG_METRICS_TOKEN)"
+    return "not served: set EVENTLOG_METRICS_TOKEN to serve /metrics"
 
 
 def access(base_url: str, settings: Settings, issuer: LocalIssuer | None) -> str:

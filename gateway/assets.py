@@ -1,11 +1,14 @@
 """Browser assets of GraphiQL, Swagger UI and ReDoc, served by this app when installed.
 
 Those pages load React, GraphiQL and the rest from a CDN, which a firewalled machine cannot reach.
-package.json pins the very packages and versions the pages name (`scripts/pin_assets.py` writes
-them) and `npm ci` installs them from package-lock.json into `node_modules/`; here each CDN
+assets/package.json pins the very packages and versions the pages name (`scripts/pin_assets.py`
+writes them) and `npm ci` installs them from its lock into `assets/node_modules/`; here each CDN
 address whose file is installed becomes a local one (the bytes are the same, so the pages' SRI
 hashes still match). An address whose file is absent is left as it was: the page then falls back
-to the CDN.
+to the CDN. Each page is localized when it is served, so files installed while the server runs
+(`make run` installs them once it answers) are served from then on; an install counts once it has
+finished (`npm ci` succeeded and the Makefile left its mark), so a page never names a file that is
+still being written.
 """
 
 import json
@@ -17,7 +20,9 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 ASSETS_PATH = "/assets"
-DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[1] / "node_modules"
+DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets" / "node_modules"
+# Left in the folder when its install has finished (the Makefile's stamp; the Lambda build's copy).
+INSTALLED_MARK = ".installed"
 
 # Any CDN address of the form https://host/[npm/]package@version/path (no host is named here).
 PACKAGE_URL = re.compile(
@@ -53,6 +58,8 @@ class OfflineAssets:
 
     def local_file(self, wanted: PackageFile) -> Path | None:
         """The installed copy of a CDN file, when the installed version is the one asked for."""
+        if not (self.root / INSTALLED_MARK).is_file():
+            return None
         candidate = self.root / wanted.package / wanted.path
         installed = self._installed_version(wanted.package)
         if installed is None or not satisfies(installed, wanted.version):
@@ -60,8 +67,7 @@ class OfflineAssets:
         return candidate if candidate.is_file() else None
 
     def mount(self, app: FastAPI) -> None:
-        if self.root.is_dir():
-            app.mount(ASSETS_PATH, StaticFiles(directory=self.root), name="assets")
+        app.mount(ASSETS_PATH, _FilesWhenInstalled(directory=self.root), name="assets")
 
     def _address(self, match: re.Match[str], prefix: str) -> str:
         wanted = PackageFile(**match.groupdict())
@@ -75,6 +81,17 @@ class OfflineAssets:
             return None
         version = json.loads(manifest.read_text()).get("version")
         return version if isinstance(version, str) else None
+
+
+class _FilesWhenInstalled(StaticFiles):
+    """The installed files; 404 for every path while the folder does not exist yet."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory=directory, check_dir=False)
+
+    async def check_config(self) -> None:
+        if self.directory is not None and Path(self.directory).is_dir():
+            await super().check_config()
 
 
 def root_path(request: Request) -> str:

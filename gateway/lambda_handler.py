@@ -25,15 +25,18 @@ from gateway.observability import configure_logging
 from gateway.rest.responses import ProblemResponse
 from gateway.settings import Settings, load_settings
 from gateway.stores import StoresOnDemand
+from gateway.telemetry import telemetry_for
 
 
 def build_handler(settings: Settings, stores: StoresOnDemand | None = None) -> Mangum:
-    stores = stores or StoresOnDemand(settings)
+    stores = stores or StoresOnDemand(settings, telemetry_for(settings))
     # Closed before the interpreter freezes its threads: the embedded emulator's server thread
     # must still run to acknowledge its shutdown, or the process never exits.
     atexit.register(stores.close)
     on_snapshot_restore(stores.after_restore)
-    app = ServedUnder(create_app(settings, stores), settings.api_base_path)
+    app = ServedUnder(
+        create_app(settings, stores, telemetry=stores.telemetry), settings.api_base_path
+    )
     return Mangum(
         app,
         lifespan="off",
@@ -80,7 +83,7 @@ def on_snapshot_restore(hook: Any) -> None:
 def _container_handler() -> Mangum:
     settings = load_settings()
     configure_logging(settings.log_level)
-    stores = StoresOnDemand(settings)
+    stores = StoresOnDemand(settings, telemetry_for(settings))
     handler = build_handler(settings, stores)
     # Logged when it fails; the first request that needs the stores tries again, or answers 503.
     stores.warm()

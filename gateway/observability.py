@@ -1,10 +1,16 @@
-"""Request ids and structured logs: every response names its request, every log line too."""
+"""Request ids, structured logs and each request's metrics and span: every response names its
+request, every log line too (and its trace, when traces are exported)."""
 
 import logging
 import sys
 import time
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import Any, TextIO
 
 import orjson
+from opentelemetry import context as otel_context
+from opentelemetry.trace import Span, SpanKind, StatusCode, set_span_in_context
 from pythonjsonlogger.orjson import OrjsonFormatter
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +23,15 @@ from gateway.request_id import (
     end_request,
 )
 from gateway.rest.problems import internal_error_problem
+from persistence.metric_catalogue import PROBLEMS, REQUEST_SECONDS, REQUESTS, UNAVAILABLE
+from persistence.telemetry import (
+    NO_TELEMETRY,
+    RequestRecord,
+    Telemetry,
+    begin_request_record,
+    current_trace_id,
+    end_request_record,
+)
 
 access_logger = logging.getLogger("eventlog.access")
 # The access line's status of a request whose client left first (nginx's convention).
@@ -29,6 +44,9 @@ class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id()
         record.__dict__.pop("color_message", None)  # uvicorn's terminal copy of the message
+        trace_id = current_trace_id()
+        if trace_id is not None:
+            record.trace_id = trace_id
         return True
 
 
@@ -61,12 +79,16 @@ class _AccessLineFormatter(logging.Formatter):
             "request_id": current_request_id(),
             **getattr(record, "access", {}),
         }
+        trace_id = current_trace_id()
+        if trace_id is not None:
+            line["trace_id"] = trace_id
         return orjson.dumps(line).decode()
 
 
-def configure_logging(level: str) -> None:
-    """One JSON object per line on stderr, for people and for CloudWatch alike."""
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(level: str, stream: TextIO | None = None) -> None:
+    """One JSON object per line on stderr (or `stream`), for people and for CloudWatch alike."""
+    stream = stream or sys.stderr
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         OrjsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
@@ -77,7 +99,7 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    access = logging.StreamHandler(sys.stderr)
+    access = logging.StreamHandler(stream)
     access.setFormatter(_AccessLineFormatter())
     access_logger.handlers[:] = [access]
     access_logger.propagate = False
@@ -93,10 +115,14 @@ class RequestContextMiddleware:
 
     It also answers unexpected errors: Starlette's own last-resort handler sits outside every
     middleware, so its 500 would lose the request id in both the response and the log.
+
+    And it measures the request (`telemetry`): its metrics by operation once it has ended, and,
+    when traces are exported, the span every store call of the request is a child of.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, telemetry: Telemetry = NO_TELEMETRY) -> None:
         self.app = app
+        self.telemetry = telemetry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,9 +131,21 @@ class RequestContextMiddleware:
         request_id = adopt_request_id(_sent_request_id(scope))
         id_bytes = request_id.encode()
         begun = begin_request(request_id)
+        record, recording = begin_request_record()
         began = time.perf_counter()
         status = 500
         started = False
+        span = None
+        if self.telemetry.tracer is not None:
+            span = self.telemetry.tracer.start_span(
+                scope["method"],
+                kind=SpanKind.SERVER,
+                attributes={
+                    "eventlog.request_id": request_id,
+                    "http.request.method": scope["method"],
+                },
+            )
+            attached = otel_context.attach(set_span_in_context(span))
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, started
@@ -129,7 +167,69 @@ class RequestContextMiddleware:
         finally:
             if access_logger.isEnabledFor(logging.INFO):
                 _log_access(scope, status, began)
+            operation = self._measure(scope, record, status, began)
+            if span is not None:
+                _end_request_span(span, operation, status)
+                otel_context.detach(attached)
+            end_request_record(recording)
             end_request(begun)
+
+    def _measure(self, scope: Scope, record: RequestRecord, status: int, began: float) -> str:
+        """The request's metrics, by its operation (which it returns); one EMF line."""
+        operation = operation_of(scope, record)
+        telemetry = self.telemetry
+        if telemetry.sink is None:
+            return operation
+        telemetry.add(REQUESTS, 1, operation, _STATUS_CLASSES.get(status // 100, "5xx"))
+        telemetry.add(REQUEST_SECONDS, time.perf_counter() - began, operation)
+        for problem in record.problems:
+            telemetry.add(PROBLEMS, 1, operation, problem)
+        if status == HTTPStatus.SERVICE_UNAVAILABLE and record.unavailable is not None:
+            telemetry.add(UNAVAILABLE, 1, record.unavailable)
+        telemetry.flush(record)
+        return operation
+
+
+_STATUS_CLASSES = {2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
+UNMATCHED = "unmatched"
+
+
+def operation_of(scope: Scope, record: RequestRecord) -> str:
+    """The request's operation: what the door named (GraphQL's operation type), else the
+    route's method and template (`GET /events/{userId}`); `unmatched` for every request no
+    route answered, so no raw path ever becomes a label."""
+    if record.operation is not None:
+        return record.operation
+    route = scope.get("route")
+    methods = getattr(route, "methods", None) or ()
+    method = scope["method"]
+    if method in methods or (method == "HEAD" and "GET" in methods):
+        return f"{method} {route.path}"  # type: ignore[union-attr]
+    return UNMATCHED
+
+
+def operation_names(routes: Iterable[Any]) -> frozenset[str]:
+    """Every operation `operation_of` can name through these routes. (The app includes its
+    routers without a prefix: a request's route carries its own path, unprefixed.)"""
+    names = {UNMATCHED}
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            names |= operation_names(included.routes)
+            continue
+        methods = set(getattr(route, "methods", None) or ())
+        if "GET" in methods:
+            methods.add("HEAD")
+        names |= {f"{method} {route.path}" for method in methods}
+    return frozenset(names)
+
+
+def _end_request_span(span: Span, operation: str, status: int) -> None:
+    span.update_name(operation)
+    span.set_attribute("http.response.status_code", status)
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        span.set_status(StatusCode.ERROR)
+    span.end()
 
 
 def _log_access(scope: Scope, status: int, began: float) -> None:

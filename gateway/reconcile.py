@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
@@ -25,7 +26,18 @@ from gateway.observability import configure_logging
 from gateway.resolvers.reconcile import Checkpoint, Progress, Reconciler, Summary
 from gateway.settings import Settings, SettingsRefused, load_settings
 from gateway.stores import MalformedSecret, open_stores, with_secret
+from gateway.telemetry import telemetry_for
 from persistence.deadline import deadline_after
+from persistence.metric_catalogue import (
+    ERASURES_COMPLETED,
+    ITEMS_SCANNED,
+    ORPHANS_DELETED,
+    ORPHANS_FOUND,
+    RECONCILE_FAILURES,
+    RECONCILE_SECONDS,
+    ROWS_WITHOUT_DETAILS,
+)
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 from schema.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -57,11 +69,12 @@ def reconcile(
     sweep: bool = True,
     resume: Checkpoint | None = None,
     saved: Callable[[Checkpoint], None] | None = None,
+    telemetry: Telemetry = NO_TELEMETRY,
 ) -> Summary:
     if settings.embedded:
         raise EmbeddedStores
     threads = resume.segments if resume is not None else segments
-    with open_stores(job_settings(with_secret(settings), threads)) as stores:
+    with open_stores(job_settings(with_secret(settings), threads), telemetry=telemetry) as stores:
         job = Reconciler(
             stores.metadata,
             stores.details,
@@ -184,6 +197,30 @@ def _report(summary: Summary) -> str:
     return "\n".join(lines)
 
 
+def measured_run(telemetry: Telemetry, run: Callable[[], Summary]) -> Summary:
+    """`run()`, its summary and duration (or its failure) written as the job's metrics: on
+    Lambda, one EMF line per run (the alarms on ReconcileFailures and OrphansFound read it)."""
+    began = time.perf_counter()
+    try:
+        summary = run()
+    except Exception:
+        telemetry.add(RECONCILE_FAILURES)
+        raise
+    else:
+        for metric, count in (
+            (ITEMS_SCANNED, summary.items_scanned),
+            (ORPHANS_FOUND, summary.orphans),
+            (ORPHANS_DELETED, summary.orphans_deleted),
+            (ROWS_WITHOUT_DETAILS, summary.rows_without_details),
+            (ERASURES_COMPLETED, summary.erasures_finished),
+        ):
+            telemetry.add(metric, count)
+        return summary
+    finally:
+        telemetry.add(RECONCILE_SECONDS, time.perf_counter() - began)
+        telemetry.flush()
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The function: finishes abandoned erasures and purges old fences every run. Given
     `{"sweep": true}` (by the audit state machine), it also sweeps one slice from
@@ -192,19 +229,24 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     EVENTLOG_RECONCILE_APPLY says so."""
     settings = load_settings()
     configure_logging(settings.log_level)
+    telemetry = telemetry_for(settings)
     sweep = bool(event.get("sweep"))
     saved = event.get("checkpoint")
     resume = Checkpoint.from_json(saved) if sweep and saved else None
     seconds = context.get_remaining_time_in_millis() / 1000 - LAMBDA_MARGIN_SECONDS
     within = deadline_after(seconds) if seconds > 0 else nullcontext()
     with within:
-        summary = reconcile(
-            settings,
-            apply=settings.reconcile_apply,
-            segments=settings.reconcile_segments,
-            progress=None,
-            sweep=sweep,
-            resume=resume,
+        summary = measured_run(
+            telemetry,
+            lambda: reconcile(
+                settings,
+                apply=settings.reconcile_apply,
+                segments=settings.reconcile_segments,
+                progress=None,
+                sweep=sweep,
+                resume=resume,
+                telemetry=telemetry,
+            ),
         )
     logger.info("reconcile finished", extra={"summary": summary.as_json(), **job_metrics(summary)})
     return {**summary.as_json(), "sweep": sweep}

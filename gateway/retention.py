@@ -18,19 +18,25 @@ from gateway.reconcile import LAMBDA_MARGIN_SECONDS, EmbeddedStores
 from gateway.resolvers.retention import Retention, RetentionSummary
 from gateway.settings import Settings, SettingsRefused, load_settings
 from gateway.stores import MalformedSecret, open_stores, with_secret
+from gateway.telemetry import telemetry_for
 from persistence.deadline import deadline_after
+from persistence.metric_catalogue import RETENTION_EVENTS_REMOVED
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 from schema.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
 
-def remove_expired(settings: Settings) -> RetentionSummary | None:
-    """One run; None when no retention is set."""
+def remove_expired(
+    settings: Settings, telemetry: Telemetry = NO_TELEMETRY
+) -> RetentionSummary | None:
+    """One run; None when no retention is set. What it removed is `telemetry`'s
+    RetentionEventsRemoved (on Lambda, one EMF line a run)."""
     if settings.embedded:
         raise EmbeddedStores
     if settings.retention_days is None:
         return None
-    with open_stores(with_secret(settings)) as stores:
+    with open_stores(with_secret(settings), telemetry=telemetry) as stores:
         job = Retention(
             stores.metadata,
             stores.details,
@@ -39,6 +45,8 @@ def remove_expired(settings: Settings) -> RetentionSummary | None:
             clock=lambda: datetime.now(UTC),
         )
         summary = job.run()
+    telemetry.add(RETENTION_EVENTS_REMOVED, summary.events_removed)
+    telemetry.flush()
     logger.info(
         "retention finished",
         extra={"summary": summary.as_json(), "RetentionEventsRemoved": summary.events_removed},
@@ -88,5 +96,5 @@ def handler(_event: dict[str, Any], context: Any) -> dict[str, Any]:
     configure_logging(settings.log_level)
     seconds = context.get_remaining_time_in_millis() / 1000 - LAMBDA_MARGIN_SECONDS
     with deadline_after(seconds) if seconds > 0 else nullcontext():
-        summary = remove_expired(settings)
+        summary = remove_expired(settings, telemetry_for(settings))
     return {"retention": summary.as_json() if summary else None}

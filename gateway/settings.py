@@ -169,6 +169,16 @@ class Settings(BaseSettings):
         "ends within this, and within the request's deadline.",
     )
     auth_jwks_cache_seconds: int = Field(300, ge=10, le=86_400)
+    metrics: Literal["prometheus", "emf", "off"] = Field(
+        "prometheus",
+        description="Where metrics go: `prometheus` (read at `GET /metrics`), `emf` (CloudWatch "
+        "embedded metric format on stdout, one line per request: Lambda) or `off`.",
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token `GET /metrics` asks for outside embedded mode (where it is "
+        "open); unset: /metrics is not served there.",
+    )
     cors_allow_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Origins whose pages may call the API, comma-separated, or `*`; empty: none.",

@@ -24,6 +24,7 @@ from persistence.deadline import budget
 from persistence.details import DynamoDetailStore, ensure_details_table
 from persistence.metadata import SqlMetadataStore, create_metadata_schema
 from persistence.sql_engine import Logins, build_engine
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 from schema.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -43,9 +44,12 @@ class Stores:
 
 
 @contextmanager
-def open_stores(settings: Settings, logins: Logins | None = None) -> Iterator[Stores]:
+def open_stores(
+    settings: Settings, logins: Logins | None = None, *, telemetry: Telemetry = NO_TELEMETRY
+) -> Iterator[Stores]:
     """The stores of `settings` (with the secret already read, `with_secret`); `logins`, when
-    given, is the SQL login new connections use, read again when SQL Server refuses it."""
+    given, is the SQL login new connections use, read again when SQL Server refuses it. Each
+    call to the stores is measured by `telemetry`."""
     with ExitStack() as cleanup:
         database_url, endpoint = settings.database_url, settings.dynamodb_endpoint
         emulator = ""
@@ -60,6 +64,7 @@ def open_stores(settings: Settings, logins: Logins | None = None) -> Iterator[St
             pool_size=settings.sql_pool_size,
             pool_timeout_seconds=settings.sql_connect_timeout_seconds,
             logins=None if settings.embedded else logins,
+            telemetry=telemetry,
         )
         cleanup.callback(engine.dispose)
         client = dynamodb_client(settings, endpoint)
@@ -71,10 +76,11 @@ def open_stores(settings: Settings, logins: Logins | None = None) -> Iterator[St
             client,
             max_attempts=settings.dynamodb_max_attempts,
             parallel_writes=settings.dynamodb_parallel_writes,
+            telemetry=telemetry,
         )
         cleanup.callback(details.close)
         yield Stores(
-            metadata=SqlMetadataStore(engine),
+            metadata=SqlMetadataStore(engine, telemetry),
             details=details,
             cursor_secret=_cursor_secret(settings),
             description={
@@ -221,8 +227,9 @@ class StoresOnDemand:
     would instead be repeated by Lambda for every request, each after the full init time.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, telemetry: Telemetry = NO_TELEMETRY) -> None:
         self._settings = settings
+        self.telemetry = telemetry
         self._lock = threading.Lock()
         self._resources = ExitStack()
         self._stores: Stores | None = None
@@ -245,7 +252,9 @@ class StoresOnDemand:
             raise StoreUnavailable("metadata") from exc
         self._logins = secret_logins(self._settings, settings)
         try:
-            return self._resources.enter_context(open_stores(settings, self._logins))
+            return self._resources.enter_context(
+                open_stores(settings, self._logins, telemetry=self.telemetry)
+            )
         except SQLAlchemyError as exc:
             logger.error("cannot open the metadata store: %s", type(exc).__name__)
             raise StoreUnavailable("metadata") from exc

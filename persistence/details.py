@@ -30,7 +30,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from botocore.retries.standard import (
     RetryContext,
     ThrottledRetryableChecker,
@@ -39,6 +45,7 @@ from botocore.retries.standard import (
 
 from persistence.attribute_values import from_attribute, to_attribute
 from persistence.deadline import DeadlineExceeded, budget, remaining_seconds
+from persistence.metric_catalogue import DYNAMODB_RETRIES, DYNAMODB_THROTTLES
 from persistence.parallel import BoundedParallel
 from persistence.protocols import (
     Claim,
@@ -47,6 +54,7 @@ from persistence.protocols import (
     ItemVersion,
     ScanPage,
 )
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 from schema.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -78,6 +86,7 @@ class DynamoDetailStore:
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         parallel_writes: int = DEFAULT_PARALLEL_WRITES,
         scan_page_items: int | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._table = table_name
         self._scan_page_items = scan_page_items
@@ -88,7 +97,11 @@ class DynamoDetailStore:
         self._clock_ms = clock_ms
         self._parallel = BoundedParallel(parallel_writes, name="dynamodb-write")
         self._withdrawals = BoundedParallel(parallel_writes, name="dynamodb-withdraw")
-        bound_attempts_by_deadline(client, max_attempts=max_attempts, backoff=self._backoff)
+        bound_attempts_by_deadline(
+            client, max_attempts=max_attempts, backoff=self._backoff, telemetry=telemetry
+        )
+        if telemetry.sink is not None or telemetry.tracer is not None:
+            measure_calls(client, telemetry)
 
     def claim(
         self,
@@ -369,7 +382,11 @@ _STORE_PROBLEMS = frozenset(
 
 
 def bound_attempts_by_deadline(
-    client: DynamoDBClient, *, max_attempts: int, backoff: Callable[[int], float]
+    client: DynamoDBClient,
+    *,
+    max_attempts: int,
+    backoff: Callable[[int], float],
+    telemetry: Telemetry = NO_TELEMETRY,
 ) -> None:
     """Hooks into `client` (once per client): each attempt's read timeout is at most what is
     left of the request's deadline (botocore reads a per-request `read_timeout` from the request
@@ -395,10 +412,15 @@ def bound_attempts_by_deadline(
             http_response=http_response,
             caught_exception=caught_exception,
         )
+        if _THROTTLED.is_retryable(context):
+            telemetry.add(DYNAMODB_THROTTLES)
         if attempts >= max_attempts or not any(c.is_retryable(context) for c in _TRANSIENT):
             return None
         pause = backoff(attempts)
-        return pause if _time_for(pause) else None
+        if not _time_for(pause):
+            return None
+        telemetry.add(DYNAMODB_RETRIES)
+        return pause
 
     events = client.meta.events
     events.register("before-send.dynamodb", within_deadline, unique_id="eventlog-deadline")
@@ -411,7 +433,62 @@ def bound_attempts_by_deadline(
 
 
 # What botocore's standard mode retries: throttling, 5xx, connections that failed or timed out.
-_TRANSIENT = (TransientRetryableChecker(), ThrottledRetryableChecker())
+_THROTTLED = ThrottledRetryableChecker()
+_TRANSIENT = (TransientRetryableChecker(), _THROTTLED)
+
+
+def measure_calls(client: DynamoDBClient, telemetry: Telemetry) -> None:
+    """Each DynamoDB operation's time, all its attempts together, and its span, by operation;
+    a failed one counted by kind. (botocore's own events: `before-call` and `after-call` wrap
+    the attempts and their pauses.)"""
+
+    def began(model: Any, context: dict[str, Any], **_: Any) -> None:
+        span = telemetry.start_span(f"details {model.name}", **{"db.operation.name": model.name})
+        context["eventlog.call"] = (model.name, time.perf_counter(), span)
+
+    def ended(context: dict[str, Any], parsed: Any = None, **_: Any) -> None:
+        code = str((parsed or {}).get("Error", {}).get("Code", ""))
+        status = (parsed or {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 200)
+        _call_ended(context, None if code == _CONDITION_FAILED else _kind_of(code, status))
+
+    def failed(context: dict[str, Any], exception: Exception, **_: Any) -> None:
+        _call_ended(context, _exception_kind(exception))
+
+    def _call_ended(context: dict[str, Any], failure: str | None) -> None:
+        started = context.pop("eventlog.call", None)
+        if started is None:
+            return
+        name, start, span = started
+        telemetry.call_ended("details", name, time.perf_counter() - start, failure)
+        telemetry.end_span(span, failure)
+
+    events = client.meta.events
+    events.register("before-call.dynamodb", began, unique_id="eventlog-measure-began")
+    events.register("after-call.dynamodb", ended, unique_id="eventlog-measure-ended")
+    events.register("after-call-error.dynamodb", failed, unique_id="eventlog-measure-failed")
+
+
+_THROTTLE_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+_REFUSED_CODES = frozenset(
+    {"ResourceNotFoundException", "UnrecognizedClientException", "AccessDeniedException"}
+)
+
+
+def _kind_of(code: str, status: int) -> str | None:
+    """A DynamoDB error answer's kind, or None for an answer that is no failure."""
+    if not code:
+        return None
+    if code in _THROTTLE_CODES:
+        return "throttle"
+    return "refused" if code in _REFUSED_CODES else "error" if status >= 400 else None
+
+
+def _exception_kind(exc: Exception) -> str:
+    if isinstance(exc, ReadTimeoutError | ConnectTimeoutError | DeadlineExceeded):
+        return "timeout"
+    return "refused" if isinstance(exc, EndpointConnectionError) else "error"
 
 
 def _version(item: dict[str, Any]) -> ItemVersion:

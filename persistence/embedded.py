@@ -6,15 +6,16 @@ dynalite (an independent DynamoDB implementation, in memory) answers a BatchGetI
 about ten times faster than moto, and in its own process it does not take this process's
 interpreter lock from the API's requests: under 32 concurrent clients, moto in-process served a
 page of 20 at 10 requests/s with timeouts. Both keep items in memory, so the embedded SQL store
-must not outlive them (the settings refuse that pairing). Imported only in embedded mode: moto
-is heavy and has no place on Lambda.
+must not outlive them (the settings refuse that pairing). Imported only in embedded mode; moto
+is imported only when it serves (the `moto` extra, which `make run` installs only where Node.js
+is missing): it is heavy and has no place on Lambda.
 
 DynamoDB applies each request to an item atomically; moto does not (an UpdateItem that creates
 an item first stores the bare key, then the attributes), so concurrent conditional writes to one
 item could see half of another. The server here answers one request at a time, which restores
 the atomicity the write protocol relies on.
 
-dynalite runs as the project's patch changes it (`patches/`, applied by `make assets` after
+dynalite runs as the project's patch changes it (`patches/`, applied by `make dynalite` after
 `npm ci`): as published, it builds attribute maps from plain JavaScript objects and loses the key
 `__proto__`. An install without the patch does not start (`UnpatchedDynalite`).
 
@@ -35,17 +36,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from moto.dynamodb.models.dynamo_type import Item
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
 from unidiff.patch import PatchSet
-from werkzeug.serving import BaseWSGIServer, make_server
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from moto.dynamodb.models.dynamo_type import Item
+    from werkzeug.serving import BaseWSGIServer
 
 
 class _OneRequestAtATime:
@@ -60,22 +56,27 @@ class _OneRequestAtATime:
             return list(self._app(environ, start_response))
 
 
-_moto_project = Item.project
+def _project_top_level_from_stored_values() -> None:
+    """Makes moto project top-level attributes from the stored values (once per process)."""
+    from moto.dynamodb.models.dynamo_type import Item
 
+    moto_project = Item.project
+    if getattr(moto_project, "top_level_from_stored_values", False):
+        return
 
-def _project_top_level(item: Item, projection_expressions: list[list[str]]) -> Item:
-    if any(len(path) != 1 for path in projection_expressions):
-        return _moto_project(item, projection_expressions)
-    wanted = {path[0] for path in projection_expressions}
-    attributes = item.to_json()["Attributes"]
-    return Item(
-        hash_key=item.hash_key,
-        range_key=item.range_key,
-        attrs={name: value for name, value in attributes.items() if name in wanted},
-    )
+    def project(item: "Item", projection_expressions: list[list[str]]) -> "Item":
+        if any(len(path) != 1 for path in projection_expressions):
+            return moto_project(item, projection_expressions)
+        wanted = {path[0] for path in projection_expressions}
+        attributes = item.to_json()["Attributes"]
+        return Item(
+            hash_key=item.hash_key,
+            range_key=item.range_key,
+            attrs={name: value for name, value in attributes.items() if name in wanted},
+        )
 
-
-Item.project = _project_top_level  # type: ignore[method-assign,assignment]
+    project.top_level_from_stored_values = True  # type: ignore[attr-defined]
+    Item.project = project  # type: ignore[method-assign,assignment]
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,7 +139,7 @@ class Dynalite:
             raise UnpatchedDynalite(
                 f"{self._package} lacks the project's patch (patches/, in {', '.join(missing)}),"
                 " so it would lose keys such as __proto__: `npm ci` does not apply it;"
-                " `make assets` does (make run and make test run it)"
+                " `make dynalite` does (make run and make test run it)"
             )
         # dynalite reads `--port 0` as its default (4567): pick a free port for it.
         with socket.socket() as probe:
@@ -183,6 +184,14 @@ def start_embedded_dynamodb() -> tuple[str, str, Callable[[], None]]:
 
 class EmbeddedDynamoDB:
     def __init__(self, port: int = 0) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        _project_top_level_from_stored_values()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
         self._server: BaseWSGIServer = make_server(

@@ -51,6 +51,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel
 
 from persistence.deadline import DeadlineExceeded
+from persistence.metric_catalogue import STORE_FAILURES
 from persistence.protocols import (
     DuplicateEventId,
     Erasing,
@@ -60,6 +61,7 @@ from persistence.protocols import (
     PageRequest,
     StoredRow,
 )
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 from schema.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -162,8 +164,11 @@ def erasing_owner(user_id: str) -> str:
 
 
 class SqlMetadataStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, telemetry: Telemetry = NO_TELEMETRY) -> None:
+        """`telemetry`: where failures and COMMITs are counted (the engine built with the same
+        one times each statement)."""
         self._engine = engine
+        self._telemetry = telemetry
 
     def get(self, event_id: str) -> EventRecord | None:
         with self._session() as session:
@@ -346,7 +351,11 @@ class SqlMetadataStore:
                 yield session
         except (DBAPIError, PoolTimeout, DeadlineExceeded) as exc:
             logger.warning("metadata store unavailable", exc_info=exc)
+            self._failed(exc)
             raise StoreUnavailable("metadata") from exc
+
+    def _failed(self, exc: Exception) -> None:
+        self._telemetry.add(STORE_FAILURES, 1, "metadata", failure_kind(exc))
 
     def _run_transaction(self, what: str, work: Callable[[Connection], T]) -> T:
         """`work`'s statements, committed together. A failure before the COMMIT changed nothing:
@@ -363,12 +372,14 @@ class SqlMetadataStore:
                             logger.warning("metadata %s rolled back; retrying once", what)
                             continue
                         logger.warning("metadata %s failed before commit", what, exc_info=exc)
+                        self._failed(exc)
                         raise StoreUnavailable("metadata") from exc
-                    _commit(connection, what)
+                    _commit(connection, what, self._telemetry)
                     return result
             except (DBAPIError, PoolTimeout, DeadlineExceeded) as exc:
                 # Checking out or closing the connection.
                 logger.warning("metadata store unavailable", exc_info=exc)
+                self._failed(exc)
                 raise StoreUnavailable("metadata") from exc
         raise AssertionError("unreachable: the second attempt returns or raises")
 
@@ -388,16 +399,33 @@ def _rolled_back_by_the_server(exc: Exception) -> bool:
     return bool(arguments) and arguments[0] == DEADLOCK_SQLSTATE
 
 
-def _commit(connection: Connection, what: str) -> None:
+def failure_kind(exc: Exception) -> str:
+    """What kind of failure a SQL error is: a wait that ran out (the pool, the deadline, a
+    query or login timeout: ODBC's SQLSTATE HYT00/HYT01), no connection (SQLSTATE class 08),
+    or an error on the server's side."""
+    if isinstance(exc, PoolTimeout | DeadlineExceeded):
+        return "timeout"
+    text = str(getattr(exc, "orig", exc))
+    if "HYT00" in text or "HYT01" in text or "timeout" in text.lower():
+        return "timeout"
+    if "(08" in text or "'08" in text or "unable to open" in text.lower():
+        return "refused"
+    return "error"
+
+
+def _commit(connection: Connection, what: str, telemetry: Telemetry) -> None:
     try:
-        connection.commit()
+        with telemetry.store_call("metadata", "COMMIT"):
+            connection.commit()
     except IntegrityError as exc:
         raise DuplicateEventId from exc
     except DeadlineExceeded as exc:
         # Raised by our own checks, which run before a statement, never inside COMMIT.
+        telemetry.add(STORE_FAILURES, 1, "metadata", "timeout")
         raise StoreUnavailable("metadata") from exc
     except SQLAlchemyError as exc:
         logger.error("metadata %s commit failed; outcome unknown", what, exc_info=exc)
+        telemetry.add(STORE_FAILURES, 1, "metadata", "in_doubt")
         raise StoreUnavailable("metadata", in_doubt=True) from exc
 
 

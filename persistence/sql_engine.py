@@ -23,10 +23,12 @@ from typing import Any
 
 from sqlalchemy import DateTime, String, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from persistence.deadline import budget, remaining_seconds, whole_seconds_budget
+from persistence.metric_catalogue import POOL_WAIT_SECONDS, STORE_CALL_SECONDS
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,23 @@ class DeadlineQueuePool(QueuePool):
     @_timeout.setter
     def _timeout(self, seconds: float) -> None:
         self._configured_timeout = seconds
+
+    telemetry: Telemetry = NO_TELEMETRY
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        """A pooled connection, the wait for it measured (a full pool shows here first)."""
+        began = time.perf_counter()
+        try:
+            return super()._do_get()
+        finally:
+            self.telemetry.add(POOL_WAIT_SECONDS, time.perf_counter() - began)
+
+    def recreate(self) -> QueuePool:
+        """The pool `engine.dispose()` puts in place keeps measuring."""
+        pool = super().recreate()
+        if isinstance(pool, DeadlineQueuePool):
+            pool.telemetry = self.telemetry
+        return pool
 
 
 # A refused login: SQL Server's error 18456, which Microsoft's driver reports as SQLSTATE 28000
@@ -117,8 +136,32 @@ def build_engine(
     pool_size: int,
     pool_timeout_seconds: float,
     logins: Logins | None = None,
+    telemetry: Telemetry = NO_TELEMETRY,
 ) -> Engine:
-    parsed = make_url(url)
+    engine = _engine(
+        make_url(url),
+        connect_timeout_seconds=connect_timeout_seconds,
+        query_timeout_seconds=query_timeout_seconds,
+        pool_size=pool_size,
+        pool_timeout_seconds=pool_timeout_seconds,
+        logins=logins,
+    )
+    if telemetry.sink is not None or telemetry.tracer is not None:
+        _measure_statements(engine, telemetry)
+    if isinstance(engine.pool, DeadlineQueuePool):
+        engine.pool.telemetry = telemetry
+    return engine
+
+
+def _engine(
+    parsed: URL,
+    *,
+    connect_timeout_seconds: int,
+    query_timeout_seconds: int,
+    pool_size: int,
+    pool_timeout_seconds: float,
+    logins: Logins | None,
+) -> Engine:
     pool: dict[str, Any] = {
         "poolclass": DeadlineQueuePool,
         "pool_size": pool_size,
@@ -262,3 +305,38 @@ def _fixed_parameter_sizes(engine: Engine) -> None:
                 inputsizes[parameter] = (dbapi.SQL_WVARCHAR, kind.length or 4000, 0)
             elif isinstance(kind, DateTime):
                 inputsizes[parameter] = (dbapi.SQL_TYPE_TIMESTAMP, 26, 6)
+
+
+_STATEMENT_KINDS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"})
+
+
+def statement_kind(statement: str) -> str:
+    """SELECT, INSERT, UPDATE or DELETE (or OTHER): the first word, never the text."""
+    first = statement.lstrip()[:6].upper()
+    return first if first in _STATEMENT_KINDS else "OTHER"
+
+
+def _measure_statements(engine: Engine, telemetry: Telemetry) -> None:
+    """Each statement's time (and span) by its kind. The store counts failures itself, once
+    per failed call, where it knows their kind (`persistence.metadata`)."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _began(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        kind = statement_kind(statement)
+        span = telemetry.start_span(f"metadata {kind}", **{"db.operation.name": kind})
+        conn.info["eventlog.statement"] = (kind, time.perf_counter(), span)
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _ended(conn: Any, *_: Any) -> None:
+        kind, began, span = conn.info.pop("eventlog.statement")
+        telemetry.add(STORE_CALL_SECONDS, time.perf_counter() - began, "metadata", kind)
+        telemetry.end_span(span)
+
+    @event.listens_for(engine, "handle_error")
+    def _failed(context: Any) -> None:
+        connection = context.connection
+        started = None if connection is None else connection.info.pop("eventlog.statement", None)
+        if started is not None:
+            kind, began, span = started
+            telemetry.add(STORE_CALL_SECONDS, time.perf_counter() - began, "metadata", kind)
+            telemetry.end_span(span, type(context.original_exception).__name__)

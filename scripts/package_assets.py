@@ -1,9 +1,10 @@
 """Copy the browser files the pages load, and nothing else, into a Lambda artifact.
 
-`sam build` (Makefile, build-ApiFunction) calls it with `<artifact>/node_modules`, where
+`sam build` (Makefile, build-ApiFunction) calls it with `<artifact>/assets/node_modules`, where
 `gateway.assets` looks for them (next to the code, as in a checkout): on Lambda too, /docs and
 GraphiQL then work where the CDN is blocked. Each package keeps its package.json (the app serves
-a file only when the installed version is the one the page pins). node_modules holds ~150 MB;
+a file only when the installed version is the one the page pins). assets/node_modules holds
+~150 MB;
 the pages need ~5 MB of it.
 """
 
@@ -11,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from gateway.assets import DEFAULT_ASSETS_DIR, OfflineAssets, package_files
+from gateway.assets import DEFAULT_ASSETS_DIR, INSTALLED_MARK, OfflineAssets, package_files
 from scripts.pin_assets import pages
 
 
@@ -27,6 +28,7 @@ def package(destination: Path, source: Path = DEFAULT_ASSETS_DIR) -> list[Path]:
     for path in sorted(relative):
         (destination / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source / path, destination / path)
+    (destination / INSTALLED_MARK).touch()
     return sorted(relative)
 
 

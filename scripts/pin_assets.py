@@ -1,10 +1,11 @@
-"""Pin the browser files that GraphiQL, Swagger UI and ReDoc load: package.json's dependencies.
+"""Pin the browser files that GraphiQL, Swagger UI and ReDoc load: assets/package.json's
+dependencies.
 
 The versions are read from the pages themselves (Strawberry's GraphiQL template and FastAPI's
 docs pages), so the files `npm ci` installs from package-lock.json are byte for byte the ones
 those pages name and their SRI hashes match. `make lock` runs this after upgrading FastAPI and
 Strawberry, then lets npm lock what it wrote; a test fails when the pages and the lock disagree.
-Other keys of package.json (devDependencies: tools for the tests) are left as they are.
+Other keys of assets/package.json are left as they are.
 """
 
 import json
@@ -16,7 +17,7 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from gateway.assets import package_files
 
-PACKAGE_JSON = Path(__file__).resolve().parents[1] / "package.json"
+PACKAGE_JSON = Path(__file__).resolve().parents[1] / "assets" / "package.json"
 
 
 def pages() -> list[str]:
@@ -38,7 +39,7 @@ def main() -> int:
     manifest = json.loads(PACKAGE_JSON.read_text())
     manifest["dependencies"] = pinned_packages()
     PACKAGE_JSON.write_text(json.dumps(manifest, indent=2) + "\n")
-    print("Browser files pinned in package.json:", manifest["dependencies"])  # noqa: T201
+    print("Browser files pinned in assets/package.json:", manifest["dependencies"])  # noqa: T201
     return 0
 
 

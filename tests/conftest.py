@@ -74,7 +74,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not REMOTE_BASE_URL:
         return
-    kept, left_out = [], []
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
     for item in items:
         parameters = dict(getattr(getattr(item, "callspec", None), "params", {}))
         fixtures = set(getattr(item, "fixturenames", ())) - set(parameters)
@@ -201,7 +202,7 @@ FREETDS_URL = (
 
 def pyodbc_connection_string(url: URL) -> str:
     """The ODBC connection string SQLAlchemy hands pyodbc for `url`: what the driver parses."""
-    arguments, _ = mssql_pyodbc.dialect().create_connect_args(url)  # type: ignore[no-untyped-call]
+    arguments, _ = mssql_pyodbc.dialect().create_connect_args(url)
     return str(arguments[0])
 
 

@@ -19,7 +19,7 @@ FENCE = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
 # Sections whose examples run against `make run AUTH=dev` (a server that checks tokens, with
 # $ISSUER and user-42's $TOKEN from its banner); every other example runs against `make run`.
 AUTH_SECTIONS = {
-    "README.md": "## Trying authentication",
+    "docs/configuration.md": "## Trying authentication",
     "docs/rest.md": "## Authentication",
     "docs/client.md": "## Tokens",
 }

@@ -9,6 +9,7 @@ from gateway.auth.jwks import jwks_fetcher
 from gateway.auth.keys import IssuerKeys
 from gateway.auth.tokens import TokenVerifier, invalid
 from gateway.settings import Settings
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 from schema.access import Caller
 from schema.errors import EventLogError, Forbidden, Unauthenticated
 from schema.limits import MAX_TOKEN_CHARS
@@ -79,7 +80,9 @@ def challenge(error: EventLogError) -> dict[str, str]:
 
 
 def authentication_for(
-    settings: Settings, clock: Callable[[], float] = time.monotonic
+    settings: Settings,
+    clock: Callable[[], float] = time.monotonic,
+    telemetry: Telemetry = NO_TELEMETRY,
 ) -> BearerAuthentication | None:
     """How this app identifies callers: None when authentication is off (EVENTLOG_AUTH=none)."""
     if settings.auth == "none":
@@ -89,7 +92,7 @@ def authentication_for(
         raise ValueError("EVENTLOG_AUTH=dev is served by `python -m gateway` (make run AUTH=dev)")
     timeout = settings.auth_jwks_timeout_seconds
     keys = IssuerKeys(
-        jwks_fetcher(settings.auth_jwks_url, timeout),
+        jwks_fetcher(settings.auth_jwks_url, timeout, telemetry),
         max_age_seconds=settings.auth_jwks_cache_seconds,
         wait_seconds=timeout,
         clock=clock,

@@ -30,6 +30,8 @@ from urllib.parse import urlsplit
 from jwt import PyJWK, PyJWTError
 
 from persistence.deadline import DeadlineExceeded, budget
+from persistence.metric_catalogue import STORE_FAILURES
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 
 logger = logging.getLogger(__name__)
 
@@ -46,22 +48,31 @@ class JwksUnreachable(Exception):
     """The JWKS could not be fetched within its budget, or holds no key we can use."""
 
 
-def jwks_fetcher(url: str, timeout_seconds: float) -> Callable[[], Sequence[PyJWK]]:
+def jwks_fetcher(
+    url: str, timeout_seconds: float, telemetry: Telemetry = NO_TELEMETRY
+) -> Callable[[], Sequence[PyJWK]]:
     """`fetch()`: the usable signing keys of the JWKS at `url`, fetched within
-    `timeout_seconds` and the request's deadline; JwksUnreachable otherwise."""
+    `timeout_seconds` and the request's deadline; JwksUnreachable otherwise. Each fetch is a
+    call of the `auth` store to `telemetry`."""
     reported: set[str] = set()
 
     def fetch() -> Sequence[PyJWK]:
         try:
             seconds = budget(timeout_seconds)
         except DeadlineExceeded as exc:
+            telemetry.add(STORE_FAILURES, 1, "auth", "timeout")
             raise JwksUnreachable("the request's deadline has passed") from exc
-        body = get_within(url, seconds, MAX_JWKS_BYTES)
         try:
-            document = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            raise JwksUnreachable("the answer is not JSON") from exc
-        return usable_keys(document, reported)
+            with telemetry.store_call("auth", "JWKS"):
+                body = get_within(url, seconds, MAX_JWKS_BYTES)
+                try:
+                    document = json.loads(body)
+                except (ValueError, RecursionError) as exc:
+                    raise JwksUnreachable("the answer is not JSON") from exc
+                return usable_keys(document, reported)
+        except JwksUnreachable:
+            telemetry.add(STORE_FAILURES, 1, "auth", "error")
+            raise
 
     return fetch
 

@@ -18,6 +18,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from gateway.auth.bearer import challenge
+from persistence.telemetry import note_problem
 from schema.errors import EventLogError, IssuerUnavailable, Unauthenticated
 from schema.jsonvalue import dump_json
 
@@ -29,6 +30,32 @@ REFUSAL_CODES: dict[type[EventLogError], str] = {
     Unauthenticated: "UNAUTHENTICATED",
     IssuerUnavailable: "SERVICE_UNAVAILABLE",
 }
+# Every `extensions.code` /graphql answers: the values the metrics' `problem` label may take.
+GRAPHQL_CODES = frozenset(
+    {
+        "BAD_REQUEST",
+        "BAD_USER_INPUT",
+        "CONFLICT",
+        "FORBIDDEN",
+        "GRAPHQL_PARSE_FAILED",
+        "GRAPHQL_VALIDATION_FAILED",
+        "INTERNAL_SERVER_ERROR",
+        "INVALID_CURSOR",
+        "METHOD_NOT_ALLOWED",
+        "NOT_ACCEPTABLE",
+        "NOT_FOUND",
+        "OPERATION_RESOLUTION_FAILURE",
+        "PAYLOAD_TOO_LARGE",
+        "PERSISTED_QUERY_NOT_SUPPORTED",
+        "REQUEST_TIMEOUT",
+        "SERVICE_UNAVAILABLE",
+        "UNAUTHENTICATED",
+        "UNSUPPORTED_MEDIA_TYPE",
+    }
+)
+# What the metrics call a /graphql request that runs an operation, by its type (one refused or
+# not parsed is its route's: `POST /graphql`).
+GRAPHQL_OPERATIONS = frozenset({"graphql query", "graphql mutation"})
 
 
 class RequestRefused(Exception):
@@ -98,6 +125,7 @@ def _quality(ranges: list[tuple[str, float]], candidate: str) -> float:
 
 
 def refusal_response(refusal: RequestRefused, media: str | None) -> Response:
+    note_problem(refusal.code, refusal.extensions.get("store"))
     body = {"errors": [{"message": refusal.message, "extensions": refusal.extensions}]}
     return graphql_response(body, refusal.status, media or JSON, refusal.headers)
 

@@ -20,6 +20,7 @@ from gateway.graphql.errors import OPERATION_RESOLUTION_FAILURE
 from gateway.graphql.http import GraphQLParams, parse_failure, read_params, result_response
 from gateway.graphql.refusal import RequestRefused, refusal_response, response_media_type
 from gateway.graphql.schema import build_schema
+from persistence.telemetry import note_problem
 
 # The operations each method may run: GET is safe, so queries only (mutations are 405).
 _ALLOWED_OPERATIONS = {
@@ -53,6 +54,9 @@ class EventLogGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
             )
         except RequestRefused as refusal:
             return refusal_response(refusal, media)
+        for error in result.errors or ():
+            extensions = error.extensions or {}
+            note_problem(str(extensions.get("code", "")), extensions.get("store"))
         return result_response(result, media)
 
     async def _execute(

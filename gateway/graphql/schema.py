@@ -48,6 +48,7 @@ from gateway.graphql.types import (
 )
 from gateway.resolvers.writes import WriteOutcome
 from persistence.protocols import EventRecord
+from persistence.telemetry import name_operation
 from schema.access import require_identity
 from schema.limits import DEFAULT_PAGE_LIMIT, MAX_EVENT_TYPES
 
@@ -292,6 +293,14 @@ class OperationNameWhenSeveral(SchemaExtension):
             )
 
 
+class OperationNamed(SchemaExtension):
+    """The request's operation, for its metrics: `graphql query` or `graphql mutation`."""
+
+    def on_execute(self) -> Iterator[None]:
+        name_operation(f"graphql {self.execution_context.operation_type.value}")
+        yield
+
+
 class EventLogSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -311,6 +320,7 @@ def build_schema() -> strawberry.Schema:
             CachedParse,
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             OperationNameWhenSeveral,
+            OperationNamed,
             ErrorCodes,
         ],
     )

@@ -18,7 +18,9 @@ from typing import Any
 
 from gateway.resolvers.erasure import Erasure, EventEraser
 from gateway.resolvers.writes import EventWriter, WriteOutcome, stored_event
+from persistence.metric_catalogue import BATCH_SIZE, ERASED_EVENTS
 from persistence.protocols import DetailStore, EventRecord, MetadataStore, PageRequest
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 from schema.access import Action, Caller, authorize, require_identity
 from schema.batch import BatchOutcome, parse_batch
 from schema.cursor import CursorPosition, decode_cursor, encode_cursor, query_fingerprint
@@ -53,14 +55,19 @@ class EventResolver:
         cursor_secret: bytes,
         clock: Callable[[], datetime] = utc_now,
         grace_seconds: int = DEFAULT_GRACE_SECONDS,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         """`grace_seconds`: longer than any request may take (the settings' reconcile grace
-        period); fences an erasure leaves are kept that long."""
+        period); fences an erasure leaves are kept that long. `telemetry`: where the writes'
+        claims, fates and batch sizes, and erasures, are counted."""
         self._metadata = metadata
         self._details = details
         self._limits = limits
         self._cursor_secret = cursor_secret
-        self._writer = EventWriter(metadata, details, limits=limits, clock=clock)
+        self._telemetry = telemetry
+        self._writer = EventWriter(
+            metadata, details, limits=limits, clock=clock, telemetry=telemetry
+        )
         grace = timedelta(seconds=grace_seconds)
         self._eraser = EventEraser(metadata, details, grace=grace, clock=clock)
 
@@ -81,6 +88,7 @@ class EventResolver:
         must be searched for one."""
         require_identity(caller)
         events = parse_batch(raw, self._limits)
+        self._telemetry.add(BATCH_SIZE, len(events))
         return self._writer.record_many(events, caller=caller, repeats=repeats)
 
     def record_inputs(self, raws: Sequence[Any], *, caller: Caller) -> list[WriteOutcome]:
@@ -97,6 +105,7 @@ class EventResolver:
         canonical = _canonical_uuid(event_id)
         if canonical is None or not self._eraser.erase_event(user_id, canonical):
             raise EventNotFound(user_id, event_id)
+        self._telemetry.add(ERASED_EVENTS)
 
     def erase_user(
         self, user_id: str, given: Mapping[str, Sequence[Any]], *, caller: Caller
@@ -107,7 +116,9 @@ class EventResolver:
         require_identity(caller)
         user_id, limit = parse_erasure(user_id, given, self._limits)
         authorize(caller, Action.DELETE, user_id)
-        return self._eraser.erase_user(user_id, limit)
+        erasure = self._eraser.erase_user(user_id, limit)
+        self._telemetry.add(ERASED_EVENTS, erasure.deleted)
+        return erasure
 
     def find_record(self, user_id: str, event_id: str, *, caller: Caller) -> EventRecord | None:
         """The metadata of one of the user's events (None for another user's or no event).

@@ -22,12 +22,14 @@ UpdateItem per new event (16 in flight at once), one INSERT of every new row and
 import logging
 import os
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from persistence.deadline import budget_of_its_own, reserving
+from persistence.metric_catalogue import CLAIMS, EVENT_FATES, REPLAYS
 from persistence.protocols import (
     Claim,
     DetailsClaimedByOther,
@@ -39,6 +41,7 @@ from persistence.protocols import (
     MetadataStore,
     StoredRow,
 )
+from persistence.telemetry import NO_TELEMETRY, Telemetry
 from schema.access import Action, Caller, authorize, require_identity
 from schema.batch import BatchOutcome
 from schema.errors import (
@@ -107,11 +110,13 @@ class EventWriter:
         *,
         limits: Limits,
         clock: Callable[[], datetime],
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._metadata = metadata
         self._details = details
         self._limits = limits
         self._clock = clock
+        self._telemetry = telemetry
 
     def record_many(
         self, raws: Sequence[Any], *, caller: Caller, repeats: bool = False
@@ -152,7 +157,17 @@ class EventWriter:
         )
         writes = [valid for valid in firsts if valid.given_id not in events]
         outcomes |= self._write(writes, later, now, fences)
-        return [outcomes[index] for index in range(len(raws))]
+        answered = [outcomes[index] for index in range(len(raws))]
+        self._count_fates(answered)
+        return answered
+
+    def _count_fates(self, outcomes: list[WriteOutcome]) -> None:
+        """One count per fate (a batch of 500 is at most five updates, not 500)."""
+        fates = Counter(outcome.outcome for outcome in outcomes)
+        for fate, count in fates.items():
+            self._telemetry.add(EVENT_FATES, count, fate.value)
+        if replayed := fates[BatchOutcome.REPLAYED]:
+            self._telemetry.add(REPLAYS, replayed)
 
     def _judge(
         self, index: int, raw: Any, caller: Caller, now: datetime, *, repeats: bool
@@ -255,15 +270,18 @@ class EventWriter:
         """Claim the details of `news`: their conflicts, and those claimed. A claim not
         answered withdraws every claim of `news` and `withdrawing` that may have been made (an
         unanswered one too: it may have reached the store), and raises."""
-        results = self._details.claim_many([new.claim for new in news])
+        with self._telemetry.span("claim", **{"eventlog.events": len(news)}):
+            results = self._details.claim_many([new.claim for new in news])
+        self._telemetry.add(CLAIMS, results.count("claimed"), "made")
+        if conflicts := results.count("conflict"):
+            self._telemetry.add(CLAIMS, conflicts, "conflicted")
         if "unavailable" in results or "not_started" in results:
             made = [
                 claim
                 for new, result in zip(news, results, strict=True)
                 for claim in (new.claims() if result in _MAYBE_MADE else new.earlier)
             ]
-            with budget_of_its_own(WITHDRAW_BUDGET_SECONDS):
-                self._details.release_many(made + [c for new in withdrawing for c in new.claims()])
+            self._release(made + [c for new in withdrawing for c in new.claims()])
             raise StoreUnavailable("details")
         outcomes = {
             new.valid.index: _conflict(new.record.event_id)
@@ -285,7 +303,10 @@ class EventWriter:
                 return outcomes
             replacing = [new.replacing for new in claimed if new.replacing is not None]
             try:
-                with reserving(WITHDRAW_RESERVE_SECONDS):
+                with (
+                    reserving(WITHDRAW_RESERVE_SECONDS),
+                    self._telemetry.span("insert", **{"eventlog.events": len(claimed)}),
+                ):
                     self._metadata.insert_many([new.record for new in claimed], replacing=replacing)
             except DuplicateEventId:
                 settled, claimed = self._after_duplicate(claimed, committed)
@@ -340,8 +361,13 @@ class EventWriter:
             # job removes.
             logger.warning("metadata commit in doubt; details of %d events kept", len(claimed))
             return
+        self._release([claim for new in claimed for claim in new.claims()])
+
+    def _release(self, claims: list[Claim]) -> None:
+        """Withdraw `claims`, with a budget of their own whatever is left of the deadline."""
         with budget_of_its_own(WITHDRAW_BUDGET_SECONDS):
-            self._details.release_many([claim for new in claimed for claim in new.claims()])
+            self._details.release_many(claims)
+        self._telemetry.add(CLAIMS, len(claims), "released")
 
 
 _MAYBE_MADE = frozenset({"claimed", "unavailable"})

@@ -22,6 +22,7 @@ from gateway.deps import BEARER_SCHEME, BEARER_SCHEME_NAME
 from gateway.request_id import current_request_id, request_named
 from gateway.rest.body import MalformedBody, UnsupportedMediaType
 from gateway.rest.responses import ProblemResponse
+from persistence.telemetry import note_problem
 from schema.errors import (
     EventConflict,
     EventLogError,
@@ -85,6 +86,7 @@ def problem(
 def problem_body(
     status: HTTPStatus, slug: str, title: str, detail: str, **extensions: Any
 ) -> dict[str, Any]:
+    note_problem(slug, extensions.get("store"))
     return {
         "type": PROBLEM_TYPE_PREFIX + slug,
         "title": title,
@@ -141,6 +143,13 @@ async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
         # one (GET and DELETE /events/{userId}), and HEAD goes with GET (gateway/head.py).
         headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
     return problem(status, slug, status.phrase, str(exc.detail), headers=headers)
+
+
+def problem_slugs() -> frozenset[str]:
+    """Every problem type this module answers (`urn:eventlog:problem:<slug>`): the values the
+    metrics' `problem` label may take."""
+    statuses = {status.phrase.lower().replace(" ", "-") for status in HTTPStatus}
+    return frozenset({slug for _, slug, _ in _PROBLEMS.values()} | {"internal"} | statuses)
 
 
 def allowed_methods(request: Request) -> list[str]:

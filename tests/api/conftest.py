@@ -105,6 +105,8 @@ class FlakyDynamoDB:
 
     def __init__(self, upstream: str, failing: set[str]) -> None:
         self.down, self.failing, self.refused = True, failing, 0
+        # What a failing call answers (a test may make it a throttle: 400, ThrottlingException).
+        self.answer = (500, b'{"__type": "InternalServerError"}')
         flaky = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -113,7 +115,7 @@ class FlakyDynamoDB:
                 operation = self.headers["x-amz-target"].rpartition(".")[2]
                 if flaky.down and operation in flaky.failing:
                     flaky.refused += 1
-                    status, payload = 500, b'{"__type": "InternalServerError"}'
+                    status, payload = flaky.answer
                 else:
                     status, payload = flaky.forward(self.headers, body)
                 self.send_response(status)

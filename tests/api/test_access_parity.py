@@ -50,6 +50,7 @@ def graphql_allows(client: TestClient, headers: dict[str, str], operation: str, 
     return codes == []
 
 
+@pytest.mark.slow
 @settings(
     max_examples=30,
     deadline=None,
@@ -94,6 +95,7 @@ def stub_jwks_client(
         yield client
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_whatever_else_a_jwks_holds_its_keys_tokens_verify_through_both_doors(
@@ -117,7 +119,7 @@ def test_whatever_else_a_jwks_holds_its_keys_tokens_verify_through_both_doors(
     rest = stub_jwks_client.get(f"/events/{subject}", headers=headers)
     query = stub_jwks_client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
     if with_good:
-        listed = {"userId": subject, "events": [], "nextCursor": None}
+        listed: dict[str, object] = {"userId": subject, "events": [], "nextCursor": None}
         assert (rest.status_code, rest.json()) == (200, listed)
         assert (query.status_code, query.json()) == (200, {"data": {"__typename": "Query"}})
         return

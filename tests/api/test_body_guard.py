@@ -104,6 +104,7 @@ def test_the_graphql_door_answers_the_same_as_graphql_errors(url: str) -> None:
         assert wire.closed_by_server()
 
 
+@pytest.mark.slow
 def test_many_stalled_bodies_are_all_given_up_while_the_server_keeps_answering(url: str) -> None:
     def stalled(_: int) -> tuple[int, bool]:
         with Wire(url) as wire:
@@ -137,6 +138,7 @@ def test_a_body_read_to_its_end_keeps_the_connection_for_the_next_request(url: s
             wire.next_cycle()
 
 
+@pytest.mark.slow
 def test_the_408_docs_rest_md_prints_is_the_answer_to_a_body_that_stopped(
     settings: Settings,
 ) -> None:
@@ -165,6 +167,10 @@ def test_a_client_that_leaves_mid_body_is_logged_as_gone_not_as_an_error(
             getattr(record, "access", {}).get("path") == "/events" for record in caplog.records
         ):
             time.sleep(0.05)
-    access = [r.access for r in caplog.records if getattr(r, "access", {}).get("path") == "/events"]
+    access = [
+        r.__dict__["access"]
+        for r in caplog.records
+        if getattr(r, "access", {}).get("path") == "/events"
+    ]
     assert [line["status"] for line in access] == [499]
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

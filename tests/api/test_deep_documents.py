@@ -41,6 +41,7 @@ SHAPES = st.sampled_from(["object", "list"])
 PLACES = st.sampled_from(["details", "userId", "extra"])
 
 
+@pytest.mark.slow
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(depth=DEPTHS, container=SHAPES, where=PLACES)
 def test_rest_refuses_any_depth_with_a_422_for_one_event_and_invalid_in_a_batch(
@@ -66,6 +67,7 @@ def test_rest_refuses_any_depth_with_a_422_for_one_event_and_invalid_in_a_batch(
     assert outcomes == ["invalid", "created"]
 
 
+@pytest.mark.slow
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(depth=DEPTHS, container=SHAPES)
 def test_graphql_refuses_any_depth_of_details_as_bad_input_never_an_internal_error(

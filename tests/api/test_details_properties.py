@@ -20,6 +20,7 @@ from tests.strategies import (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("door", sorted(RECORDERS))
 @settings(max_examples=120)
 @given(details=details_documents())

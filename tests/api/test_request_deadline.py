@@ -60,6 +60,7 @@ def timed(
     return response
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clients", [20, 40])
 def test_with_the_database_locked_every_writer_gets_503_by_the_deadline(
     deadline_settings: Settings, clients: int
@@ -87,6 +88,7 @@ def test_with_the_database_locked_every_writer_gets_503_by_the_deadline(
         assert http.post("/events", json=bodies[0]).status_code == 200
 
 
+@pytest.mark.slow
 def test_a_silent_sql_server_is_503_by_the_deadline_and_the_details_are_withdrawn(
     deadline_settings: Settings, silent_port: int, dynamodb: Any
 ) -> None:
@@ -100,6 +102,7 @@ def test_a_silent_sql_server_is_503_by_the_deadline_and_the_details_are_withdraw
     assert details_items(dynamodb, deadline_settings.details_table) == []
 
 
+@pytest.mark.slow
 def test_a_silent_dynamodb_is_503_by_the_deadline_through_both_doors(
     deadline_settings: Settings, silent_port: int
 ) -> None:
@@ -161,6 +164,7 @@ def slow_dynamodb(moto_endpoint: str) -> Iterator[str]:
     proxy.listener.close()
 
 
+@pytest.mark.slow
 def test_a_slow_claim_then_a_hung_insert_still_answer_by_the_deadline(
     deadline_settings: Settings, silent_port: int, slow_dynamodb: str
 ) -> None:
@@ -185,6 +189,7 @@ def test_a_slow_claim_then_a_hung_insert_still_answer_by_the_deadline(
 KEEP_ALIVE_TIMEOUT_SECONDS = 2.0
 
 
+@pytest.mark.slow
 def test_later_requests_on_a_keep_alive_connection_never_inherit_a_deadline(
     settings: Settings,
 ) -> None:
@@ -197,6 +202,7 @@ def test_later_requests_on_a_keep_alive_connection_never_inherit_a_deadline(
     run.assert_all_answered_as_documented()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("door", ["REST", "GraphQL"])
 def test_a_jwks_that_trickles_is_503_auth_by_the_request_deadline(
     settings: Settings, issuer: LocalIssuer, door: str

@@ -53,6 +53,7 @@ def stored_details(emulator_settings: Settings) -> Callable[[str], Any]:
     return read
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("write", sorted(WRITERS))
 @settings(max_examples=10)
 @given(details=special_key_documents())

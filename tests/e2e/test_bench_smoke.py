@@ -19,6 +19,8 @@ SMOKE = {
     "BENCH_COLD_RUNS": "1",
     "BENCH_BATCH_CONNECTIONS": "2",
     "BENCH_BATCH_SIZE": "10",
+    "BENCH_METRICS_CHUNK": "20",
+    "BENCH_METRICS_CHUNKS": "2",
 }
 
 
@@ -69,6 +71,14 @@ def test_the_suite_prints_every_case_with_its_anchor_target_and_verdict() -> Non
         assert "answers checked" in figure or "ms" in figure, rows[case]
         assert anchor in shown_anchor and ratio.endswith("x"), rows[case]
         assert shown_target.startswith(target) and verdict in ("met", "**not met**"), rows[case]
+    metrics = {case: row for case, row in rows.items() if case.startswith("metrics on, ")}
+    assert {
+        "metrics on, POST /events (doubles)",
+        "metrics on, batch of 100 (doubles)",
+        "metrics on, POST /events (SQLite + dynalite)",
+    } <= set(metrics), printed
+    for row in metrics.values():
+        assert "metrics off" in row[2] and row[5] in ("met", "**not met**"), row
     cold = [row for case, row in rows.items() if case.startswith("cold start: Lambda's init")]
     assert cold and cold[0][4] == "<= 1.5x", printed
     assert re.search(r"UTC, run [0-9a-f]{8};.*load average", printed), printed

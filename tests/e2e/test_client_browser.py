@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 import httpx
 import pytest
@@ -126,7 +126,7 @@ class AccessLog:
     can wait for an answer the browser does not report, such as a closed page's keepalive
     request's."""
 
-    def __init__(self, stderr: TextIO) -> None:
+    def __init__(self, stderr: IO[str]) -> None:
         self.lines: list[dict[str, Any]] = []
         self._changed = threading.Condition()
         threading.Thread(target=self._read, args=(stderr,), daemon=True).start()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.docs import ROOT
 from tests.e2e.conftest import RunningServer
@@ -33,9 +34,34 @@ def test_the_banner_says_where_the_api_its_docs_and_the_data_are(
         r"  details:  http://127\.0\.0\.1:\d+ table eventlog-details \(dynalite\)",
         embedded_server.banner[3],
     )
-    assert "temporary: removed when this process stops" in embedded_server.banner[4]
+    assert embedded_server.banner[4] == f"  metrics:  {url}/metrics (Prometheus)"
+    assert "temporary: removed when this process stops" in embedded_server.banner[5]
     assert httpx.get(f"{url}/health/ready").status_code == 200
     assert httpx.get(f"{url}/docs").status_code == 200
+
+
+def test_the_metrics_the_banner_names_are_prometheus_text_that_counts_the_requests(
+    embedded_server: RunningServer,
+) -> None:
+    url = embedded_server.url
+    assert httpx.post(f"{url}/events", json=make_event()).status_code == 201
+    assert httpx.get(f"{url}/events/nobody").status_code == 200
+    scraped = httpx.get(embedded_server.banner[4].split()[1])
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("text/plain; version=")
+    families = {family.name: family for family in text_string_to_metric_families(scraped.text)}
+    answered = {
+        (sample.labels["operation"], sample.labels["status_class"]): sample.value
+        for sample in families["eventlog_requests"].samples
+        if sample.name == "eventlog_requests_total"
+    }
+    assert answered[("POST /events", "2xx")] == 1
+    assert answered[("GET /events/{userId}", "2xx")] == 1
+    stores = {
+        (sample.labels["store"], sample.labels["call"])
+        for sample in families["eventlog_store_call_duration_seconds"].samples
+    }
+    assert {("details", "UpdateItem"), ("metadata", "INSERT"), ("metadata", "COMMIT")} <= stores
 
 
 def test_logs_are_json_lines_carrying_the_request_id(embedded_server: RunningServer) -> None:
@@ -63,16 +89,16 @@ def test_stopping_removes_the_temporary_data(embedded_server: RunningServer) -> 
 
 
 def test_the_open_banner_says_anyone_may_call(embedded_server: RunningServer) -> None:
-    assert embedded_server.banner[5] == (
+    assert embedded_server.banner[6] == (
         "  auth: off: anyone may read and write every user's events "
         "(make run AUTH=dev to try tokens)"
     )
 
 
-def readme_dev_banner() -> list[str]:
-    """The banner README.md prints under `make run AUTH=dev`, as patterns: ports and the token
-    change every run."""
-    text = (ROOT / "README.md").read_text()
+def documented_dev_banner() -> list[str]:
+    """The banner docs/configuration.md prints under `make run AUTH=dev`, as patterns: ports and
+    the token change every run."""
+    text = (ROOT / "docs" / "configuration.md").read_text()
     block = text.split("## Trying authentication", 1)[1].split("```text\n", 1)[1].split("```")[0]
     patterns = []
     for line in block.splitlines():
@@ -83,11 +109,11 @@ def readme_dev_banner() -> list[str]:
     return patterns
 
 
-def test_the_dev_banner_is_the_one_the_readme_shows_and_its_commands_work(
+def test_the_dev_banner_is_the_one_the_docs_show_and_its_commands_work(
     dev_auth_server: RunningServer,
 ) -> None:
-    shown = dev_auth_server.banner[5:]
-    patterns = readme_dev_banner()
+    shown = dev_auth_server.banner[6:]
+    patterns = documented_dev_banner()
     assert len(shown) == len(patterns)
     for line, pattern in zip(shown, patterns, strict=True):
         assert re.fullmatch(pattern, line), line

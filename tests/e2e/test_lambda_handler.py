@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class LambdaContext:
-    """What Lambda passes the handler: here, an invocation with `remaining_ms` left."""
+    """What Lambda passes the handler: here, an invocation with `remaining_ms` left (the handler
+    reads only these members, so calls pass it where Mangum's type names the full context)."""
 
     function_name = "eventlog"
     aws_request_id = "test-invocation"
@@ -121,7 +122,7 @@ def invoke(
     **options: Any,
 ) -> Answer:
     event = api_gateway_event(kind, method, path, **options)
-    result = handler(event, context or LambdaContext())
+    result = handler(event, context or LambdaContext())  # type: ignore[arg-type]
     headers = {name.lower(): value for name, value in result["headers"].items()}
     assert not result["isBase64Encoded"], headers.get("content-type")
     return Answer(result["statusCode"], headers, result["body"])
@@ -500,7 +501,7 @@ def test_behind_the_gateways_authorizer_the_app_checks_the_token_again(
     user = unique_user()
     event = api_gateway_event("http-api-v2", "GET", f"/events/{user}")
     event["requestContext"]["authorizer"]["jwt"]["claims"] = {"sub": user, "scope": "events:read"}
-    refused = handler(event, LambdaContext())
+    refused = handler(event, LambdaContext())  # type: ignore[arg-type]
     assert refused["statusCode"] == 401
     assert refused["headers"]["www-authenticate"] == 'Bearer realm="eventlog"'
     allowed = invoke(

@@ -12,6 +12,7 @@ import sys
 import termios
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from gateway.stores import open_stores
 from persistence.details import DynamoDetailStore
 from schema.access import Caller
 from tests.conftest import TEST_CURSOR_SECRET
+from tests.emf import assert_valid_emf
 from tests.factories import make_event
 
 HOUR_MS = 3600 * 1000
@@ -43,6 +45,11 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
     }
 
 
+def fixed_clock(ms: int) -> Callable[[], int]:
+    """A clock that reads `ms`: the details store stamps its claims with it."""
+    return lambda: ms
+
+
 @pytest.fixture
 def damaged(settings: Settings) -> dict[str, Any]:
     """Two events recorded whole, one orphan claimed two hours ago (a crash before its row),
@@ -58,9 +65,8 @@ def damaged(settings: Settings) -> dict[str, Any]:
         old, young = str(uuid.uuid4()), str(uuid.uuid4())
         now_ms = time.time_ns() // 1_000_000
         for event_id, age_ms in ((old, 2 * HOUR_MS), (young, 0)):
-            claimed_at = now_ms - age_ms
             store = DynamoDetailStore(
-                settings.details_table, stores.dynamodb, clock_ms=lambda at=claimed_at: at
+                settings.details_table, stores.dynamodb, clock_ms=fixed_clock(now_ms - age_ms)
             )
             store.claim(event_id, "victim", {"k": 1}, "hash", uuid.uuid4().hex)
     return {
@@ -173,23 +179,35 @@ def test_the_lambda_function_sweeps_when_asked_and_applies_only_when_told(
         "print(json.dumps(handler(json.loads(sys.argv[1]), Context())))\n"
     )
 
+    metrics: list[dict[str, Any]] = []
+
     def scheduled(apply: str, event: str = '{"sweep": true}') -> dict[str, Any]:
         done = subprocess.run(
             [sys.executable, "-c", script, event],
-            env=environment(settings, EVENTLOG_RECONCILE_APPLY=apply),
+            env=environment(settings, EVENTLOG_RECONCILE_APPLY=apply, EVENTLOG_METRICS="emf"),
             capture_output=True,
             text=True,
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
-        result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+        *emf, last = done.stdout.splitlines()
+        assert len(emf) == 1, "one EMF line per run"
+        metrics.append(json.loads(emf[0]))
+        result: dict[str, Any] = json.loads(last)
         return result
 
     dry = scheduled("false")
     assert (dry["applied"], dry["orphans"], dry["orphans_deleted"]) == (False, 2, 0)
     assert dry["erasures_finished"] == 1  # without EVENTLOG_RECONCILE_APPLY
+    assert_valid_emf(metrics[0])
+    assert {name: metrics[0][name] for name in ("OrphansFound", "ErasuresCompleted")} == {
+        "OrphansFound": 2,
+        "ErasuresCompleted": 1,
+    }
+    assert metrics[0]["ReconcileDuration"] > 0 and "ReconcileFailures" not in metrics[0]
     applied = scheduled("true")
     assert (applied["applied"], applied["orphans_deleted"]) == (True, 1)
+    assert metrics[1]["OrphansDeleted"] == 1
     assert (applied["complete"], applied["checkpoint"]) == (True, None)
     # The hourly schedule's event: erasures and fences only, no scan (the claims' delayed
     # checks find orphans).

@@ -176,7 +176,7 @@ def test_an_orphan_adopted_by_a_retry_while_it_is_checked_is_kept(
             return getattr(metadata, name)
 
     checker = ClaimChecker(
-        RetryDuringTheCheck(),  # type: ignore[arg-type]
+        RetryDuringTheCheck(),
         stores.details,
         queue_of(job_settings),
         grace_seconds=job_settings.reconcile_grace_seconds,

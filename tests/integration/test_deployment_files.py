@@ -1,4 +1,4 @@
-"""template.yaml and docker-compose.yml promise what the code and the README rely on."""
+"""template.yaml and docker-compose.yml promise what the code and the docs rely on."""
 
 import json
 import re
@@ -28,7 +28,7 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node)
     else:
-        value = loader.construct_mapping(node)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node)
     return {suffix: value}
 
 
@@ -73,7 +73,8 @@ CATCH_ALL_ROUTES = {("ANY", "/{proxy+}"), ("ANY", "/")}
 
 
 def test_every_route_the_app_serves_is_routed_by_the_api_and_the_rest_reaches_the_app() -> None:
-    served = served_routes(create_app(Settings()).routes)
+    # As the template configures it: metrics as EMF lines, so no /metrics (Prometheus') route.
+    served = served_routes(create_app(Settings(metrics="emf")).routes)
     assert ("POST", "/graphql") in served
     routed = {
         (event["Properties"]["Method"], event["Properties"]["Path"])
@@ -266,9 +267,10 @@ def test_sam_local_settings_point_at_the_compose_services_and_their_table() -> N
         for name, value in (declared | env_json()).items()
         if name.startswith("EVENTLOG_")
     }
-    settings = Settings(
-        **{name.removeprefix("EVENTLOG_").lower(): value for name, value in local.items() if value}
-    )
+    given: dict[str, Any] = {
+        name.removeprefix("EVENTLOG_").lower(): value for name, value in local.items() if value
+    }
+    settings = Settings(**given)
     url = sql_url(settings)
     assert (url.host, url.port, url.database, url.password) == (
         "sqlserver",
@@ -284,7 +286,8 @@ def test_sam_local_settings_point_at_the_compose_services_and_their_table() -> N
 
 def routes_by_auth() -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
     """(guarded, public) routes of the HTTP API: public ones opt out of the default authorizer."""
-    guarded, public = set(), set()
+    guarded: set[tuple[str, str]] = set()
+    public: set[tuple[str, str]] = set()
     for event in function()["Events"].values():
         properties = event["Properties"]
         route = (properties["Method"], properties["Path"])

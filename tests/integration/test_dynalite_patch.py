@@ -29,7 +29,7 @@ def test_the_installed_dynalite_carries_the_patch_made_for_its_version() -> None
     ], "dynalite changed version: make the patch again (patches/README.md)"
     assert unpatched_files() == [], (
         "node_modules/dynalite lacks the project's patch: `npm ci` ran without it; "
-        "run `make assets-dev`"
+        "run `make dynalite`"
     )
 
 
@@ -51,7 +51,7 @@ def test_a_dynalite_installed_without_the_patch_does_not_start(tmp_path: Path) -
         dynalite.start()
     assert str(refused.value) == (
         f"{unpatched} lacks the project's patch (patches/, in {', '.join(sorted(changed))}), "
-        "so it would lose keys such as __proto__: `npm ci` does not apply it; `make assets` "
+        "so it would lose keys such as __proto__: `npm ci` does not apply it; `make dynalite` "
         "does (make run and make test run it)"
     )
     assert dynalite.pid is None

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gateway.assets import INSTALLED_MARK
 from gateway.auth.dev_issuer import LocalIssuer
 from tests.e2e.test_lambda_handler import api_gateway_event
 from tests.factories import make_event, unique_user
@@ -88,7 +89,7 @@ def test_a_cold_start_compiles_no_module_and_imports_no_graphql(unzipped: Path) 
     """Timestamp-checked bytecode from pip is stale once SAM's zip dates the sources 1980: each
     cold start compiled every module again (3.5 s instead of 1.3 s, measured by `make bench`).
     And a REST request never pays for GraphQL's import, nor for Alembic's or an emulator's
-    (README: Cold start)."""
+    (docs/deployment.md: Cold start)."""
     found = run_in_lambda_python(unzipped, RECORD_COMPILES)
     assert found == {"compiled": [], "imported": []}
 
@@ -97,7 +98,7 @@ def test_the_artifact_holds_the_runtime_and_the_browser_files_but_no_checkout(
     unzipped: Path,
 ) -> None:
     top = {path.name for path in unzipped.iterdir()}
-    assert {"gateway", "schema", "persistence", "fastapi", "pyodbc.pyi", "node_modules"} <= top
+    assert {"gateway", "schema", "persistence", "fastapi", "pyodbc.pyi", "assets"} <= top
     assert not top & {
         "tests",
         "docs",
@@ -111,10 +112,11 @@ def test_the_artifact_holds_the_runtime_and_the_browser_files_but_no_checkout(
     }
     assert not [name for name in top if name.startswith(("moto", "pytest", "uvicorn"))]
     assets = sorted(
-        str(path.relative_to(unzipped / "node_modules"))
-        for path in (unzipped / "node_modules").rglob("*")
-        if path.is_file() and path.name != "package.json"
+        str(path.relative_to(unzipped / "assets" / "node_modules"))
+        for path in (unzipped / "assets" / "node_modules").rglob("*")
+        if path.is_file() and path.name not in {"package.json", INSTALLED_MARK}
     )
+    assert (unzipped / "assets" / "node_modules" / INSTALLED_MARK).is_file()
     assert assets == [
         "@graphiql/plugin-explorer/dist/index.umd.js",
         "@graphiql/plugin-explorer/dist/style.css",

@@ -95,7 +95,7 @@ def test_the_tests_ran_the_versions_the_lambda_and_the_image_install() -> None:
 
 
 def package_json() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((ROOT / "package.json").read_text())
+    loaded: dict[str, Any] = json.loads((ROOT / "assets" / "package.json").read_text())
     return loaded
 
 
@@ -106,7 +106,7 @@ def test_package_json_pins_the_browser_files_the_pages_load() -> None:
 
 
 def test_the_npm_lock_installs_the_pinned_browser_files() -> None:
-    lock = json.loads((ROOT / "package-lock.json").read_text())
+    lock = json.loads((ROOT / "assets" / "package-lock.json").read_text())
     root = lock["packages"][""]
     assert root.get("dependencies") == package_json()["dependencies"], "run `make relock`"
     assert root.get("devDependencies") == package_json().get("devDependencies")
@@ -131,7 +131,13 @@ def test_scheduled_updates_leave_the_exports_to_make_relock() -> None:
     updates = {
         (update["package-ecosystem"], update["directory"]): update for update in config["updates"]
     }
-    assert set(updates) == {("uv", "/"), ("npm", "/"), ("npm", "/clients/typescript")}
+    assert set(updates) == {
+        ("uv", "/"),
+        ("docker", "/"),
+        ("npm", "/"),
+        ("npm", "/assets"),
+        ("npm", "/clients/typescript"),
+    }
     excluded = updates["uv", "/"]["exclude-paths"]
     assert all(any(fnmatch(name, pattern) for pattern in excluded) for name in EXPORTS)
-    assert updates["npm", "/"]["versioning-strategy"] == "lockfile-only"
+    assert updates["npm", "/assets"]["versioning-strategy"] == "lockfile-only"

@@ -368,7 +368,7 @@ def test_sql_server_batches_go_as_one_parameter_array_with_fast_executemany() ->
         pool_size=1,
         pool_timeout_seconds=1,
     )
-    assert store_engine.dialect.fast_executemany is True
+    assert store_engine.dialect.fast_executemany is True  # type: ignore[attr-defined]
     compiled = insert(EVENTS_TABLE).compile(dialect=store_engine.dialect)
     assert str(compiled).startswith("INSERT INTO events (event_id, user_id, event_type")
     assert "OUTPUT" not in str(compiled)  # no RETURNING: the executemany path

@@ -175,9 +175,9 @@ def test_a_database_with_events_upgrades_from_0001_and_back(tmp_path: Path) -> N
 
 
 def test_alembic_online_takes_the_password_as_a_part_of_the_url(monkeypatch: Any) -> None:
-    """`alembic upgrade head` with EVENTLOG_DATABASE_PASSWORD, as README tells operators: a
-    password with `@` and `#` reaches the driver whole, and the host stays the host. The
-    connection string is read where SQLAlchemy hands it to pyodbc, before any network."""
+    """`alembic upgrade head` with EVENTLOG_DATABASE_PASSWORD, as docs/deployment.md tells
+    operators: a password with `@` and `#` reaches the driver whole, and the host stays the host.
+    The connection string is read where SQLAlchemy hands it to pyodbc, before any network."""
     seen: list[str] = []
 
     class Stop(Exception):

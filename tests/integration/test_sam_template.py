@@ -305,11 +305,20 @@ def test_retention_runs_daily_only_when_a_number_of_days_is_set() -> None:
     assert schedule["State"] == {"Fn::If": ["HasRetention", "ENABLED", "DISABLED"]}
 
 
+# The functions Tracing=ADOT traces: the API and the reconcile job.
+TRACED = {"ApiFunction", "ReconcileFunction"}
+
+
 @pytest.mark.parametrize("function_name", STORE_FUNCTIONS)
 def test_the_vpc_permissions_come_once_from_the_managed_policy(function_name: str) -> None:
     role = resources("AWS::IAM::Role")[f"{function_name}Role"]
+    # X-Ray's write-only policy comes with the Tracing property of the traced functions (active
+    # under Tracing=ADOT): SAM attaches it whatever the property's condition says; it reads
+    # nothing.
+    traced = ["arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"] if function_name in TRACED else []
     assert role["ManagedPolicyArns"] == [
         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        *traced,
         "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
     ]
     statements = role_statements(function_name)

@@ -7,6 +7,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -88,7 +89,7 @@ RELATIVE = {EXPIRED: -120, IN_FIVE_MINUTES: 300}
     ],
 )
 def test_claims_outside_the_rules_are_refused_with_the_reason(
-    identify: Callable[[str], Caller], issuer: LocalIssuer, overrides: dict[str, object], told: str
+    identify: Callable[[str], Caller], issuer: LocalIssuer, overrides: dict[str, Any], told: str
 ) -> None:
     # Times are relative to when the test runs, not to when the module was collected: a long
     # suite would otherwise turn "in five minutes" into the past.
@@ -279,7 +280,7 @@ def test_any_signed_claims_give_the_caller_they_name_or_invalid_token(
         or (isinstance(audience, list) and issuer.audience in audience)
         or ("aud" not in claims and claims.get("client_id") == issuer.audience)
     )
-    assert int(claims["exp"]) > now - 60
+    assert int(str(claims["exp"])) > now - 60
     assert caller.scopes <= {"events:read", "profile", "events:write"} | {
         word for value in (claims.get("scope"), claims.get("scp")) for word in _words(value)
     }

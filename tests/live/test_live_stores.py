@@ -1,5 +1,5 @@
 """Against a real SQL Server and DynamoDB Local (e.g. docker-compose's), only when asked with
-EVENTLOG_TEST_MSSQL_URL and EVENTLOG_TEST_DYNAMODB_ENDPOINT (README: "Live tests")."""
+EVENTLOG_TEST_MSSQL_URL and EVENTLOG_TEST_DYNAMODB_ENDPOINT (docs/deployment.md: "Live tests")."""
 
 import os
 import time

@@ -29,7 +29,7 @@ finds how that variant breaks (tests/unit/test_erasure_model.py names each inter
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 ABSENT = "-"  # the version of an item that does not exist
 MAX_ROUNDS = 3  # a writer's rounds of claim and commit; an erasure's rounds of deletes
@@ -96,7 +96,7 @@ class Protocol(NamedTuple):
 Step = tuple[str, World]
 
 
-def _set(world: World, pid: int, proc: Proc, **changes: object) -> World:
+def _set(world: World, pid: int, proc: Proc, **changes: Any) -> World:
     procs = list(world.procs)
     procs[pid] = proc
     return world._replace(procs=tuple(procs), **changes)

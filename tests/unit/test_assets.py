@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from gateway.assets import OfflineAssets, package_files
+from gateway.assets import INSTALLED_MARK, OfflineAssets, package_files
 
 PAGE = (
     '<script src="https://cdn.example/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>'
@@ -18,6 +18,7 @@ def install(root: Path, package: str, version: str, path: str) -> None:
     (folder / path).parent.mkdir(parents=True, exist_ok=True)
     (folder / path).write_text("// file")
     (folder / "package.json").write_text(json.dumps({"name": package, "version": version}))
+    (root / INSTALLED_MARK).touch()
 
 
 def test_the_page_is_unchanged_when_nothing_is_installed(tmp_path: Path) -> None:
@@ -35,6 +36,12 @@ def test_installed_files_of_the_pinned_version_are_served_locally(tmp_path: Path
         '<link href="/assets/@graphiql/plugin-explorer/dist/style.css">'
         '<link href="https://fonts.example/css?family=Roboto">'
     )
+
+
+def test_files_of_an_install_that_has_not_finished_are_left_to_the_cdn(tmp_path: Path) -> None:
+    install(tmp_path, "graphiql", "3.8.3", "graphiql.min.js")
+    (tmp_path / INSTALLED_MARK).unlink()
+    assert OfflineAssets(tmp_path).localize(PAGE) == PAGE
 
 
 def test_another_version_or_a_missing_file_falls_back_to_the_cdn(tmp_path: Path) -> None:

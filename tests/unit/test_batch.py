@@ -162,7 +162,7 @@ def test_rows_another_request_committed_first_are_answered_as_its_replays(world:
     events = [with_id() for _ in range(3)]
     racing = World()
     record(racing, events[1:2])
-    world.metadata.before_insert = list(racing.metadata.rows.values())
+    world.metadata.before_insert = list(racing.metadata.events().values())
     world.details.items = racing.details.items
     results = record(world, events)
     assert outcomes(results) == [CREATED, REPLAYED, CREATED]
@@ -211,6 +211,7 @@ def _single_post(world: World, event: dict[str, Any]) -> tuple[BatchOutcome, Any
     return (CREATED if outcome.created else REPLAYED), outcome.event
 
 
+@pytest.mark.slow
 @hypothesis_settings(max_examples=200)
 @given(batches=st.lists(st.lists(_EVENT, min_size=1, max_size=6), min_size=1, max_size=4))
 def test_a_batch_answers_and_stores_what_the_same_single_posts_would(
@@ -234,7 +235,7 @@ def test_a_batch_answers_and_stores_what_the_same_single_posts_would(
     def contents(world: World) -> list[tuple[str, str, str]]:
         return sorted(
             (row.event_id if row.event_id in _IDS else "made", row.user_id, row.content_hash)
-            for row in world.metadata.rows.values()
+            for row in world.metadata.events().values()
         )
 
     assert contents(batched) == contents(single)

@@ -72,7 +72,11 @@ async def _sent(_message: Message) -> None:
 
 def serve(app: ASGIApp) -> None:
     """One request through `app`, as a task of an event loop, in the current context."""
-    asyncio.run(app(HTTP_SCOPE, _nothing_received, _sent))
+
+    async def one() -> None:
+        await app(HTTP_SCOPE, _nothing_received, _sent)
+
+    asyncio.run(one())
 
 
 def test_a_request_never_inherits_the_deadline_of_the_request_its_context_came_from() -> None:

@@ -35,6 +35,7 @@ CONFIGURATIONS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("actors", CONFIGURATIONS.values(), ids=CONFIGURATIONS.keys())
 def test_every_interleaving_keeps_every_promise(actors: tuple[Actor, ...]) -> None:
     """No visible row without its details; a writer's 2xx true when it answered; an erasure's
@@ -168,6 +169,7 @@ SAFEGUARDS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("safeguard", SAFEGUARDS)
 def test_without_each_safeguard_the_search_finds_the_interleaving_that_breaks_it(
     safeguard: str,

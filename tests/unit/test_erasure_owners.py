@@ -5,6 +5,7 @@ is a seek on their userId: it can reach neither), a user's erasure on the third 
 
 import re
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ user_ids = st.from_regex(USER_ID_PATTERN, fullmatch=True)
 EXTREMES = ["+", "|", "+" * 128, "|" * 128, "-", "A", "z" * 128]
 
 
+@pytest.mark.slow
 @given(user_ids, user_ids)
 @example("+", "|" * 128)
 @example("|" * 128, "+")

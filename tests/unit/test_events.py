@@ -4,7 +4,9 @@ same instant; a stored Event built from trusted parts equal to pydantic's own co
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +20,7 @@ INSTANTS = st.datetimes(
 ).map(lambda naive: naive.replace(tzinfo=UTC))
 
 
+@pytest.mark.slow
 @given(INSTANTS, OFFSETS)
 def test_a_time_is_written_in_utc_with_microseconds_and_z_and_reads_back_equal(
     instant: datetime, offset: timezone
@@ -38,6 +41,7 @@ def test_the_calendars_edges_are_written_four_digit_years() -> None:
     )
 
 
+@pytest.mark.slow
 @given(
     st.uuids(),
     st.text(min_size=1, max_size=8),
@@ -47,7 +51,7 @@ def test_the_calendars_edges_are_written_four_digit_years() -> None:
 def test_a_trusted_event_is_the_event_pydantic_constructs(
     event_id: uuid.UUID, user_id: str, details: dict[str, Decimal], moment: datetime
 ) -> None:
-    parts = {
+    parts: dict[str, Any] = {
         "event_id": event_id,
         "user_id": user_id,
         "event_type": "click",

@@ -67,6 +67,7 @@ def test_event_type_alone_is_rests_event_type_given_once(event_type: str) -> Non
     assert graphql_listing(event_type=event_type) == rest_listing([event_type])
 
 
+@pytest.mark.slow
 @given(TYPE_LISTS)
 def test_event_types_alone_is_rests_event_type_repeated_named_as_given(types: list[str]) -> None:
     rest = rest_listing(types)
@@ -74,6 +75,7 @@ def test_event_types_alone_is_rests_event_type_repeated_named_as_given(types: li
     assert graphql_listing(event_types=types) == expected
 
 
+@pytest.mark.slow
 @given(EVENT_TYPES, TYPE_LISTS, st.sampled_from([0, 10, 1001]))
 def test_both_filters_are_refused_beside_every_other_offence(
     event_type: str, types: list[str], first: int

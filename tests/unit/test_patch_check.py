@@ -15,7 +15,7 @@ from persistence.embedded import unpatched_files
 # Text of one line: anything but what str.splitlines() reads as the end of a line.
 LINE = st.text(
     st.characters(
-        exclude_categories=("Cs",),
+        exclude_categories=["Cs"],
         exclude_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029",
     ),
     max_size=6,

@@ -109,7 +109,7 @@ def test_an_identical_request_committing_first_makes_ours_a_replay(world: World)
     racing = World()
     racing.calls = world.calls
     racing.resolver.record_event(body, caller=ANYONE)
-    world.metadata.before_insert = list(racing.metadata.rows.values())
+    world.metadata.before_insert = list(racing.metadata.events().values())
     world.details.items = racing.details.items
     outcome = world.resolver.record_event(body, caller=ANYONE)
     assert not outcome.created

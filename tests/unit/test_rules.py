@@ -152,11 +152,12 @@ def test_the_size_limit_counts_utf8_bytes() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_refuses_details_within_the_byte_limit_that_dynamodb_would_count_as_too_large() -> None:
     # 350 KiB of `[[],[],...]` is legal JSON within the ceiling, but DynamoDB counts 4 bytes
     # for every 3 of JSON here: it would refuse the item.
     roomy = Limits(max_details_bytes=350 * 1024)
-    lists = {"l": [[] for _ in range(110_000)]}
+    lists: dict[str, Any] = {"l": [[] for _ in range(110_000)]}
     assert [e.code for e in errors_of(make_event(details=lists), roomy)] == ["too_large_for_store"]
     accepts(make_event(details={"l": [[] for _ in range(MAX_DETAILS_ITEM_BYTES // 4 - 10)]}), roomy)
 

@@ -106,6 +106,7 @@ def rfc3339(moment: datetime, fraction_digits: int) -> str:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(moment=moments, fraction_digits=st.integers(0, 6))
 def test_any_instant_in_any_offset_reads_back_as_itself(
@@ -118,6 +119,7 @@ def test_any_instant_in_any_offset_reads_back_as_itself(
     assert utc_clamped(parsed).tzinfo is UTC
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(moment=moments, fraction_digits=st.integers(0, 6))
 def test_any_window_bound_in_any_offset_lists_or_is_refused_never_crashes(
@@ -135,6 +137,7 @@ def test_any_window_bound_in_any_offset_lists_or_is_refused_never_crashes(
         ]
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(moment=moments, fraction_digits=st.integers(0, 6))
 def test_any_timestamp_is_stored_in_utc_or_refused_as_out_of_range(
@@ -149,6 +152,7 @@ def test_any_timestamp_is_stored_in_utc_or_refused_as_out_of_range(
         assert event.timestamp is not None and event.timestamp.tzinfo is UTC
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(text=st.text(st.characters(exclude_categories=()), max_size=40))
 def test_any_text_is_read_or_refused_with_a_code(text: str) -> None:

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from persistence.attribute_values import from_attribute, to_attribute
-from schema.details import walk_details
+from schema.details import Details, walk_details
 from schema.errors import FieldError
 from schema.events import parse_event_create
 from schema.jsonvalue import (
@@ -113,7 +113,9 @@ def _attribute(value: Any) -> dict[str, Any]:
 _TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 _KEYS = _TEXT.filter(bool) | special_keys()
 _NUMBERS = number_literals().filter(lambda number: number_code(number) is None)
-_LEAVES = st.none() | st.booleans() | _NUMBERS | _TEXT | st.just({}) | st.just([])
+_LEAVES: st.SearchStrategy[Any] = (
+    st.none() | st.booleans() | _NUMBERS | _TEXT | st.just({}) | st.just([])
+)
 
 
 def _chain(levels: list[tuple[str, bool]], leaf: Any) -> Any:
@@ -184,6 +186,7 @@ def test_the_details_store_writes_the_attribute_value_the_walk_made() -> None:
     event = parse_event_create(
         make_event(details={"a": [Decimal("1.50"), {"b": None}]}), Limits(), NOW
     )
+    assert isinstance(event.details, Details)
     assert to_attribute(event.details) is event.details.attribute
     assert from_attribute(to_attribute(event.details)) == {"a": [Decimal("1.5"), {"b": None}]}
 

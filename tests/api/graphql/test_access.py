@@ -5,6 +5,7 @@ accepted refuses the whole request with 401; another user's events are FORBIDDEN
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from gateway.auth.dev_issuer import LocalIssuer
@@ -28,6 +29,7 @@ class As:
         return self.client.post(path, json=json, headers=self.headers)
 
 
+@pytest.mark.slow
 def test_without_a_token_operations_are_unauthenticated_and_introspection_is_open(
     auth_client: TestClient,
 ) -> None:

@@ -25,6 +25,7 @@ def counted(settings: Settings) -> Iterator[tuple[TestClient, Calls]]:
         yield counting
 
 
+@pytest.mark.slow
 def test_a_page_with_details_costs_one_query_and_a_batch_per_100_events(
     counted: tuple[TestClient, Calls],
 ) -> None:

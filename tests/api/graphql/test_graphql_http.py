@@ -25,6 +25,7 @@ MEDIA_TYPE = refused(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("content_type", "body", "status", "answer"),
     [
@@ -205,6 +206,7 @@ def test_a_request_error_has_no_data_and_its_status_follows_the_media_type(
     assert legacy.headers["content-type"] == JSON
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("accept", "media_type"),
     [

@@ -189,6 +189,7 @@ def test_scopes_extend_one_action_to_every_user(
     assert auth_client.post("/events", json=other, headers=analyst).status_code == 403
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", ["/health", "/health/ready", "/docs", "/redoc", "/openapi.json", "/graphql"]
 )

@@ -111,6 +111,7 @@ def test_more_events_than_the_bound_is_refused_whole(settings: Settings) -> None
         assert client.get(f"/events/{user}").json()["events"] == []
 
 
+@pytest.mark.slow
 def test_a_batch_of_500_events_near_the_body_limit_is_stored(client: TestClient) -> None:
     user = unique_user()
     events = [make_event(userId=user, details={"pad": "x" * 1900}) for _ in range(500)]
@@ -137,6 +138,7 @@ def test_a_body_over_the_batch_limit_is_refused_unread(client: TestClient) -> No
     assert single.json()["detail"] == "The body exceeds 147456 bytes."
 
 
+@pytest.mark.slow
 def test_dynamodb_down_fails_the_whole_batch_and_the_same_batch_later_stores_each_once(
     settings: Settings,
 ) -> None:
@@ -155,6 +157,7 @@ def test_dynamodb_down_fails_the_whole_batch_and_the_same_batch_later_stores_eac
         assert len(client.get(f"/events/{user}").json()["events"]) == 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [1, 100])
 def test_a_batch_of_new_events_costs_one_select_one_insert_one_commit_and_a_claim_each(
     settings: Settings, size: int

@@ -167,6 +167,7 @@ def items(dynamodb: Any, settings: Settings, event_ids: list[str]) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/events/{user}", "/events/{user}/{event}"])
 def test_dynamodb_failing_during_an_erasure_is_503_and_the_same_delete_then_finishes_it(
     settings: Settings, dynamodb: Any, flaky_dynamodb: Any, path: str
@@ -200,6 +201,7 @@ def test_dynamodb_failing_during_an_erasure_is_503_and_the_same_delete_then_fini
     assert row_owners(settings, erased) == [FENCE_OWNER] * len(erased)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [1, 150])
 def test_erasing_n_events_costs_a_select_a_mark_a_delete_item_each_and_the_fences(
     settings: Settings, size: int

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import make_event, unique_user
@@ -82,6 +83,7 @@ def test_filters_by_event_type_and_a_half_open_time_window(client: TestClient) -
     assert [e["eventId"] for e in listed] == [clicks[1]["eventId"], clicks[2]["eventId"]]
 
 
+@pytest.mark.slow
 def test_walking_next_cursor_yields_every_event_once_while_events_keep_arriving(
     http: httpx.Client,
 ) -> None:
@@ -203,6 +205,7 @@ def test_unknown_routes_and_methods_are_problems_too(client: TestClient) -> None
     assert wrong_method.json()["type"] == "urn:eventlog:problem:method-not-allowed"
 
 
+@pytest.mark.slow
 def test_bounds_at_the_edges_of_the_calendar_in_any_offset_list_every_event(
     client: TestClient,
 ) -> None:
@@ -258,6 +261,7 @@ def test_a_repeated_parameter_other_than_event_type_is_422_naming_each(
     assert response.json()["errors"][0]["message"] == "`limit` is given 2 times; give it once"
 
 
+@pytest.mark.slow
 def test_event_type_repeated_is_an_or_filter_that_binds_the_cursor_as_a_set(
     client: TestClient,
 ) -> None:

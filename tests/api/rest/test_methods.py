@@ -44,6 +44,7 @@ def _matches(pattern: str, path: str) -> bool:
 SERVED = served_by_path()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", sorted(SERVED))
 def test_a_method_not_served_is_405_naming_every_method_served_at_that_path(
     client: TestClient, path: str

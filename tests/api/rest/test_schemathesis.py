@@ -15,6 +15,7 @@ plugin (`from_fixture`, `parametrize`) reads a node attribute pytest 9 no longer
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -78,6 +79,7 @@ def api_schema(auth_settings: Settings, issuer: LocalIssuer) -> Iterator[BaseSch
     yield schemathesis.openapi.from_asgi("/openapi.json", app_with(auth_settings), config=config)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("method", "path", "mode"), OPERATIONS)
 def test_every_operation_answers_as_its_openapi_description_says(
     api_schema: BaseSchema, method: str, path: str, mode: GenerationMode
@@ -86,12 +88,13 @@ def test_every_operation_answers_as_its_openapi_description_says(
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings_for(max_examples=EXAMPLES_PER_OPERATION)
-    def answers_as_documented(case: Case) -> None:
+    def answers_as_documented(case: Case[Any]) -> None:
         case.call_and_validate()
 
     answers_as_documented()
 
 
+@pytest.mark.slow
 def test_recorded_events_are_read_back_where_the_openapi_links_lead(
     api_schema: BaseSchema, auth_settings: Settings, issuer: LocalIssuer, tmp_path: Path
 ) -> None:

@@ -61,6 +61,7 @@ def test_the_503_docs_rest_md_prints_is_the_answer_of_a_details_store_down(
     )
 
 
+@pytest.mark.slow
 def test_dynamodb_that_never_answers_times_out_within_the_configured_bound(
     settings: Settings, silent_port: int
 ) -> None:
@@ -89,6 +90,7 @@ def test_sql_server_refusing_connections_is_503_and_the_details_are_withdrawn(
     assert details_items(dynamodb, settings.details_table) == []
 
 
+@pytest.mark.slow
 def test_sql_server_that_never_answers_times_out_within_the_configured_bound(
     settings: Settings, silent_port: int
 ) -> None:
@@ -118,6 +120,7 @@ class FailingInserts:
         return getattr(self.real, name)
 
 
+@pytest.mark.slow
 def test_a_row_write_failing_after_the_details_write_leaves_nothing_and_the_retry_succeeds_once(
     settings: Settings, dynamodb: Any
 ) -> None:
@@ -153,6 +156,7 @@ def test_an_unexpected_error_is_a_bare_500_problem(settings: Settings) -> None:
     assert "SELECT" not in response.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("copies", [8])
 def test_concurrent_identical_posts_store_exactly_one_event(
     http: httpx.Client, copies: int

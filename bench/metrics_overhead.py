@@ -1,0 +1,178 @@
+"""What metrics cost the API (`make bench-metrics`, and rows of `make bench`): CPU time per
+request with EVENTLOG_METRICS=prometheus against the same app with metrics off, in one run.
+
+Each case runs in this process through the app's ASGI interface (no sockets, no wrk: the CPU
+clock of this process counts the app, its worker threads and the store clients, not a load
+generator), on in-memory store doubles (the request middleware and the resolver's counters) and
+on a SQLite file with dynalite (the store calls' own measurement too: SQLAlchemy's and
+botocore's events). On and off alternate chunk by chunk (100 requests; 25 with stores), and
+the median chunk of each is compared; the budget is 5%.
+
+    python -m bench.metrics_overhead [--chunk 100] [--chunks 30]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import ExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import FastAPI
+
+from bench.cpu_profile import Request, batch, call, event, page, quiet_logging
+from bench.doubles import MemoryDetailStore, MemoryMetadataStore
+from bench.harness import dynalite, line
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.stores import Stores, open_stores
+from gateway.telemetry import telemetry_for
+
+Mode = Literal["prometheus", "off"]
+BUDGET = 0.05
+
+
+def post() -> Request:
+    """A new event of one of 1,000 users: the page's user's history does not grow."""
+    return "POST", "/events", json.dumps(event(f"writer-{secrets.randbelow(1000)}")).encode()
+
+
+CASES: dict[str, Callable[[], Request]] = {"POST /events": post, "page of 20": page}
+DOUBLES_CASES: dict[str, Callable[[], Request]] = {**CASES, "batch of 100": batch}
+
+
+def memory_app(mode: Mode) -> FastAPI:
+    settings = Settings(auth="none", metrics=mode)
+    stores = Stores(
+        metadata=MemoryMetadataStore(),  # type: ignore[arg-type]
+        details=MemoryDetailStore(),  # type: ignore[arg-type]
+        cursor_secret=secrets.token_bytes(32),
+        description={},
+        engine=None,  # type: ignore[arg-type]
+        dynamodb=None,  # type: ignore[arg-type]
+    )
+    return create_app(settings, stores)
+
+
+@asynccontextmanager
+async def stores_app(mode: Mode, folder: Path, endpoint: str) -> AsyncIterator[FastAPI]:
+    settings = Settings(
+        auth="none",
+        metrics=mode,
+        database_url=f"sqlite:///{folder / f'{mode}.db'}",
+        dynamodb_endpoint=endpoint,
+        details_table=f"bench-{mode}-{secrets.token_hex(4)}",
+        create_tables=True,
+        cursor_secret=secrets.token_hex(32),
+    )
+    telemetry = telemetry_for(settings)
+    with open_stores(settings, telemetry=telemetry) as stores:
+        yield create_app(settings, stores, telemetry=telemetry)
+
+
+async def cpu_per_request(app: FastAPI, make: Callable[[], Request], count: int) -> float:
+    requests = [make() for _ in range(count)]
+    began = time.process_time()
+    statuses = {await call(app, request) for request in requests}
+    spent = time.process_time() - began
+    if max(statuses) >= 400:
+        raise SystemExit(f"unexpected statuses {sorted(statuses)}")
+    return spent / count
+
+
+async def seeded(app: FastAPI) -> None:
+    for _ in range(100):
+        await call(app, event_of_page_user())
+
+
+def event_of_page_user() -> Request:
+    return "POST", "/events", json.dumps(event()).encode()
+
+
+async def compare(
+    apps: dict[Mode, Any], cases: dict[str, Callable[[], Request]], chunk: int, chunks: int
+) -> dict[str, dict[Mode, list[float]]]:
+    """Per case, each mode's CPU per request in each chunk of `chunk` requests, on and off
+    alternating chunk by chunk (so the machine's load falls on both alike)."""
+    figures: dict[str, dict[Mode, list[float]]] = {
+        name: {"prometheus": [], "off": []} for name in cases
+    }
+    for app in apps.values():
+        await seeded(app)
+    for name, make in cases.items():
+        for app in apps.values():
+            await cpu_per_request(app, make, chunk)  # caches and pools warm
+        for index in range(chunks):
+            order: list[Mode] = ["prometheus", "off"] if index % 2 == 0 else ["off", "prometheus"]
+            for mode in order:
+                figures[name][mode].append(await cpu_per_request(apps[mode], make, chunk))
+    return figures
+
+
+def rows(where: str, figures: dict[str, dict[Mode, list[float]]]) -> list[str]:
+    made = []
+    for name, by_mode in figures.items():
+        on, off = (statistics.median(by_mode[mode]) for mode in ("prometheus", "off"))
+        overhead = on / off - 1
+        made.append(
+            line(
+                f"metrics on, {name} ({where})",
+                f"{on * 1e6:,.0f} µs CPU per request ({overhead:+.1%})",
+                f"metrics off: {off * 1e6:,.0f} µs",
+                off / on,
+                also=(f"within {BUDGET:.0%}", overhead <= BUDGET),
+            )
+        )
+    return made
+
+
+async def measured(chunk: int, chunks: int) -> list[str]:
+    doubles: dict[Mode, Any] = {"prometheus": memory_app("prometheus"), "off": memory_app("off")}
+    made = rows("doubles", await compare(doubles, DOUBLES_CASES, chunk, chunks))
+    # The run's own noise: two apps with metrics off, measured as the pairs above.
+    same: dict[Mode, Any] = {"prometheus": memory_app("off"), "off": memory_app("off")}
+    control = await compare(same, {"POST /events": post}, chunk, chunks)
+    on_cost, off_cost = (
+        statistics.median(control["POST /events"][mode]) for mode in ("prometheus", "off")
+    )
+    made.append(
+        line(
+            "control (the run's noise): metrics off against metrics off, POST /events (doubles)",
+            f"{on_cost * 1e6:,.0f} µs CPU per request ({on_cost / off_cost - 1:+.1%})",
+            f"{off_cost * 1e6:,.0f} µs",
+            off_cost / on_cost,
+        )
+    )
+    with ExitStack() as cleanup:
+        folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
+        endpoint = cleanup.enter_context(dynalite())
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+        async with (
+            stores_app("prometheus", folder, endpoint) as on,
+            stores_app("off", folder, endpoint) as off,
+        ):
+            real = await compare({"prometheus": on, "off": off}, CASES, chunk // 4, chunks)
+        made += rows("SQLite + dynalite", real)
+    return made
+
+
+def main(chunk: int | None = None, chunks: int | None = None) -> list[str]:
+    quiet_logging()
+    chunk = chunk or int(os.environ.get("BENCH_METRICS_CHUNK", "100"))
+    chunks = chunks or int(os.environ.get("BENCH_METRICS_CHUNKS", "30"))
+    return asyncio.run(measured(chunk, chunks))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--chunk", type=int, help="requests per chunk (100; a quarter with stores)")
+    parser.add_argument("--chunks", type=int, help="chunks per mode and case (30)")
+    arguments = parser.parse_args()
+    print("\n".join(main(arguments.chunk, arguments.chunks)))
