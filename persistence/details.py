@@ -149,6 +149,10 @@ class DynamoDetailStore:
                 results.append("conflict")
             elif isinstance(outcome, DeadlineExceeded):
                 results.append("not_started")
+            elif isinstance(outcome, StoreUnavailable) and isinstance(
+                outcome.__cause__, BotoCoreError
+            ):
+                results.append("unanswered")
             elif _unavailable(outcome):
                 results.append("unavailable")
             elif isinstance(outcome, Exception):

@@ -275,7 +275,7 @@ class EventWriter:
         self._telemetry.add(CLAIMS, results.count("claimed"), "made")
         if conflicts := results.count("conflict"):
             self._telemetry.add(CLAIMS, conflicts, "conflicted")
-        if "unavailable" in results or "not_started" in results:
+        if any(result in _FAILED for result in results):
             made = [
                 claim
                 for new, result in zip(news, results, strict=True)
@@ -370,7 +370,8 @@ class EventWriter:
         self._telemetry.add(CLAIMS, len(claims), "released")
 
 
-_MAYBE_MADE = frozenset({"claimed", "unavailable"})
+_MAYBE_MADE = frozenset({"claimed", "unanswered"})
+_FAILED = frozenset({"unavailable", "unanswered", "not_started"})
 
 
 def claim_token() -> str:
