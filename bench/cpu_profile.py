@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import cProfile
 import io
+import itertools
 import json
 import logging
 import os
@@ -30,7 +31,9 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from bench.events import page_view, timestamp
 from bench.servers import bare_app, memory_app
+from bench.throughput import FIELDS, PAGE_QUERY
 from gateway.middleware.observability import access_logger, configure_logging
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,13 +41,13 @@ USER = "profile-user"
 Request = tuple[str, str, bytes]
 
 
+_events = itertools.count()
+
+
 def event(user: str = USER) -> dict[str, Any]:
-    return {
-        "eventId": str(uuid.uuid4()),
-        "userId": user,
-        "eventType": "click",
-        "details": {"button": "buy", "price": 19.9},
-    }
+    """A new event of the suite's realistic shape (bench/events.py)."""
+    n = next(_events)
+    return page_view(str(uuid.uuid4()), user, timestamp(n), n)
 
 
 def post() -> Request:
@@ -73,8 +76,8 @@ def rich_post() -> Request:
     return "POST", "/events", json.dumps(event() | {"details": RICH_DETAILS}).encode()
 
 
-def blocking_post() -> Request:
-    return "POST", "/blocking/events", json.dumps(event()).encode()
+def echo_post() -> Request:
+    return "POST", "/events", json.dumps(event()).encode()
 
 
 def batch() -> Request:
@@ -86,9 +89,10 @@ def page() -> Request:
 
 
 def graphql() -> Request:
-    fields = "eventId userId eventType timestamp receivedAt"
-    query = f'{{ events(userId: "{USER}", first: 20) {{ nodes {{ {fields} }} }} }}'
-    return "POST", "/graphql", json.dumps({"query": query}).encode()
+    """The page of 20 as a client pages (bench/throughput.py's query, with details)."""
+    query = PAGE_QUERY.format(fields=FIELDS + " details")
+    body = {"query": query, "variables": {"userId": USER, "first": 20}}
+    return "POST", "/graphql", json.dumps(body).encode()
 
 
 def health() -> Request:
@@ -98,7 +102,7 @@ def health() -> Request:
 Make = Callable[[], Request]
 # case: (the API's request, the anchor's request and whether the anchor is bare FastAPI)
 CASES: dict[str, tuple[Make, tuple[Make, bool] | None]] = {
-    "post": (post, (blocking_post, True)),
+    "post": (post, (echo_post, True)),
     "post-rich": (rich_post, None),
     "batch": (batch, None),
     "page": (page, None),

@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.events import numbered
 from persistence.embedded import Dynalite
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,17 +30,25 @@ ROOT = Path(__file__).resolve().parents[1]
 DURATION = os.environ.get("BENCH_DURATION", "5s")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+# A short run before a case's rounds (the first requests open connections, build caches).
+WARMUP = os.environ.get("BENCH_WARMUP", "1s")
+
+
+class BenchmarkInvalid(RuntimeError):
+    """A case whose answers were not all what it claims to measure (a write that did not
+    create, an error): its figure would measure something else, so the suite stops."""
 
 
 @dataclass(frozen=True)
 class Figures:
-    """One wrk run: requests per second, latency percentiles, and what went wrong."""
+    """One wrk run: requests per second, latency percentiles, and the answers it checked."""
 
     rps: float
     p50_ms: float
     p99_ms: float
-    errors: int  # non-2xx/3xx answers and socket errors (connect, read, write)
+    errors: int  # socket errors (connect, read, write)
     timeouts: int
+    answers: int  # answers received, every one with the expected status (and body)
 
 
 def free_port() -> int:
@@ -95,7 +104,8 @@ def wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
         try:
             with urllib.request.urlopen(f"{base}/health", timeout=2):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        # Refused, reset, or timed out (TimeoutError) while the server starts.
+        except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{base} did not answer within 60 s")
 
@@ -132,19 +142,19 @@ def post_json(url: str, body: object, headers: dict[str, str] | None = None) -> 
 def wrk(
     url: str,
     *,
-    script: str | None = None,
+    script: str,
     connections: int = CONNECTIONS,
     duration: str = DURATION,
+    warming: bool = False,
 ) -> Figures:
-    """wrk -t2 against `url`, with a Lua `script` making the requests if given."""
+    """wrk -t2 against `url`, the requests made and their answers checked by `script` (one of
+    bench/events.py's), once the servers are idle (`settle`)."""
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: sudo apt-get install wrk")
+    settle()
     with tempfile.TemporaryDirectory() as folder:
-        options: list[str] = []
-        if script is not None:
-            path = Path(folder) / "request.lua"
-            path.write_text(script)
-            options = ["-s", str(path)]
+        path = Path(folder) / "request.lua"
+        path.write_text(numbered(script))
         done = subprocess.run(
             # --timeout: a request still waiting after 10 s counts as a timeout (wrk's 2 s would
             # count a batch queued behind 15 others).
@@ -156,30 +166,91 @@ def wrk(
                 "--timeout",
                 "10s",
                 "--latency",
-                *options,
+                "-s",
+                str(path),
                 url,
             ],
             capture_output=True,
             text=True,
             check=True,
         )
-    return parse_wrk(done.stdout)
+    return parse_wrk(done.stdout, url, warming=warming)
 
 
-def parse_wrk(out: str) -> Figures:
+def parse_wrk(out: str, url: str = "", *, warming: bool = False) -> Figures:
+    """wrk's figures, after checking every answer the script counted (else BenchmarkInvalid).
+    A warm-up run may end before its first answer (a first request building what later ones
+    reuse, on a loaded machine)."""
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )
     counts = [int(n) for n in socket_errors.groups()] if socket_errors else [0, 0, 0, 0]
     connect, read, write, timeouts = counts
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    statuses = {int(code): int(n) for code, n in re.findall(r"^STATUS (\d+) (\d+)$", out, re.M)}
+    expected = re.search(r"^EXPECTED (\d+) ([01])$", out, re.M)
+    if expected is None:
+        raise BenchmarkInvalid(f"{url}: the script checked no answers:\n{out}")
+    status, with_body = int(expected[1]), expected[2] == "1"
+    answers = sum(statuses.values())
+    matched = int(_figure(r"^MATCHED (\d+)$", out))
+    wrong = {code: n for code, n in statuses.items() if code != status}
+    if (not answers and not warming) or wrong or (with_body and matched != answers):
+        raise BenchmarkInvalid(
+            f"{url}: expected every answer {status}"
+            + (" with the expected body" if with_body else "")
+            + f"; got {statuses or 'none'} ({matched} bodies as expected)"
+        )
     return Figures(
         rps=float(_figure(r"Requests/sec:\s+([\d.]+)", out)),
         p50_ms=_milliseconds(_figure(r"^\s+50%\s+(\S+)", out)),
         p99_ms=_milliseconds(_figure(r"^\s+99%\s+(\S+)", out)),
-        errors=connect + read + write + (int(non_2xx[1]) if non_2xx else 0),
+        errors=connect + read + write,
         timeouts=timeouts,
+        answers=answers,
     )
+
+
+def warm_up(url: str, script: str) -> None:
+    """WARMUP of `script` against `url`, its figures dropped (its answers still checked)."""
+    wrk(url, script=script, connections=2, duration=WARMUP, warming=True)
+
+
+def settle(limit_seconds: float = 30.0) -> None:
+    """Wait until every process this one started (servers, dynalite) is idle: wrk abandons
+    the requests in flight when it stops, the server still works on them, and the next case
+    would pay for them. Idle is under 5% of a core over a quarter of a second."""
+    quiet_ticks = max(1, os.sysconf("SC_CLK_TCK") // 80)
+    ends = time.monotonic() + limit_seconds
+    before = _children_cpu_ticks()
+    while time.monotonic() < ends:
+        time.sleep(0.25)
+        now = _children_cpu_ticks()
+        if now - before <= quiet_ticks:
+            return
+        before = now
+
+
+def _children_cpu_ticks() -> int:
+    """CPU ticks (user + system) used so far by this process's descendants."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    ours = {os.getpid()}
+    grew = True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in ours} - ours
+        grew = bool(found)
+        ours |= found
+    ours.discard(os.getpid())
+    return sum(ticks[pid] for pid in ours)
 
 
 def _figure(pattern: str, text: str) -> str:
@@ -226,51 +297,56 @@ class Summary:
         return sum(f.timeouts for f in self.rounds)
 
     @property
+    def answers(self) -> int:
+        return sum(f.answers for f in self.rounds)
+
+    @property
     def figure(self) -> str:
         return (
             f"{self.rps:,.0f} req/s ({self.spread}); p50 {self.p50_ms:.1f} / p99 "
-            f"{self.p99_ms:.1f} ms; {self.errors} errors, {self.timeouts} timeouts"
+            f"{self.p99_ms:.1f} ms; {self.answers:,} answers checked, {self.errors} socket "
+            f"errors, {self.timeouts} timeouts"
         )
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a ratio must reach (`at_least`) or stay under (`at_most`)."""
+
+    value: float
+    at_most: bool = False
+
+    def __str__(self) -> str:
+        return f"{'<=' if self.at_most else '>='} {self.value:g}x"
+
+    def met(self, ratio: float) -> bool:
+        return ratio <= self.value if self.at_most else ratio >= self.value
+
+
 def line(
-    case: str, figure: str, anchor: str = "", ratio: float | None = None, target: str = ""
+    case: str,
+    figure: str,
+    anchor: str = "",
+    ratio: float | None = None,
+    target: Target | None = None,
+    *,
+    also: tuple[str, bool] | None = None,
 ) -> str:
-    """One row of the suite's table."""
+    """One row of the suite's table. `also` is what else the target asks, and whether it held
+    (no socket errors, say); the verdict needs both."""
     shown = "" if ratio is None else f"{ratio:.2f}x"
-    return f"| {case} | {figure} | {anchor} | {shown} | {target} |"
+    wanted = [str(target)] if target is not None else []
+    held = [target.met(ratio)] if target is not None and ratio is not None else []
+    if also is not None:
+        wanted.append(also[0])
+        held.append(also[1])
+    verdict = "" if not held else "met" if all(held) else "**not met**"
+    return f"| {case} | {figure} | {anchor} | {shown} | {', '.join(wanted)} | {verdict} |"
 
 
-# wrk's Lua for new events: `event()` makes one with an eventId unique per thread and request
-# (thread number, then a counter), as a client that may retry sends it.
-NEW_EVENTS_LUA = """
-local counter = 0
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("prefix", string.format("%08x", threads))
-end
-local function event()
-  counter = counter + 1
-  return '{"eventId": "' .. prefix .. string.format("-%04x-4000-8000-%012x", counter % 65536,
-    counter) .. '", "userId": "bench-' .. (counter % 1000) ..
-    '", "eventType": "click", "details": {"button": "buy", "n": ' .. counter .. '}}'
-end
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-"""
+def clean(*summaries: Summary) -> tuple[str, bool]:
+    """`line`'s `also` for cases that must run without socket errors or timeouts."""
+    return "0 errors, 0 timeouts", all(s.errors == 0 and s.timeouts == 0 for s in summaries)
 
 
-def posting_new_events(path: str) -> str:
-    """wrk's script for one new event per request to `path`."""
-    return (
-        NEW_EVENTS_LUA
-        + f"""
-function request()
-  return wrk.format(nil, "{path}", nil, event())
-end
-"""
-    )
-
-
-TABLE_HEAD = "| case | figure | anchor | ratio | target |\n|---|---|---|---|---|"
+TABLE_HEAD = "| case | figure | anchor | ratio | target | verdict |\n|---|---|---|---|---|---|"

@@ -96,13 +96,13 @@ def open_stores(
 def dynamodb_client(settings: Settings, endpoint: str) -> "DynamoDBClient":
     """A client whose every wait is bounded. By itself it makes one attempt per call: the
     details store asks for more, within the request's deadline. It keeps a connection for every
-    thread that may call it at once (the workers, and the details store's own writers of a
-    batch), so none is opened and discarded under load."""
+    thread that may call it at once (the workers, and the details store's own writers and
+    withdrawers of batches), so none is opened and discarded under load."""
     config = Config(
         connect_timeout=settings.dynamodb_connect_timeout_seconds,
         read_timeout=settings.dynamodb_read_timeout_seconds,
         retries={"mode": "standard", "max_attempts": 1},
-        max_pool_connections=WORKER_THREADS + settings.dynamodb_parallel_writes,
+        max_pool_connections=WORKER_THREADS + 2 * settings.dynamodb_parallel_writes,
     )
     options: dict[str, Any] = {"region_name": settings.aws_region, "config": config}
     if endpoint != AWS_DEFAULT:

@@ -54,6 +54,18 @@ def deadline_after(seconds: float) -> Iterator[None]:
 
 
 @contextmanager
+def budget_of_its_own(seconds: float) -> Iterator[None]:
+    """Store calls inside the block end within `seconds` from now, whatever the request's
+    deadline: for undoing a write the deadline cut, which must be tried even then (each such
+    block is bounded, so the request still answers by its deadline plus `seconds`)."""
+    begun = _deadline.begin(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.end(begun)
+
+
+@contextmanager
 def reserving(seconds: float) -> Iterator[None]:
     """Store calls inside the block end `seconds` before the deadline, so that work after the
     block (undoing a write, say) still has that much time."""

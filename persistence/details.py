@@ -12,7 +12,8 @@ learns of a claim made while it runs, and deletes again only while its rows are 
 that no write relying on them can still be in flight.
 
 Single-item writes of a batch run several at a time (`persistence.parallel`): a conditional
-UpdateItem or DeleteItem has no batch form.
+UpdateItem or DeleteItem has no batch form. Withdrawals run in a pool of their own, so undoing a
+failed write never waits behind other requests' claims.
 
 Every call ends by the request's deadline (`persistence.deadline`). botocore still makes the
 attempts and says which errors are transient (its standard retry checkers), but the store
@@ -95,6 +96,7 @@ class DynamoDetailStore:
         self._sleep = sleep
         self._clock_ms = clock_ms
         self._parallel = BoundedParallel(parallel_writes, name="dynamodb-write")
+        self._withdrawals = BoundedParallel(parallel_writes, name="dynamodb-withdraw")
         bound_attempts_by_deadline(
             client, max_attempts=max_attempts, backoff=self._backoff, telemetry=telemetry
         )
@@ -145,7 +147,13 @@ class DynamoDetailStore:
         for outcome in self._parallel.map(claim, claims):
             if isinstance(outcome, DetailsClaimedByOther):
                 results.append("conflict")
-            elif isinstance(outcome, StoreUnavailable):
+            elif isinstance(outcome, DeadlineExceeded):
+                results.append("not_started")
+            elif isinstance(outcome, StoreUnavailable) and isinstance(
+                outcome.__cause__, BotoCoreError
+            ):
+                results.append("unanswered")
+            elif _unavailable(outcome):
                 results.append("unavailable")
             elif isinstance(outcome, Exception):
                 raise outcome
@@ -157,17 +165,29 @@ class DynamoDetailStore:
         def release(one: Claim) -> None:
             self.release(one.event_id, one.writer_id)
 
-        failures = self._parallel.map(release, claims)
-        left = sum(isinstance(failure, StoreUnavailable) for failure in failures)
+        failures = self._withdrawals.map(release, claims)
+        left = sum(_unavailable(failure) for failure in failures)
         if left:
             logger.warning("could not withdraw %d claims of a batch; left invisible", left)
         for failure in failures:
-            if isinstance(failure, Exception) and not isinstance(failure, StoreUnavailable):
+            if isinstance(failure, Exception) and not _unavailable(failure):
                 raise failure
 
     def release(self, event_id: str, writer_id: str) -> None:
         key = {"eventId": {"S": event_id}}
         with self._translated_errors(ignore_condition_failure=True):
+            # The common case in one call: the item is ours alone.
+            try:
+                self._client.delete_item(
+                    TableName=self._table,
+                    Key=key,
+                    ConditionExpression="writers = :only",
+                    ExpressionAttributeValues={":only": {"SS": [writer_id]}},
+                )
+                return
+            except ClientError as exc:
+                if _error_code(exc) != _CONDITION_FAILED:
+                    raise
             self._client.update_item(
                 TableName=self._table,
                 Key=key,
@@ -201,9 +221,9 @@ class DynamoDetailStore:
 
         outcomes = self._parallel.map(delete, versions)
         for outcome in outcomes:
-            if isinstance(outcome, Exception) and not isinstance(outcome, StoreUnavailable):
+            if isinstance(outcome, Exception) and not _unavailable(outcome):
                 raise outcome
-        if any(isinstance(outcome, StoreUnavailable) for outcome in outcomes):
+        if any(_unavailable(outcome) for outcome in outcomes):
             raise StoreUnavailable("details")
         return [
             version.event_id
@@ -245,6 +265,7 @@ class DynamoDetailStore:
 
     def close(self) -> None:
         self._parallel.close()
+        self._withdrawals.close()
 
     def _delete_if_unchanged(self, version: ItemVersion, before_ms: int | None) -> bool:
         """Delete the item unless a claim came after `version` was read (or, with `before_ms`,
@@ -482,6 +503,11 @@ def _version(item: dict[str, Any]) -> ItemVersion:
         claim_token=None if token is None else cast(str, token["S"]),
         last_claim_ms=None if claimed is None else int(claimed["N"]),
     )
+
+
+def _unavailable(outcome: object) -> bool:
+    """A call that failed as the store's (or that the deadline refused before it started)."""
+    return isinstance(outcome, StoreUnavailable | DeadlineExceeded)
 
 
 def _time_for(pause: float) -> bool:

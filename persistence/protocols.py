@@ -81,8 +81,10 @@ class Claim:
     writer_id: str
 
 
-# What became of one claim of a batch: made, refused (other content), or not answered.
-ClaimResult = Literal["claimed", "conflict", "unavailable"]
+# What became of one claim of a batch: made, refused (other content), refused by the store
+# (throttled, an error answered: not made), sent but not answered (a timeout, a connection lost:
+# it may have been made), or not started (the deadline passed before its turn came).
+ClaimResult = Literal["claimed", "conflict", "unavailable", "unanswered", "not_started"]
 
 
 @dataclass(frozen=True)

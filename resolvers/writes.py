@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from persistence.deadline import reserving
+from persistence.deadline import budget_of_its_own, reserving
 from persistence.metric_catalogue import CLAIMS, EVENT_FATES, REPLAYS
 from persistence.protocols import (
     Claim,
@@ -60,6 +60,9 @@ logger = logging.getLogger(__name__)
 # Of a request's deadline, what the row write leaves for withdrawing the details claims (two
 # DynamoDB calls each, several at a time) when it fails.
 WITHDRAW_RESERVE_SECONDS = 1.0
+# What withdrawing a failed write's claims may take, whatever is left of the deadline: claims
+# cut by the deadline are withdrawn too, so their 503 may come up to this much after it.
+WITHDRAW_BUDGET_SECONDS = 2.0
 # Rounds of the rows' INSERT: each one that meets a row another request committed first (a
 # race on one eventId) answers those events as replays and inserts the rest again, claiming
 # again those whose eventId an erasure fenced meanwhile.
@@ -109,40 +112,40 @@ class EventWriter:
     ) -> list[EventResult]:
         """Each event's outcome, in request order. Raises `StoreUnavailable` when a store
         fails; nothing the call wrote is visible then, and repeating it stores each event
-        (with an eventId) exactly once."""
+        (with an eventId) exactly once. Otherwise every new event of the call becomes visible
+        in the one commit, so no answer says "retry" about a batch part of which is stored."""
         require_identity(caller)
         now = self._clock()
         outcomes: dict[int, EventResult] = {}
-        pending: list[_Valid] = []
+        firsts: list[_Valid] = []
+        later: dict[str, list[_Valid]] = {}  # an eventId's later occurrences in the request
         for index, raw in enumerate(raws):
             judged = self._judge(index, raw, caller, now, repeats=repeats)
-            if isinstance(judged, _Valid):
-                pending.append(judged)
-            else:
+            if not isinstance(judged, _Valid):
                 outcomes[index] = judged
-        # An eventId repeated within the batch: its first occurrence is written, and the others
-        # are judged against what that stored, exactly as if they came in later requests. When
-        # the first is a conflict it stored nothing, and the next occurrence takes its place in
-        # another round (only a batch that repeats an id pays for more than one).
-        while pending:
-            leaders: dict[str, _Valid] = {}
-            writes: list[_Valid] = []
-            waiting: list[_Valid] = []
-            for valid in pending:
-                if valid.given_id in leaders:
-                    waiting.append(valid)
-                    continue
-                if valid.given_id is not None:
-                    leaders[valid.given_id] = valid
-                writes.append(valid)
-            outcomes |= self._round(writes, list(leaders), now)
-            pending = []
-            for valid in waiting:
-                leader = leaders[str(valid.given_id)]
-                if (led := outcomes[leader.index]).event is None:
-                    pending.append(valid)
-                else:
-                    outcomes[valid.index] = _follow(valid, leader, led.event)
+            elif judged.given_id is not None and judged.given_id in later:
+                later[judged.given_id].append(judged)
+            else:
+                if judged.given_id is not None:
+                    later[judged.given_id] = []
+                firsts.append(judged)
+        stored = self._metadata.get_many(list(later)) if later else {}
+        if erasing := [row.event_id for row in stored.values() if isinstance(row, Erasing)]:
+            raise EventBeingErased(erasing[0])
+        events = {key: row for key, row in stored.items() if isinstance(row, EventRecord)}
+        fences = {key: row for key, row in stored.items() if isinstance(row, Fence)}
+        # Every occurrence of a stored eventId is judged against its row, which nothing this
+        # call writes can change.
+        outcomes |= self._replay(
+            [
+                (valid, events[key])
+                for first in firsts
+                if (key := str(first.given_id)) in events
+                for valid in [first, *later[key]]
+            ]
+        )
+        writes = [valid for valid in firsts if valid.given_id not in events]
+        outcomes |= self._write(writes, later, now, fences)
         answered = [outcomes[index] for index in range(len(raws))]
         self._count_fates(answered)
         return answered
@@ -170,22 +173,6 @@ class EventWriter:
             return EventResult(Outcome.FORBIDDEN, error=forbidden)
         given = None if create.event_id is None else str(create.event_id)
         return _Valid(index, create, create.content_hash(), given)
-
-    def _round(
-        self, writes: list[_Valid], given_ids: list[str], now: datetime
-    ) -> dict[int, EventResult]:
-        """Events whose eventIds are all different: the stored ones replay, the others are
-        written."""
-        stored = self._metadata.get_many(given_ids) if given_ids else {}
-        if erasing := [row.event_id for row in stored.values() if isinstance(row, Erasing)]:
-            raise EventBeingErased(erasing[0])
-        events = {key: row for key, row in stored.items() if isinstance(row, EventRecord)}
-        fences = {key: row for key, row in stored.items() if isinstance(row, Fence)}
-        replays = [(valid, events[valid.given_id]) for valid in writes if valid.given_id in events]
-        outcomes = self._replay(replays)
-        return outcomes | self._write(
-            [valid for valid in writes if valid.given_id not in events], now, fences
-        )
 
     def _replay(self, replays: list[tuple[_Valid, EventRecord]]) -> dict[int, EventResult]:
         outcomes: dict[int, EventResult] = {}
@@ -230,29 +217,58 @@ class EventWriter:
         return EventResult(Outcome.REPLAYED, stored_event(stored, create.details))
 
     def _write(
-        self, writes: list[_Valid], now: datetime, fences: dict[str, Fence]
+        self,
+        writes: list[_Valid],
+        later: dict[str, list[_Valid]],
+        now: datetime,
+        fences: dict[str, Fence],
     ) -> dict[int, EventResult]:
-        if not writes:
-            return {}
+        """Claim the details of `writes`, then commit every claimed row at once. An eventId
+        whose claim conflicts passes to its next occurrence of other content, claimed in another
+        round before the commit (only a batch that repeats an id pays for one); the other
+        occurrences follow what their eventId's claimed occurrence became."""
+        outcomes: dict[int, EventResult] = {}
+        claimed: list[_New] = []
         news = [_new(valid, now, fences.get(str(valid.given_id))) for valid in writes]
-        outcomes, claimed = self._claim(news, withdrawing=[])
-        return outcomes | self._commit(claimed)
+        while news:
+            conflicts, made = self._claim(news, withdrawing=claimed)
+            outcomes |= conflicts
+            claimed += made
+            news = [
+                _new(successor, now, fences.get(str(new.valid.given_id)))
+                for new in news
+                if new.valid.index in conflicts
+                and (successor := _successor(new.valid, later, outcomes)) is not None
+            ]
+        committed: dict[str, EventRecord] = {}
+        outcomes |= self._commit(claimed, committed)
+        for new in claimed:
+            for follower in later.get(str(new.valid.given_id), []):
+                led = outcomes[new.valid.index]
+                if led.event is not None:
+                    outcomes[follower.index] = _follow(follower, new.valid, led.event)
+                elif (row := committed.get(new.record.event_id)) is not None:
+                    outcomes[follower.index] = _replayed_as_committed(row, follower)
+                else:
+                    outcomes[follower.index] = _conflict(new.record.event_id)
+        return outcomes
 
     def _claim(
         self, news: list[_New], *, withdrawing: list[_New]
     ) -> tuple[dict[int, EventResult], list[_New]]:
         """Claim the details of `news`: their conflicts, and those claimed. A claim not
-        answered withdraws every claim of `news` and `withdrawing`, and raises."""
+        answered withdraws every claim of `news` and `withdrawing` that may have been made (an
+        unanswered one too: it may have reached the store), and raises."""
         with self._telemetry.span("claim", **{"eventlog.events": len(news)}):
             results = self._details.claim_many([new.claim for new in news])
         self._telemetry.add(CLAIMS, results.count("claimed"), "made")
         if conflicts := results.count("conflict"):
             self._telemetry.add(CLAIMS, conflicts, "conflicted")
-        if "unavailable" in results:
+        if any(result in _FAILED for result in results):
             made = [
                 claim
                 for new, result in zip(news, results, strict=True)
-                for claim in (new.claims() if result == "claimed" else new.earlier)
+                for claim in (new.claims() if result in _MAYBE_MADE else new.earlier)
             ]
             self._release(made + [c for new in withdrawing for c in new.claims()])
             raise StoreUnavailable("details")
@@ -265,8 +281,11 @@ class EventWriter:
             new for new, result in zip(news, results, strict=True) if result == "claimed"
         ]
 
-    def _commit(self, claimed: list[_New]) -> dict[int, EventResult]:
-        """Insert the rows of every claimed event in one transaction."""
+    def _commit(
+        self, claimed: list[_New], committed: dict[str, EventRecord]
+    ) -> dict[int, EventResult]:
+        """Insert the rows of every claimed event in one transaction. `committed` receives
+        the rows other requests committed first."""
         outcomes: dict[int, EventResult] = {}
         for _ in range(MAX_INSERT_ROUNDS):
             if not claimed:
@@ -279,7 +298,7 @@ class EventWriter:
                 ):
                     self._metadata.insert_many([new.record for new in claimed], replacing=replacing)
             except DuplicateEventId:
-                settled, claimed = self._after_duplicate(claimed)
+                settled, claimed = self._after_duplicate(claimed, committed)
                 outcomes |= settled
                 continue
             except StoreUnavailable as failure:
@@ -293,7 +312,9 @@ class EventWriter:
         self._withdraw(claimed, StoreUnavailable("metadata"))
         raise StoreUnavailable("metadata")
 
-    def _after_duplicate(self, claimed: list[_New]) -> tuple[dict[int, EventResult], list[_New]]:
+    def _after_duplicate(
+        self, claimed: list[_New], committed: dict[str, EventRecord]
+    ) -> tuple[dict[int, EventResult], list[_New]]:
         """Another request or an erasure changed some of these eventIds' rows first: answer
         those committed as that request's replays, and claim again those fenced meanwhile."""
         try:
@@ -310,6 +331,7 @@ class EventWriter:
         for new in claimed:
             row = rows.get(new.record.event_id)
             if isinstance(row, EventRecord):
+                committed[row.event_id] = row
                 settled[new.valid.index] = _replayed_as_committed(row, new.valid)
             elif row == new.replacing:
                 same.append(new)  # as it saw it: its claim stands
@@ -331,8 +353,14 @@ class EventWriter:
         self._release([claim for new in claimed for claim in new.claims()])
 
     def _release(self, claims: list[Claim]) -> None:
-        self._details.release_many(claims)
+        """Withdraw `claims`, with a budget of their own whatever is left of the deadline."""
+        with budget_of_its_own(WITHDRAW_BUDGET_SECONDS):
+            self._details.release_many(claims)
         self._telemetry.add(CLAIMS, len(claims), "released")
+
+
+_MAYBE_MADE = frozenset({"claimed", "unanswered"})
+_FAILED = frozenset({"unavailable", "unanswered", "not_started"})
 
 
 def claim_token() -> str:
@@ -393,6 +421,20 @@ def _replayed_as_committed(row: EventRecord, valid: _Valid) -> EventResult:
     if not _same_event(row, valid):
         return _conflict(row.event_id)
     return EventResult(Outcome.REPLAYED, stored_event(row, valid.create.details))
+
+
+def _successor(
+    conflicted: _Valid, later: dict[str, list[_Valid]], outcomes: dict[int, EventResult]
+) -> _Valid | None:
+    """The next occurrence of a conflicted eventId that may claim it: the first of other content
+    (those of the same content conflict as it did, and are answered so)."""
+    waiting = later.get(str(conflicted.given_id), [])
+    while waiting:
+        occurrence = waiting.pop(0)
+        if occurrence.content_hash != conflicted.content_hash:
+            return occurrence
+        outcomes[occurrence.index] = _conflict(str(conflicted.given_id))
+    return None
 
 
 def _follow(follower: _Valid, leader: _Valid, stored: Event) -> EventResult:

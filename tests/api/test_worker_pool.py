@@ -23,8 +23,8 @@ def test_the_worker_threads_are_anyios_and_the_client_keeps_a_connection_for_eac
 
     assert anyio.run(default_limit) == WORKER_THREADS
     client = dynamodb_client(settings, settings.dynamodb_endpoint)
-    # One for each worker, and one for each of the details store's writers of a batch.
-    expected = WORKER_THREADS + settings.dynamodb_parallel_writes
+    # One for each worker, and one for each of the details store's writers and withdrawers.
+    expected = WORKER_THREADS + 2 * settings.dynamodb_parallel_writes
     # botocore-stubs do not declare the option; botocore sets it on the config.
     assert client.meta.config.max_pool_connections == expected  # type: ignore[attr-defined]
 

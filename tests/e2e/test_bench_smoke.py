@@ -1,6 +1,7 @@
 """The benchmarks keep running: `make bench`'s suite, and `make bench-load`, each for a few
 seconds. Nothing here asserts a timing (figures are printed, never tested); what is checked is
-that every case runs and prints its row, against the anchor it names."""
+that every case runs, checks its answers and prints its row, against the anchor it names, with
+its target and a verdict."""
 
 import os
 import re
@@ -16,6 +17,8 @@ SMOKE = {
     "BENCH_DEEP_EVENTS": "2000",
     "BENCH_DEEP_RUNS": "5",
     "BENCH_COLD_RUNS": "1",
+    "BENCH_BATCH_CONNECTIONS": "2",
+    "BENCH_BATCH_SIZE": "10",
     "BENCH_METRICS_CHUNK": "20",
     "BENCH_METRICS_CHUNKS": "2",
 }
@@ -35,33 +38,50 @@ def run(*module: str) -> str:
     return done.stdout
 
 
-def test_the_suite_prints_every_case_with_its_anchor_and_ratio() -> None:
+def test_the_suite_prints_every_case_with_its_anchor_target_and_verdict() -> None:
     printed = run("bench.suite")
     rows = {
-        line.split(" | ")[0].strip("| ").strip(): line
+        line.split(" | ")[0].strip("| ").strip(): line.strip("| ").split(" | ")
         for line in printed.splitlines()
         if line.startswith("| ")
     }
     expected = {
-        "POST /events, in-memory doubles": "bare FastAPI POST, sync",
-        "GET /health": "bare FastAPI async GET",
-        "GraphQL page of 20, without details": "REST page of 20",
-        "GraphQL page of 20, with details": "REST page of 20",
-        "make run: GET /events/{u}?limit=20": "SQLite + dynalite",
-        "make run: POST /events": "SQLite + dynalite",
-        "POST /events/batch of 100, in-memory doubles": "single POSTs",
-        "POST /events/batch of 100, SQLite + dynalite": "single POSTs",
-        "page of 20 at cursor depth 1,980 of 2,000 events (SQLite)": "first page",
-        "metrics on, POST /events (doubles)": "metrics off",
-        "metrics on, batch of 100 (doubles)": "metrics off",
-        "metrics on, POST /events (SQLite + dynalite)": "metrics off",
+        "POST /events, in-memory doubles": ("bare FastAPI async POST", ">= 0.6x"),
+        "GET /health": ("bare FastAPI async GET", ">= 0.9x"),
+        "GraphQL page of 20 (edges, cursors, pageInfo), without details": (
+            "REST page of 20",
+            ">= 0.6x",
+        ),
+        "GraphQL page of 20 (edges, cursors, pageInfo), with details": (
+            "REST page of 20",
+            ">= 0.6x",
+        ),
+        "make run: GET /events/{u}?limit=20": ("SQLite + dynalite", ">= 0.5x, 0 errors"),
+        "make run: POST /events": ("SQLite + dynalite", "0 errors, 0 timeouts"),
+        "POST /events/batch of 10, in-memory doubles": ("single POSTs", ">= 10x"),
+        "POST /events/batch of 10, make run's stores (SQLite + dynalite)": (
+            "single POSTs",
+            ">= 5x",
+        ),
+        "page of 20 at cursor depth 1,980 of 2,000 events (SQLite)": ("first page", "<= 1.5x"),
     }
-    for case, anchor in expected.items():
+    for case, (anchor, target) in expected.items():
         assert case in rows, printed
-        assert anchor in rows[case] and rows[case].split(" | ")[3].endswith("x"), rows[case]
-    assert any(
-        case.startswith("cold start: import gateway.entrypoints.lambda_handler") for case in rows
-    )
+        _, figure, shown_anchor, ratio, shown_target, verdict = rows[case][:6]
+        assert "answers checked" in figure or "ms" in figure, rows[case]
+        assert anchor in shown_anchor and ratio.endswith("x"), rows[case]
+        assert shown_target.startswith(target) and verdict in ("met", "**not met**"), rows[case]
+    metrics = {case: row for case, row in rows.items() if case.startswith("metrics on, ")}
+    assert {
+        "metrics on, POST /events (doubles)",
+        "metrics on, batch of 100 (doubles)",
+        "metrics on, POST /events (SQLite + dynalite)",
+    } <= set(metrics), printed
+    for row in metrics.values():
+        assert "metrics off" in row[2] and row[5] in ("met", "**not met**"), row
+    cold = [row for case, row in rows.items() if case.startswith("cold start: Lambda's init")]
+    assert cold and cold[0][4] == "<= 1.5x", printed
+    assert re.search(r"UTC, run [0-9a-f]{8};.*load average", printed), printed
 
 
 def test_the_load_script_runs_against_the_embedded_server() -> None:

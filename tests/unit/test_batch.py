@@ -72,6 +72,48 @@ def test_an_event_id_repeated_in_a_batch_is_stored_once_and_its_twins_replay_or_
     assert list(world.metadata.rows) == [first["eventId"]]
 
 
+def orphan(world: World, event: dict[str, Any]) -> None:
+    """Leave `event`'s details claimed with no row (a commit in doubt, never retried)."""
+    world.metadata.fail_inserts, world.metadata.in_doubt = 1, True
+    with pytest.raises(StoreUnavailable):
+        record(world, [event])
+    world.metadata.in_doubt = False
+    world.calls.clear()
+
+
+def test_an_event_id_passed_on_after_a_conflicting_claim_is_committed_with_the_rest(
+    world: World,
+) -> None:
+    held = with_id(details={"held": True})
+    orphan(world, held)
+    other = held | {"details": {"held": False}}
+    new = with_id()
+    results = record(world, [other, held, other, new, held])
+    assert outcomes(results) == [CONFLICT, CREATED, CONFLICT, CREATED, REPLAYED]
+    assert world.calls.count("metadata.insert") == 1
+    assert results[4].event == results[1].event
+    assert sorted(world.metadata.rows) == sorted([held["eventId"], new["eventId"]])
+
+
+def test_a_store_failing_in_a_later_claim_round_answers_for_the_whole_batch_with_nothing_stored(
+    world: World,
+) -> None:
+    """The answer a client gets is true: a 503 means nothing of the batch is visible, so the
+    retry it asks for stores every event once."""
+    held = with_id(details={"held": True})
+    orphan(world, held)
+    other = held | {"details": {"held": False}}
+    new = with_id()
+    world.details.fail_claims_after = 2  # the first round's two claims, not the next round's
+    with pytest.raises(StoreUnavailable):
+        record(world, [other, new, held])
+    assert world.metadata.rows == {}
+    assert list(world.details.items) == [held["eventId"]]  # the orphan as it was: ours withdrawn
+    world.details.fail_claims_after = None
+    assert outcomes(record(world, [other, new, held])) == [CONFLICT, CREATED, CREATED]
+    assert outcomes(record(world, [other, new, held])) == [CONFLICT, REPLAYED, REPLAYED]
+
+
 def test_replays_cost_one_read_of_their_details_and_no_write(world: World) -> None:
     events = [with_id() for _ in range(3)]
     first = record(world, events)
