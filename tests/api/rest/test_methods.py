@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from gateway.app import create_app
 from gateway.settings import Settings
@@ -42,6 +43,13 @@ def _matches(pattern: str, path: str) -> bool:
 
 
 SERVED = served_by_path()
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The stores of every API test, with `/metrics` served (behind its token) as `Settings()`
+    serves it, so every path of `SERVED` is one this app answers."""
+    return settings.model_copy(update={"metrics_token": SecretStr("m" * 32)})
 
 
 @pytest.mark.slow
