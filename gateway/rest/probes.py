@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from gateway.deps import resolver_of
 from gateway.responses import ExactJSONResponse, ProblemResponse
 from gateway.rest.problems import NotReadyProblemBody, not_ready_body, problem_responses
+from persistence.deadline import deadline_after
 from schema.errors import StoreName
 
 router = APIRouter()
@@ -30,6 +31,9 @@ _LIVE = {"status": "ok"}
 # How long one check of the stores answers every readiness probe: the probe is public, so
 # without this each anonymous request would cost a SQL query and a DescribeTable.
 READY_CACHE_SECONDS = 1.0
+# How long one check of the stores may take: a store that does not answer is reported within
+# this, well inside the timeouts orchestrators give their probes, not at the request's deadline.
+READY_CHECK_SECONDS = 3.0
 
 
 class CachedReadiness:
@@ -38,9 +42,13 @@ class CachedReadiness:
     the stores see at most one check a period."""
 
     def __init__(
-        self, seconds: float = READY_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
+        self,
+        seconds: float = READY_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        check_seconds: float = READY_CHECK_SECONDS,
     ) -> None:
         self._seconds = seconds
+        self._check_seconds = check_seconds
         self._clock = clock
         self._lock = threading.Lock()
         self._failing: list[StoreName] = []
@@ -50,7 +58,8 @@ class CachedReadiness:
         with self._lock:
             now = self._clock()
             if self._checked_at is None or now - self._checked_at >= self._seconds:
-                self._failing = check()
+                with deadline_after(self._check_seconds):
+                    self._failing = check()
                 self._checked_at = self._clock()
             return list(self._failing)
 

@@ -3,8 +3,10 @@
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from gateway.rest.probes import READY_CACHE_SECONDS, CachedReadiness
+from gateway.rest.probes import READY_CACHE_SECONDS, READY_CHECK_SECONDS, CachedReadiness
 from gateway.settings import Settings
+from persistence.deadline import deadline_after, remaining_seconds
+from schema.errors import StoreName
 from tests.api.store_calls import counted_app
 
 READY = {"status": "ready", "stores": {"metadata": "ok", "details": "ok"}}
@@ -47,3 +49,18 @@ def test_a_table_gone_is_reported_once_the_second_is_over(
         answer = client.get("/health/ready")
         assert answer.status_code == 503
         assert answer.json()["stores"] == {"metadata": "ok", "details": "unavailable"}
+
+
+def test_a_check_of_the_stores_has_a_few_seconds_not_the_request_deadline() -> None:
+    """A store that does not answer is reported within READY_CHECK_SECONDS: every store call
+    of the check runs under that deadline (the stores' own tests show their calls keep it)."""
+    seen: list[float | None] = []
+
+    def check() -> list[StoreName]:
+        seen.append(remaining_seconds())
+        return ["details"]
+
+    with deadline_after(15.0):
+        assert CachedReadiness(clock=Clock()).failing(check) == ["details"]
+    assert len(seen) == 1 and seen[0] is not None
+    assert 0 < seen[0] <= READY_CHECK_SECONDS
