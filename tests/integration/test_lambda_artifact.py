@@ -37,7 +37,9 @@ def lambda_python() -> str:
 @pytest.fixture(scope="module")
 def unzipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the artifact with every file dated as in the deployed zip."""
-    assert (ARTIFACT / "gateway" / "lambda_handler.py").is_file(), "run `make lambda-build`"
+    assert (ARTIFACT / "gateway" / "entrypoints" / "lambda_handler.py").is_file(), (
+        "run `make lambda-build`"
+    )
     copy = tmp_path_factory.mktemp("var-task") / "task"
     shutil.copytree(ARTIFACT, copy)
     for path in [copy, *copy.rglob("*")]:
