@@ -5,7 +5,6 @@ finished by every run, dry or not; and no event a client can see is ever touched
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,28 +20,14 @@ from schema.errors import StoreUnavailable
 from schema.events import EventListQuery
 from schema.limits import Limits
 from tests.factories import make_event
+from tests.integration.job_clock import GRACE_SECONDS, Clock
 
 ANYONE = Caller.anyone()
-GRACE_SECONDS = 900
 
 
 class Crash(BaseException):
     """The process dies here: no handler runs, nothing is withdrawn (not an Exception, so no
     `except` of ours catches it)."""
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.ms = 1_800_000_000_000
-
-    def __call__(self) -> int:
-        return self.ms
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.ms / 1000, UTC)
-
-    def pass_grace(self) -> None:
-        self.ms += (GRACE_SECONDS + 1) * 1000
 
 
 class CrashingRows:

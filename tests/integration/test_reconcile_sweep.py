@@ -3,7 +3,6 @@ short hands back a checkpoint, and the runs that resume from it find every orpha
 and check every row, however many slices the sweep takes."""
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -15,23 +14,9 @@ from persistence.deadline import deadline_after
 from persistence.details import DynamoDetailStore
 from persistence.metadata import SqlMetadataStore
 from persistence.protocols import EventRecord
+from tests.integration.job_clock import GRACE_SECONDS, Clock
 
 EVENTS, ORPHANS, SEGMENTS, PAGE = 9, 12, 3, 2
-GRACE_SECONDS = 900
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.ms = 1_800_000_000_000
-
-    def __call__(self) -> int:
-        return self.ms
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.ms / 1000, UTC)
-
-    def pass_grace(self) -> None:
-        self.ms += (GRACE_SECONDS + 1) * 1000
 
 
 def damaged_stores(engine: Engine, client: Any, table: str, clock: Clock) -> tuple[Any, Any]:
