@@ -18,9 +18,12 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
-DURATION = os.environ.get("BENCH_DURATION", "10s")
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+from bench.harness import SMOKE, SMOKE_ANSWERS, knob, stop_after
+
+DURATION = knob("BENCH_DURATION", "10s", "10s")
+CONNECTIONS = int(knob("BENCH_CONNECTIONS", "8", "1"))
 SEEDED_EVENTS = 300
 USER = "bench-user"
 
@@ -46,6 +49,28 @@ end
 """
 
 
+# The GETs: every answer counted by wrk itself (non-2xx), none checked by the script.
+GET_SCRIPT = "function response(status, headers, body) end\n"
+
+
+def seed(base: str) -> None:
+    """SEEDED_EVENTS page views of USER, a second apart, in batches of 100."""
+    events = [
+        {
+            "eventId": str(uuid.uuid4()),
+            "userId": USER,
+            "eventType": "page_view",
+            "timestamp": f"2026-11-01T00:{number // 60:02d}:{number % 60:02d}Z",
+            "details": {"page": f"/p/{number}", "durationMs": number},
+        }
+        for number in range(SEEDED_EVENTS)
+    ]
+    for start in range(0, SEEDED_EVENTS, 100):
+        chunk = events[start : start + 100]
+        answer = post(f"{base}/events/batch", {"events": chunk})
+        assert answer["counts"]["created"] == len(chunk), answer
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -53,17 +78,23 @@ def free_port() -> int:
         return port
 
 
-def post(url: str, body: dict[str, object]) -> None:
+def post(url: str, body: dict[str, object]) -> Any:
     request = urllib.request.Request(
         url, json.dumps(body).encode(), {"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(request) as response:
-        assert response.status == 201
+        assert response.status == 200
+        return json.loads(response.read())
 
 
-def wrk(url: str, *options: str) -> dict[str, str]:
+def wrk(url: str, script: Path) -> dict[str, str]:
+    """wrk -t2 (-t1 on one connection) running `script` (with BENCH_SMOKE=1, ending after
+    SMOKE_ANSWERS answers)."""
+    if SMOKE:
+        script.write_text(script.read_text() + stop_after(SMOKE_ANSWERS))
+    command = ["wrk", f"-t{min(2, CONNECTIONS)}", f"-c{CONNECTIONS}", f"-d{DURATION}"]
     result = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", *options, url],
+        [*command, "--latency", "-s", str(script), url],
         capture_output=True,
         text=True,
         check=True,
@@ -158,30 +189,25 @@ def main() -> None:
     try:
         assert server.stdout is not None
         server.stdout.readline()  # the banner is printed once the port is bound
-        for number in range(SEEDED_EVENTS):
-            post(
-                f"{base}/events",
-                {
-                    "eventId": str(uuid.uuid4()),
-                    "userId": USER,
-                    "eventType": "page_view",
-                    "timestamp": f"2026-11-01T00:{number // 60:02d}:{number % 60:02d}Z",
-                    "details": {"page": f"/p/{number}", "durationMs": number},
-                },
-            )
-        with tempfile.TemporaryDirectory() as folder:
-            script = Path(folder) / "post.lua"
-            script.write_text(POST_SCRIPT)
-            cases = {
-                "GET /health": (f"{base}/health",),
-                "GET /events/{userId}?limit=20": (f"{base}/events/{USER}?limit=20",),
-                "GET /events/{userId}?limit=100": (f"{base}/events/{USER}?limit=100",),
-                "POST /events (new events)": (f"{base}/events", "-s", str(script)),
-            }
-            print(f"wrk -t2 -c{CONNECTIONS} -d{DURATION}, embedded stores, {os.cpu_count()} CPUs")
-            for name, (url, *options) in cases.items():
-                figures = wrk(url, *options)
-                print(f"{name:34} " + "  ".join(f"{k} {v}" for k, v in figures.items()))
+        seed(base)
+        cases = {
+            "GET /health": (f"{base}/health", GET_SCRIPT),
+            "GET /events/{userId}?limit=20": (f"{base}/events/{USER}?limit=20", GET_SCRIPT),
+            "GET /events/{userId}?limit=100": (f"{base}/events/{USER}?limit=100", GET_SCRIPT),
+            "POST /events (new events)": (f"{base}/events", POST_SCRIPT),
+        }
+        shown = f"{SMOKE_ANSWERS} answers a run (BENCH_SMOKE=1)" if SMOKE else f"-d{DURATION}"
+        print(
+            f"wrk -t{min(2, CONNECTIONS)} -c{CONNECTIONS} {shown}, embedded stores, "
+            f"{os.cpu_count()} CPUs"
+        )
+        for name, (url, text) in cases.items():
+            with tempfile.TemporaryDirectory() as folder:
+                script = Path(folder) / "request.lua"
+                script.write_text(text)
+                figures = wrk(url, script)
+            print(f"{name:34} " + "  ".join(f"{k} {v}" for k, v in figures.items()))
+            if not SMOKE:
                 time.sleep(1)
     finally:
         server.terminate()

@@ -28,7 +28,7 @@ from fastapi import FastAPI
 
 from bench.cpu_profile import Request, batch, call, event, page, quiet_logging
 from bench.doubles import MemoryDetailStore, MemoryMetadataStore
-from bench.harness import dynalite, line
+from bench.harness import dynalite, knob, line
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.stores import Stores, open_stores
@@ -165,8 +165,8 @@ async def measured(chunk: int, chunks: int) -> list[str]:
 
 def main(chunk: int | None = None, chunks: int | None = None) -> list[str]:
     quiet_logging()
-    chunk = chunk or int(os.environ.get("BENCH_METRICS_CHUNK", "100"))
-    chunks = chunks or int(os.environ.get("BENCH_METRICS_CHUNKS", "30"))
+    chunk = chunk or int(knob("BENCH_METRICS_CHUNK", "100", "20"))
+    chunks = chunks or int(knob("BENCH_METRICS_CHUNKS", "30", "2"))
     return asyncio.run(measured(chunk, chunks))
 
 
