@@ -36,6 +36,8 @@ from gateway.telemetry import telemetry_for
 
 Mode = Literal["prometheus", "off"]
 BUDGET = 0.05
+# Events of the page's user each app holds before it is measured (a page of 20 needs 20).
+SEEDED = int(knob("BENCH_METRICS_SEEDED", "100", "20"))
 
 
 def post() -> Request:
@@ -87,7 +89,7 @@ async def cpu_per_request(app: FastAPI, make: Callable[[], Request], count: int)
 
 
 async def seeded(app: FastAPI) -> None:
-    for _ in range(100):
+    for _ in range(SEEDED):
         await call(app, event_of_page_user())
 
 
@@ -165,7 +167,7 @@ async def measured(chunk: int, chunks: int) -> list[str]:
 
 def main(chunk: int | None = None, chunks: int | None = None) -> list[str]:
     quiet_logging()
-    chunk = chunk or int(knob("BENCH_METRICS_CHUNK", "100", "20"))
+    chunk = chunk or int(knob("BENCH_METRICS_CHUNK", "100", "4"))
     chunks = chunks or int(knob("BENCH_METRICS_CHUNKS", "30", "2"))
     return asyncio.run(measured(chunk, chunks))
 

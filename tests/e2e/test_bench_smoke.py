@@ -83,7 +83,7 @@ def test_the_load_script_runs_against_the_embedded_server() -> None:
 
 
 def test_the_profile_runs_every_case_and_shows_where_the_time_goes() -> None:
-    printed = run("bench.cpu_profile", "--requests", "30", "--top", "5")
+    printed = run("bench.cpu_profile", "--requests", "10", "--top", "5")
     headings = [line for line in printed.splitlines() if line.startswith("== ")]
     assert [line.split(":")[0] for line in headings] == [
         "== post",
