@@ -42,3 +42,19 @@ def test_a_repeated_key_is_answered_before_the_other_rules(client: TestClient) -
     assert answer.status_code == 422
     assert answer.json()["detail"] == "1 problem(s) in: eventType"
     assert [error["code"] for error in answer.json()["errors"]] == ["duplicate_key"]
+
+
+def test_the_size_of_details_is_judged_once_their_contents_break_no_other_rule(
+    client: TestClient,
+) -> None:
+    large = {f"k{n}": "x" * 1000 for n in range(80)}  # 80 KB, over the 64 KiB limit
+    broken = client.post("/events", json=make_event(userId="user 42", details={**large, "": 1}))
+    assert [error["code"] for error in broken.json()["errors"]] == [
+        "string_pattern_mismatch",
+        "empty_key",
+    ]
+    whole = client.post("/events", json=make_event(userId="user 42", details=large))
+    assert [error["code"] for error in whole.json()["errors"]] == [
+        "string_pattern_mismatch",
+        "too_large",
+    ]
