@@ -232,8 +232,8 @@ def stop_after(answers: int) -> str:
     """wrk's Lua, appended to a script whose `response` counts and checks each answer: each
     thread stops after `answers` of them and interrupts wrk, which then prints its figures and
     runs `done` as at the end of its duration (its main thread sleeps through the duration
-    unless a SIGINT wakes it; the kill is sent once `os.execute`, which ignores SIGINT while
-    its command runs, has returned)."""
+    unless a SIGINT wakes it). The kill runs through `io.popen`: `os.execute` is C's
+    `system`, which ignores SIGINT in wrk while its command runs."""
     return f"""
 local checked_response = response or function() end
 local answered = 0
@@ -242,7 +242,7 @@ function response(status, headers, body)
   answered = answered + 1
   if answered == {answers} then
     wrk.thread:stop()
-    os.execute("(sleep 0.01; kill -INT $PPID) &")
+    io.popen("kill -INT $PPID"):close()
   end
 end
 """
