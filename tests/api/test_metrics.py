@@ -218,3 +218,18 @@ def test_metrics_off_serves_no_metrics(settings: Settings) -> None:
     with TestClient(create_app(off), raise_server_exceptions=False) as client:
         assert client.post("/events", json=make_event()).status_code == 201
         assert client.get("/metrics", headers=BEARER).status_code == 404
+
+
+def test_a_cors_preflight_is_answered_and_counted_nowhere(settings: Settings) -> None:
+    origin = "https://app.example.com"
+    app = create_app(with_token(settings, cors_allow_origins=[origin]))
+    with TestClient(app) as client:
+        preflight = client.options(
+            "/events",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == origin
+        counted = values(scrape(client), "eventlog_requests_total", "operation")
+        assert [operation for operation in counted if operation.startswith("OPTIONS")] == []
+        assert [operation for operation in counted if "/events" in operation] == []
