@@ -231,9 +231,11 @@ def warm_up(url: str, script: str) -> None:
 def stop_after(answers: int) -> str:
     """wrk's Lua, appended to a script whose `response` counts and checks each answer: each
     thread stops after `answers` of them and interrupts wrk, which then prints its figures and
-    runs `done` as at the end of its duration (its main thread sleeps through the duration
-    unless a SIGINT wakes it). The kill runs through `io.popen`: `os.execute` is C's
-    `system`, which ignores SIGINT in wrk while its command runs."""
+    runs `done` as at the end of its duration. wrk's main thread sleeps through the duration
+    unless a SIGINT wakes it, and one that comes before that sleep begins (fast answers) is
+    lost, so a shell in the background sends SIGINT every 50 ms until wrk is gone. It starts
+    through `io.popen`, not `os.execute` (C's `system`, which ignores SIGINT in wrk while its
+    command runs), its output away from wrk's, which the harness reads to the end."""
     return f"""
 local checked_response = response or function() end
 local answered = 0
@@ -242,7 +244,7 @@ function response(status, headers, body)
   answered = answered + 1
   if answered == {answers} then
     wrk.thread:stop()
-    io.popen("kill -INT $PPID"):close()
+    io.popen("(while kill -INT $PPID; do sleep 0.05; done) </dev/null >/dev/null 2>&1 &"):close()
   end
 end
 """
