@@ -29,6 +29,7 @@ from gateway.rest.metrics_page import install_metrics_page
 from gateway.rest.probes import CachedReadiness
 from gateway.rest.probes import router as probes_router
 from gateway.rest.problems import install_problem_handlers, problem_slugs
+from gateway.rest.routing import add_routes
 from gateway.settings import Settings, get_settings
 from gateway.stores import Stores, open_stores
 from gateway.telemetry import telemetry_for
@@ -123,8 +124,8 @@ def create_app(
     install_cors(app, settings.cors_allow_origins)
     install_problem_handlers(app)
     app.add_exception_handler(RequestRefused, refused_response)
-    app.include_router(probes_router)
-    app.include_router(events_router)
+    add_routes(app, probes_router)
+    add_routes(app, events_router)
     assets = OfflineAssets()
     install_docs_pages(app, assets)
     app.router.routes.append(
