@@ -90,6 +90,11 @@ def create_app(
         # No 307 to the path without its slash: a client that follows it with DELETE would
         # erase a user's history where it meant one event (`DELETE /events/u/`). A 404 instead.
         redirect_slashes=False,
+        # The app's telemetry is its own (`telemetry`, RequestContextMiddleware's span and
+        # metrics). FastAPI's would add a second server span, its own metrics and log records
+        # wherever a global OpenTelemetry provider is installed (OTLP, the ADOT layer), and
+        # asks the environment whether one is on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.telemetry = telemetry
