@@ -50,15 +50,28 @@ def parse_rfc3339(value: Any) -> datetime:
             "Input should have at most 6 fractional digits (microseconds): finer ones would be "
             "rounded away",
         )
-    return _build(match, fraction)
+    return _build(value, match, fraction)
 
 
 _DATE_TIME_PARTS = ("year", "month", "day", "hour", "minute", "second")
 
 
-def _build(match: re.Match[str], fraction: str) -> datetime:
+def _build(value: str, match: re.Match[str], fraction: str) -> datetime:
     if match["second"] == "60":
         raise _impossible("leap seconds (:60) cannot be stored; use :59.999999")
+    try:
+        # The shape is RFC 3339's (matched above) and the offset in range (`_offset`, which
+        # refuses `+01:60`, which fromisoformat would read as two hours): then Python's C
+        # reader of ISO 8601 makes the same instant as `_built` in a small part of the time.
+        # What it does not read (a lower case `t` or `z`, a date that does not exist) is
+        # built by `_built`, which names what is wrong.
+        _offset(match["offset"])
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return _built(match, fraction)
+
+
+def _built(match: re.Match[str], fraction: str) -> datetime:
     try:
         year, month, day, hour, minute, second = map(int, match.group(*_DATE_TIME_PARTS))
         microsecond = int(fraction[:_MICROSECOND_DIGITS].ljust(_MICROSECOND_DIGITS, "0"))
