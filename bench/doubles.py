@@ -72,9 +72,14 @@ class MemoryDetailStore:
         content_hash: str,
         writer_id: str,
     ) -> None:
+        # What a details store keeps is a copy of the document, not the request's objects: the
+        # walked document's attribute value (`Details.attribute`) is left behind, as DynamoDB's
+        # store leaves it once written. Kept, it would hold twice the objects per event alive in
+        # this process, and Python's garbage collector would walk them all again and again as
+        # the doubles grow (a cost of the doubles, not of a request).
         with self._lock:
             item = self._items.setdefault(
-                event_id, {"details": details, "hash": content_hash, "writers": set()}
+                event_id, {"details": dict(details), "hash": content_hash, "writers": set()}
             )
             if item["hash"] != content_hash:
                 raise DetailsClaimedByOther(event_id)

@@ -276,6 +276,11 @@ def canonical_json(value: Any) -> bytes:
 
 def _canonical_fragment(value: Any) -> orjson.Fragment:
     if isinstance(value, Decimal) and value.is_finite():
+        text = str(value)
+        # Without an exponent and a trailing zero, the text is the canonical spelling already
+        # (`normalize` would trim only trailing zeros); most numbers are written so.
+        if text[-1] != "0" and "E" not in text:
+            return orjson.Fragment(text)
         return orjson.Fragment(str(canonical_number(value)))
     raise TypeError(f"not JSON: {type(value).__name__}")
 
