@@ -1,0 +1,76 @@
+"""The AWS clients of a process, made through one botocore session.
+
+Plain botocore, not boto3: boto3's client is botocore's (its own additions are for resources,
+which the API does not use), and importing boto3 brings s3transfer and multiprocessing along.
+
+The session's loader finds a client's service model by looking in that service's own folder.
+botocore's loader first lists every service it knows (a directory listing for each of some
+400 services, once per kind of file: about half of the cost of making a client), only to check
+that the service asked for is among them; boto/botocore#3687 proposes the same shortcut. The
+list is still made, in full, for whoever reads it (an unknown service's error message names
+them all).
+"""
+
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.session
+from botocore.client import BaseClient
+from botocore.exceptions import DataNotFoundError
+from botocore.loaders import Loader
+
+
+class _ServicesWithModel:
+    """The services with a model of one kind: a membership test looks in that service's folder
+    alone; iterating lists them all, as botocore does."""
+
+    def __init__(self, loader: Loader, type_name: str) -> None:
+        self._loader = loader
+        self._type_name = type_name
+
+    def __contains__(self, service_name: object) -> bool:
+        if not isinstance(service_name, str):
+            return False
+        try:
+            self._loader.list_api_versions(service_name, self._type_name)
+        except DataNotFoundError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(Loader.list_available_services(self._loader, self._type_name))
+
+
+class _ServiceByServiceLoader(Loader):
+    def list_available_services(self, type_name: str) -> Any:
+        return _ServicesWithModel(self, type_name)
+
+
+def _loader(data_path: str | None) -> Loader:
+    """botocore's `create_loader`, of this module's class: AWS_DATA_PATH's folders searched
+    first, then botocore's own data."""
+    folders = [
+        os.path.expanduser(os.path.expandvars(p)) for p in (data_path or "").split(os.pathsep)
+    ]
+    return _ServiceByServiceLoader(extra_search_paths=[f for f in folders if f])
+
+
+_lock = threading.Lock()
+_session: botocore.session.Session | None = None
+
+
+def aws_client(service_name: str, **options: Any) -> BaseClient:
+    """A client of `service_name` (botocore's `create_client` options), from the process's
+    session: what every client shares (credentials, endpoint rules, loaded models) is read
+    once. Clients are thread-safe; making one is not, hence the lock."""
+    global _session
+    with _lock:
+        if _session is None:
+            _session = botocore.session.get_session()
+            _session.register_component(
+                "data_loader", _loader(_session.get_config_variable("data_path"))
+            )
+        client: BaseClient = _session.create_client(service_name, **options)
+        return client
