@@ -1,9 +1,9 @@
-"""The AWS clients of a process, made through one botocore session.
+"""The AWS clients of a process: botocore's, with one loader of service models.
 
 Plain botocore, not boto3: boto3's client is botocore's (its own additions are for resources,
 which the API does not use), and importing boto3 brings s3transfer and multiprocessing along.
 
-The session's loader finds a client's service model by looking in that service's own folder.
+The loader finds a client's service model by looking in that service's own folder.
 botocore's loader first lists every service it knows (a directory listing for each of some
 400 services, once per kind of file: about half of the cost of making a client), only to check
 that the service asked for is among them; boto/botocore#3687 proposes the same shortcut. The
@@ -57,20 +57,20 @@ def _loader(data_path: str | None) -> Loader:
     return _ServiceByServiceLoader(extra_search_paths=[f for f in folders if f])
 
 
-_lock = threading.Lock()
-_session: botocore.session.Session | None = None
+_loader_lock = threading.Lock()
+_shared_loader: Loader | None = None
 
 
 def aws_client(service_name: str, **options: Any) -> BaseClient:
-    """A client of `service_name` (botocore's `create_client` options), from the process's
-    session: what every client shares (credentials, endpoint rules, loaded models) is read
-    once. Clients are thread-safe; making one is not, hence the lock."""
-    global _session
-    with _lock:
-        if _session is None:
-            _session = botocore.session.get_session()
-            _session.register_component(
-                "data_loader", _loader(_session.get_config_variable("data_path"))
-            )
-        client: BaseClient = _session.create_client(service_name, **options)
+    """A client of `service_name` (botocore's `create_client` options). Each client has a
+    session of its own, as credentials and event handlers are a session's (a test's moto
+    registers its own when a session is made); the loader, which holds what reading the models
+    costs, is the process's. Clients are thread-safe; making one is not, hence the lock."""
+    global _shared_loader
+    with _loader_lock:
+        session = botocore.session.get_session()
+        if _shared_loader is None:
+            _shared_loader = _loader(session.get_config_variable("data_path"))
+        session.register_component("data_loader", _shared_loader)
+        client: BaseClient = session.create_client(service_name, **options)
         return client
