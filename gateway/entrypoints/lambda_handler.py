@@ -29,14 +29,20 @@ from typing import Any
 
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.app import create_app
+from gateway.graphql.lazy import LazyGraphQL
 from gateway.middleware.observability import configure_logging
 from gateway.responses import ProblemResponse
 from gateway.settings import Settings, load_settings
 from gateway.stores import StoresOnDemand
 from gateway.telemetry import telemetry_for
+
+# A SnapStart snapshot's init, or provisioned concurrency's: no request waits on these, so what
+# is otherwise built by the first request that needs it (GraphQL) is built in them.
+INITS_NO_REQUEST_WAITS_ON = {"snap-start", "provisioned-concurrency"}
 
 
 def build_handler(settings: Settings, stores: StoresOnDemand | None = None) -> Mangum:
@@ -45,11 +51,13 @@ def build_handler(settings: Settings, stores: StoresOnDemand | None = None) -> M
     # must still run to acknowledge its shutdown, or the process never exits.
     atexit.register(stores.close)
     on_snapshot_restore(stores.after_restore)
-    app = ServedUnder(
-        create_app(settings, stores, telemetry=stores.telemetry), settings.api_base_path
-    )
+    api = create_app(settings, stores, telemetry=stores.telemetry)
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") in INITS_NO_REQUEST_WAITS_ON:
+        for route in api.router.routes:
+            if isinstance(route, Route) and isinstance(route.endpoint, LazyGraphQL):
+                route.endpoint.build()
     return Mangum(
-        app,
+        ServedUnder(api, settings.api_base_path),
         lifespan="off",
         # ServedUnder strips the base path; Mangum's own stripping would strip it twice.
         api_gateway_base_path="/",

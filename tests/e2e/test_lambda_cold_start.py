@@ -1,12 +1,15 @@
 """What Lambda's init loads, and what waits for the first request that needs it: a fresh
-interpreter runs the handler module as Lambda does (its init at import), then answers a REST
-and a GraphQL request."""
+interpreter runs the handler module as Lambda does (its init at import, of the type Lambda
+names in AWS_LAMBDA_INITIALIZATION_TYPE), then answers a REST and a GraphQL request."""
 
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.stores import TEST_CURSOR_SECRET
 
@@ -39,12 +42,13 @@ print(json.dumps(report))
 """
 
 
-def test_the_init_leaves_graphql_and_unconfigured_exporters_to_the_first_request_needing_them(
-    tmp_path: Path, moto_endpoint: str, details_table: str
-) -> None:
+def run_init_then_requests(
+    tmp_path: Path, moto_endpoint: str, details_table: str, initialization_type: str
+) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EVENTLOG_", "AWS_"))}
     env |= {
         "AWS_LAMBDA_FUNCTION_NAME": "eventlog-api",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": initialization_type,
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "EVENTLOG_DATABASE_URL": f"sqlite:///{tmp_path / 'events.db'}",
@@ -65,7 +69,14 @@ def test_the_init_leaves_graphql_and_unconfigured_exporters_to_the_first_request
         timeout=120,
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
-    report = json.loads(finished.stdout.splitlines()[-1])
+    report: dict[str, Any] = json.loads(finished.stdout.splitlines()[-1])
+    return report
+
+
+def test_the_init_leaves_graphql_and_unconfigured_exporters_to_the_first_request_needing_them(
+    tmp_path: Path, moto_endpoint: str, details_table: str
+) -> None:
+    report = run_init_then_requests(tmp_path, moto_endpoint, details_table, "on-demand")
     assert report["after_init"] == []
     # The collector, paused during the init, runs again; what the init made is left out of it.
     assert report["collecting"] is True
@@ -74,3 +85,15 @@ def test_the_init_leaves_graphql_and_unconfigured_exporters_to_the_first_request
     status, body, loaded = report["graphql"]
     assert (status, body) == (200, {"data": {"events": {"nodes": []}}})
     assert loaded == ["graphql", "strawberry"]
+
+
+@pytest.mark.parametrize("initialization_type", ["snap-start", "provisioned-concurrency"])
+def test_an_init_no_request_waits_on_builds_graphql_too(
+    tmp_path: Path, moto_endpoint: str, details_table: str, initialization_type: str
+) -> None:
+    """A SnapStart snapshot's init, or provisioned concurrency's, is paid before any request:
+    the first /graphql request after it finds GraphQL built."""
+    report = run_init_then_requests(tmp_path, moto_endpoint, details_table, initialization_type)
+    assert report["after_init"] == ["graphql", "strawberry"]
+    assert report["rest"][0] == 200
+    assert report["graphql"][:2] == [200, {"data": {"events": {"nodes": []}}}]
