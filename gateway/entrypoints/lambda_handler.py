@@ -24,6 +24,7 @@ gc.disable()
 
 import atexit
 import os
+import random
 from functools import lru_cache
 from typing import Any
 
@@ -50,6 +51,9 @@ def build_handler(settings: Settings, stores: StoresOnDemand | None = None) -> M
     # Closed before the interpreter freezes its threads: the embedded emulator's server thread
     # must still run to acknowledge its shutdown, or the process never exits.
     atexit.register(stores.close)
+    # Every sandbox restored from one snapshot would otherwise draw the same sequence from
+    # `random` (libraries' retry jitter; the API's own draws use the operating system's).
+    on_snapshot_restore(random.seed)
     on_snapshot_restore(stores.after_restore)
     api = create_app(settings, stores, telemetry=stores.telemetry)
     if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") in INITS_NO_REQUEST_WAITS_ON:
