@@ -129,7 +129,7 @@ def seconds(
     logs at warning or above (a store it could not open) makes the figure void."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EVENTLOG_", "AWS_"))}
     env |= extra_env or {}
-    # As Lambda runs a built artifact: from bytecode, compiled once (`median_ms` runs the code
+    # As Lambda runs a built artifact: from bytecode, compiled once (`medians_ms` runs the code
     # once untimed first), whatever this shell says.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     if path is not None:
@@ -147,10 +147,17 @@ def seconds(
     return float(finished.stdout.splitlines()[-1])
 
 
-def median_ms(runs: int, measure: Callable[[], float]) -> float:
-    """The median of `runs` measurements, after one untimed (which writes the bytecode)."""
-    measure()
-    return statistics.median(measure() for _ in range(runs)) * 1000
+def medians_ms(runs: int, *measures: Callable[[], float]) -> list[float]:
+    """Each measure's median over `runs` rounds, after one untimed round (which writes the
+    bytecode). The measures take turns within a round, so that a change in the machine's load
+    falls on a case and its floor alike instead of on whichever ran during it."""
+    for measure in measures:
+        measure()
+    found: list[list[float]] = [[] for _ in measures]
+    for _ in range(runs):
+        for times, measure in zip(found, measures, strict=True):
+            times.append(measure())
+    return [statistics.median(times) * 1000 for times in found]
 
 
 def import_profile() -> list[tuple[float, str]]:
@@ -169,12 +176,15 @@ def import_profile() -> list[tuple[float, str]]:
 
 def checkout(runs: int) -> None:
     python = sys.executable
-    floor = median_ms(runs, lambda: seconds(python, FLOOR))
-    handler = median_ms(runs, lambda: seconds(python, HANDLER))
-    build = median_ms(runs, lambda: seconds(python, BUILD_APP))
-    graphql = median_ms(runs, lambda: seconds(python, GRAPHQL, prelude=BUILD_APP))
     with lambda_environment() as env:
-        init = median_ms(runs, lambda: seconds(python, INIT, extra_env=env))
+        floor, handler, build, graphql, init = medians_ms(
+            runs,
+            lambda: seconds(python, FLOOR),
+            lambda: seconds(python, HANDLER),
+            lambda: seconds(python, BUILD_APP),
+            lambda: seconds(python, GRAPHQL, prelude=BUILD_APP),
+            lambda: seconds(python, INIT, extra_env=env),
+        )
     print(f"python {sys.version.split()[0]} (this checkout), median of {runs} interpreters")
     print(f"  floor: FastAPI + Mangum hello world  {floor:6.0f} ms")
     print(
@@ -219,9 +229,12 @@ def artifact(runs: int) -> None:
     with tempfile.TemporaryDirectory(prefix="var-task-") as folder:
         built = unzipped_copy(Path(folder), stale=False)
         stale = unzipped_copy(Path(folder), stale=True)
-        floor = median_ms(runs, lambda: seconds(python, FLOOR, path=built))
-        as_built = median_ms(runs, lambda: seconds(python, HANDLER, path=built))
-        recompiled = median_ms(runs, lambda: seconds(python, HANDLER, path=stale))
+        floor, as_built, recompiled = medians_ms(
+            runs,
+            lambda: seconds(python, FLOOR, path=built),
+            lambda: seconds(python, HANDLER, path=built),
+            lambda: seconds(python, HANDLER, path=stale),
+        )
     print(f"\nthe sam build artifact, Python 3.12, files dated 1980, median of {runs}")
     print(f"  floor: FastAPI + Mangum hello world  {floor:6.0f} ms")
     print(
@@ -241,8 +254,11 @@ def rows(runs: int = 5) -> list[str]:
     found = []
     python = sys.executable
     with lambda_environment() as env:
-        floor = median_ms(runs, lambda: seconds(python, FLOOR))
-        init = median_ms(runs, lambda: seconds(python, INIT, extra_env=env))
+        floor, init = medians_ms(
+            runs,
+            lambda: seconds(python, FLOOR),
+            lambda: seconds(python, INIT, extra_env=env),
+        )
         found.append(
             line(
                 f"cold start: Lambda's init (import, settings, stores, app, Mangum; Python "
@@ -257,11 +273,10 @@ def rows(runs: int = 5) -> list[str]:
         if ARTIFACT.is_dir() and lambda_python_found is not None:
             with tempfile.TemporaryDirectory(prefix="var-task-") as folder:
                 built = unzipped_copy(Path(folder), stale=False)
-                artifact_floor = median_ms(
-                    runs, lambda: seconds(lambda_python_found, FLOOR, path=built)
-                )
-                as_built = median_ms(
-                    runs, lambda: seconds(lambda_python_found, INIT, path=built, extra_env=env)
+                artifact_floor, as_built = medians_ms(
+                    runs,
+                    lambda: seconds(lambda_python_found, FLOOR, path=built),
+                    lambda: seconds(lambda_python_found, INIT, path=built, extra_env=env),
                 )
             found.append(
                 line(

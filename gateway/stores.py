@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
@@ -20,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.settings import AWS_DEFAULT, MIN_CURSOR_SECRET_CHARS, Settings
 from gateway.workers import WORKER_THREADS
+from persistence.aws import aws_client
 from persistence.deadline import budget
 from persistence.details import DynamoDetailStore, ensure_details_table
 from persistence.metadata import SqlMetadataStore, create_metadata_schema
@@ -108,9 +108,9 @@ def dynamodb_client(settings: Settings, endpoint: str) -> "DynamoDBClient":
     if endpoint != AWS_DEFAULT:
         options["endpoint_url"] = endpoint
     if settings.embedded:
-        # moto checks no credentials; these keep boto3 from searching the machine for real ones.
+        # moto checks no credentials; these keep botocore from searching the machine for real ones.
         options |= {"aws_access_key_id": "embedded", "aws_secret_access_key": "embedded"}
-    return boto3.client("dynamodb", **options)
+    return cast("DynamoDBClient", aws_client("dynamodb", **options))
 
 
 def _start_embedded_dynamodb(cleanup: ExitStack) -> tuple[str, str]:
@@ -144,7 +144,8 @@ def with_secret(settings: Settings, config: Config = SECRET_CLIENT_CONFIG) -> Se
     The URL is built from the secret's parts; the password stays a part of its own."""
     if settings.database_secret_arn is None:
         return settings
-    client = boto3.client("secretsmanager", region_name=settings.aws_region, config=config)
+    # Its stubs are not among the project's type packages.
+    client: Any = aws_client("secretsmanager", region_name=settings.aws_region, config=config)
     secret = _secret_members(
         client.get_secret_value(SecretId=settings.database_secret_arn)["SecretString"]
     )

@@ -29,6 +29,10 @@ class LazyGraphQL:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._built()(scope, receive, send)
 
+    def build(self) -> None:
+        """Build it now, before any request asks (an init that no request waits on)."""
+        self._built()
+
     def _built(self) -> ASGIApp:
         with self._lock:
             if self._router is None:

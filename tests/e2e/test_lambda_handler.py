@@ -4,6 +4,7 @@ and body: every operation answers as it does over HTTP."""
 
 import json
 import os
+import random
 import re
 import socket
 import subprocess
@@ -442,6 +443,21 @@ def test_after_a_snapstart_restore_pooled_sql_connections_are_discarded(
     assert stores().engine.pool is not pool
     assert stores().engine.pool.checkedin() == 0  # type: ignore[attr-defined]
     assert invoke(handler, "http-api-v2", "GET", f"/events/{user}").status == 200
+
+
+def test_after_a_snapstart_restore_random_draws_differ_from_the_snapshots(
+    settings: Settings,
+) -> None:
+    """Sandboxes restored from one snapshot share its `random` state until it is seeded anew."""
+    import snapshot_restore_py
+
+    build_handler(settings, StoresOnDemand(settings))
+    snapshot = random.getstate()
+    for hook, args, kwargs in snapshot_restore_py.get_after_restore():
+        hook(*args, **kwargs)
+    restored = [random.random() for _ in range(4)]
+    random.setstate(snapshot)
+    assert restored != [random.random() for _ in range(4)]
 
 
 def test_behind_the_gateways_authorizer_the_app_checks_the_token_again(
