@@ -7,6 +7,7 @@ once, and a port already in use is reported before anything else starts.
 """
 
 import argparse
+import gc
 import signal
 import socket
 import sys
@@ -88,8 +89,13 @@ def uvicorn_server(app: ASGIApp) -> uvicorn.Server:
     """uvicorn as it serves the app: our JSON log lines (configure_logging) and access line.
     Each request's task starts from an empty context, not from a copy of the connection's
     callback that made it (an earlier request's context, when that request paused reading the
-    connection): nothing one request sets is seen by the next."""
+    connection): nothing one request sets is seen by the next.
+
+    What start-up built (modules, the app, the stores' clients) lives as long as the process, so
+    it is frozen out of the garbage collector's later passes, which then scan only what requests
+    make."""
     config = uvicorn.Config(app, log_config=None, access_log=False, reset_contextvars=True)
+    gc.freeze()
     return uvicorn.Server(config)
 
 

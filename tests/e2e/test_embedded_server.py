@@ -6,6 +6,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -197,3 +198,21 @@ def test_a_killed_server_leaves_no_dynalite_listening(embedded_server: RunningSe
     while listening(port) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not listening(port)
+
+
+def test_what_start_up_built_is_frozen_out_of_the_collectors_passes() -> None:
+    program = (
+        "import gc\n"
+        "from gateway.app import create_app\n"
+        "from gateway.entrypoints.server import uvicorn_server\n"
+        "from gateway.settings import Settings\n"
+        "before = gc.get_freeze_count()\n"
+        "uvicorn_server(create_app(Settings(auth='none', embedded=True)))\n"
+        "print(before, gc.get_freeze_count(), gc.isenabled())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    before, frozen, enabled = done.stdout.split()
+    assert (int(before), int(frozen) > 10_000, enabled) == (0, True, "True")
