@@ -7,7 +7,6 @@ with its rows, in the same call (one BatchGetItem per 100 events), never field b
 
 import contextlib
 from collections.abc import Iterable, Iterator
-from functools import partial
 from typing import Annotated, Any
 
 import strawberry
@@ -32,6 +31,7 @@ from strawberry.types import ExecutionContext, Info
 
 from gateway.graphql.context import GraphQLContext
 from gateway.graphql.errors import OPERATION_RESOLUTION_FAILURE, ErrorCodes, domain_error
+from gateway.graphql.execution import PlainLeavesExecutionContext
 from gateway.graphql.listing import parse_events_arguments
 from gateway.graphql.scalars import SCALARS, DateTime
 from gateway.graphql.types import (
@@ -179,18 +179,23 @@ class Query:
             caller=info.context.caller,
             with_details=_asks_for(info.selected_fields, "details"),
         )
+        shown = list(page.shown())
         # Each edge's cursor is signed only if the query asks for it.
+        signed = _asks_for(info.selected_fields, "cursor")
         edges = [
             EventEdge(
                 node=Event.from_record(record, details),
-                cursor_of=partial(page.cursor_after, record),
+                cursor=page.cursor_after(record) if signed else "",
             )
-            for record, details in page.shown()
+            for record, details in shown
         ]
+        start_cursor = None
+        if edges:
+            start_cursor = edges[0].cursor if signed else page.cursor_after(shown[0][0])
         page_info = PageInfo(
             has_next_page=page.has_next,
             has_previous_page=False,
-            start_cursor=edges[0].cursor_of() if edges else None,
+            start_cursor=start_cursor,
             end_cursor=page.end_cursor,
         )
         return EventConnection(edges=edges, page_info=page_info)
@@ -296,6 +301,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=PlainLeavesExecutionContext,
         # Factories, not instances: each operation gets extensions of its own.
         extensions=[
             MaxAliases,
