@@ -31,7 +31,7 @@ from strawberry.types import ExecutionContext, Info
 
 from gateway.graphql.context import GraphQLContext
 from gateway.graphql.errors import OPERATION_RESOLUTION_FAILURE, ErrorCodes, domain_error
-from gateway.graphql.execution import PlainLeavesExecutionContext
+from gateway.graphql.execution import PlainFieldsExecutionContext
 from gateway.graphql.listing import parse_events_arguments
 from gateway.graphql.scalars import SCALARS, DateTime
 from gateway.graphql.types import (
@@ -301,7 +301,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALARS),
-        execution_context_class=PlainLeavesExecutionContext,
+        execution_context_class=PlainFieldsExecutionContext,
         # Factories, not instances: each operation gets extensions of its own.
         extensions=[
             MaxAliases,
