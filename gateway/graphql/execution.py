@@ -51,6 +51,7 @@ class PlainField:
     coerce: Callable[[Any], Any] | None = None
     object_type: GraphQLObjectType | None = None
     item_type: GraphQLOutputType | None = None  # a list's items (as declared)
+    usual: type | None = None  # the object type's own class: its instances need no checks
 
 
 # What a plain field answers when graphql-core's own execution must answer it instead.
@@ -95,13 +96,23 @@ def _plain_field(field: GraphQLField) -> PlainField | None:
     if is_leaf_type(inner):
         return replace(found, coerce=inner.coerce_output_value)
     if _checks_nothing(inner):
-        return replace(found, object_type=inner)
+        return replace(found, object_type=inner, usual=_usual_class(inner))
     if isinstance(inner, GraphQLList):
         item = inner.of_type
         objects = item.of_type if isinstance(item, GraphQLNonNull) else item
         if _checks_nothing(objects):
-            return replace(found, object_type=objects, item_type=item)
+            return replace(found, object_type=objects, item_type=item, usual=_usual_class(objects))
     return None
+
+
+def _usual_class(object_type: GraphQLObjectType) -> type | None:
+    """The Strawberry class behind the type, when its instances can be neither an Exception
+    nor awaitable (what graphql-core checks every value for)."""
+    definition = (object_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    origin = getattr(definition, "origin", None)
+    if not isinstance(origin, type) or issubclass(origin, Exception):
+        return None
+    return None if hasattr(origin, "__await__") else origin
 
 
 def _checks_nothing(type_: Any) -> TypeGuard[GraphQLObjectType]:
@@ -162,18 +173,20 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             else:
                 field_path = Path(path, response_name, parent_type.name)
                 value = self._objects(plain, source_value, field_details_list, field_path)
-                if value is not _ASK_GRAPHQL_CORE and self.is_awaitable(value):
+                if value is not _ASK_GRAPHQL_CORE and self._pending(value):
                     awaited.append(response_name)
             if value is _ASK_GRAPHQL_CORE:
                 others[response_name] = field_details_list
             else:
                 answered[response_name] = value
+        if not others and not awaited:
+            return answered
         executed = (
             super().execute_fields(parent_type, source_value, path, others, position_context)
             if others
             else {}
         )
-        if awaited or self.is_awaitable(executed):
+        if awaited or self._pending(executed):
             return self._merged(grouped_field_set, answered, awaited, executed)
         return _in_order(grouped_field_set, answered, cast(dict[str, Any], executed))
 
@@ -192,7 +205,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if (
             value is None
             or not isinstance(items, list | tuple)
-            or any(item is None or item is Undefined or self._unusual(item) for item in items)
+            or any(type(item) is not plain.usual and self._unusual(item) for item in items)
         ):
             return _ASK_GRAPHQL_CORE
         grouped, deferred, _ = self.collect_subfields(object_type, field_details_list)
@@ -201,7 +214,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             if plain.item_type is None:
                 answer = self.execute_fields(object_type, value, path, grouped, None)
-                if self.is_awaitable(answer):
+                if self._pending(answer):
                     return self._item_later(answer, plain.output, field_details_list, path)
                 return answer
             return self._items(plain, items, grouped, field_details_list, path)
@@ -210,7 +223,16 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
 
     def _unusual(self, item: Any) -> bool:
-        return isinstance(item, Exception) or self.is_awaitable(item)
+        return (
+            item is None
+            or item is Undefined
+            or isinstance(item, Exception)
+            or self.is_awaitable(item)
+        )
+
+    def _pending(self, answer: Any) -> bool:
+        """Whether a sub-selection's answer completes later (it is a dict when it does not)."""
+        return type(answer) is not dict and self.is_awaitable(answer)
 
     def _items(
         self,
@@ -233,7 +255,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             except Exception as raw_error:
                 self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                 answer = None
-            if self.is_awaitable(answer):
+            if self._pending(answer):
                 answer = self._item_later(answer, item_type, field_details_list, item_path)
                 pending = True
             completed.append(answer)

@@ -164,6 +164,7 @@ class Query:
         # Who asks comes first, as in every operation: a stranger learns nothing about the rules.
         require_identity(info.context.caller)
         resolver = info.context.resolver
+        asked = _names_asked(info.selected_fields)
         query = parse_events_arguments(
             user_id,
             first=first,
@@ -177,11 +178,11 @@ class Query:
             user_id,
             query,
             caller=info.context.caller,
-            with_details=_asks_for(info.selected_fields, "details"),
+            with_details="details" in asked,
         )
         shown = list(page.shown())
         # Each edge's cursor is signed only if the query asks for it.
-        signed = _asks_for(info.selected_fields, "cursor")
+        signed = "cursor" in asked
         edges = [
             EventEdge(
                 node=Event.from_record(record, details),
@@ -205,7 +206,7 @@ class Query:
         "not read, whether or not the event exists."
     )
     def event(self, info: ContextInfo, user_id: str, event_id: strawberry.ID) -> Event | None:
-        with_details = _asks_for(info.selected_fields, "details")
+        with_details = "details" in _names_asked(info.selected_fields)
         record, details = info.context.resolver.record_and_details(
             user_id, event_id, caller=info.context.caller, with_details=with_details
         )
@@ -215,13 +216,15 @@ class Query:
         return Event.from_record(record, details.get(record.event_id))
 
 
-def _asks_for(selections: Iterable[Any], name: str) -> bool:
-    """Whether a field called `name` is selected anywhere below (fragments included)."""
-    return any(
-        getattr(selection, "name", None) == name
-        or _asks_for(getattr(selection, "selections", ()), name)
-        for selection in selections
-    )
+def _names_asked(selections: Iterable[Any]) -> set[str]:
+    """The names of the fields (and fragments) selected anywhere below, in one walk."""
+    names: set[str] = set()
+    for selection in selections:
+        name = getattr(selection, "name", None)
+        if name is not None:
+            names.add(name)
+        names |= _names_asked(getattr(selection, "selections", ()))
+    return names
 
 
 @strawberry.type

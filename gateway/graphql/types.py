@@ -14,7 +14,7 @@ from schema.outcome import Outcome
 @strawberry.type(description="One recorded event.")
 class Event:
     """Every field is an attribute (graphql-core reads it, `execution.py`): an Event is built
-    with its details when the query asks for them (`schema._asks_for`), and without them
+    with its details when the query asks for them (`schema._names_asked`), and without them
     (None) when it does not, so `details` is never read then."""
 
     event_id: strawberry.ID
