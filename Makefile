@@ -186,7 +186,7 @@ bench-profile: venv
 
 # Store calls per request, and wrk against the embedded server on 127.0.0.1 (needs `wrk`).
 bench-load: venv
-	$(BIN)/python bench/load.py
+	$(BIN)/python -m bench.load
 
 # The TypeScript client (clients/typescript, docs/client.md), with npm packages of its own from its
 # own lock: its generated types checked against docs/openapi.json and docs/schema.graphql (made

@@ -1,88 +1,32 @@
 """Throughput and latency of the embedded server under wrk (`make bench-load`), on 127.0.0.1.
 
-What it measures is this process on this machine with the embedded stores (SQLite and the
-moto emulator, which answers one request at a time): a floor for comparing changes, not a
-forecast for SQL Server and DynamoDB. It also counts what each request costs the stores, which
-does carry over: SQL statements and DynamoDB calls per request.
+What it measures is this process on this machine with the embedded stores (SQLite and
+dynalite, or moto's server where Node.js is missing) and bench/events.py's realistic page views:
+a floor for comparing changes, not a forecast for SQL Server and DynamoDB. It also counts what
+each request costs the stores, which does carry over: SQL statements and DynamoDB calls per request.
 """
 
 import json
 import os
-import re
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 
-DURATION = os.environ.get("BENCH_DURATION", "10s")
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+from bench.events import page_view, posting, sending, timestamp
+from bench.harness import CONNECTIONS, DURATION, free_port, wrk
+
 SEEDED_EVENTS = 300
 USER = "bench-user"
 
-POST_SCRIPT = """
-local counter = 0
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("prefix", string.format("%08x", threads))
-end
-function init(args)
-  math.randomseed(os.time() + tonumber(prefix, 16))
-end
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-function request()
-  counter = counter + 1
-  local id = string.format("%s-%04x-4000-8000-%012x", prefix, math.random(0, 65535), counter)
-  local body = '{"eventId": "' .. id .. '", "userId": "load-' .. (counter % 1000) ..
-    '", "eventType": "click", "details": {"button": "buy", "n": ' .. counter .. '}}'
-  return wrk.format(nil, "/events", nil, body)
-end
-"""
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def post(url: str, body: dict[str, object]) -> None:
+def seed(url: str, body: dict[str, object]) -> None:
     request = urllib.request.Request(
         url, json.dumps(body).encode(), {"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(request) as response:
         assert response.status == 201
-
-
-def wrk(url: str, *options: str) -> dict[str, str]:
-    result = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", *options, url],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    out = result.stdout
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "requests/s": figure(r"Requests/sec:\s+([\d.]+)", out),
-        "p50": figure(r"^\s+50%\s+(\S+)", out),
-        "p99": figure(r"^\s+99%\s+(\S+)", out),
-        "non-2xx": errors[1] if errors else "0",
-    }
-
-
-def figure(pattern: str, text: str) -> str:
-    found = re.search(pattern, text, re.M)
-    if found is None:
-        raise RuntimeError(f"wrk printed no {pattern!r}:\n{text}")
-    return found[1]
 
 
 def store_calls_per_request() -> None:
@@ -106,10 +50,10 @@ def store_calls_per_request() -> None:
             "before-call.dynamodb", lambda model, **_: calls.append(model.name)
         )
         client = TestClient(create_app(Settings(), stores))
-        body = {"eventId": str(uuid.uuid4()), "userId": USER, "eventType": "click"}
+        body = page_view(str(uuid.uuid4()), USER, timestamp(10_000), 0)
         for number in range(250):
             client.post(
-                "/events", json={"userId": USER, "eventType": "view", "details": {"n": number}}
+                "/events", json=page_view(str(uuid.uuid4()), USER, timestamp(number), number)
             )
         requests = {
             "POST /events (new)": lambda: client.post("/events", json=body),
@@ -138,13 +82,11 @@ def store_calls_per_request() -> None:
             for _ in range(20):
                 stores.details.get_many(event_ids[:keys])
             mean_ms = (time.perf_counter() - started) / 20 * 1000
-            print(f"  BatchGetItem of {keys:3} small items      {mean_ms:.1f} ms")
+            print(f"  BatchGetItem of {keys:3} page views       {mean_ms:.1f} ms")
 
 
 def main() -> None:
     store_calls_per_request()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is needed: sudo apt-get install wrk")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {key: value for key, value in os.environ.items() if not key.startswith("EVENTLOG_")}
@@ -159,30 +101,28 @@ def main() -> None:
         assert server.stdout is not None
         server.stdout.readline()  # the banner is printed once the port is bound
         for number in range(SEEDED_EVENTS):
-            post(
-                f"{base}/events",
-                {
-                    "eventId": str(uuid.uuid4()),
-                    "userId": USER,
-                    "eventType": "page_view",
-                    "timestamp": f"2026-11-01T00:{number // 60:02d}:{number % 60:02d}Z",
-                    "details": {"page": f"/p/{number}", "durationMs": number},
-                },
+            seed(f"{base}/events", page_view(str(uuid.uuid4()), USER, timestamp(number), number))
+        cases = {
+            "GET /health": (f"{base}/health", sending("GET", None, 200)),
+            "GET /events/{userId}?limit=20": (
+                f"{base}/events/{USER}?limit=20",
+                sending("GET", None, 200),
+            ),
+            "GET /events/{userId}?limit=100": (
+                f"{base}/events/{USER}?limit=100",
+                sending("GET", None, 200),
+            ),
+            "POST /events (new events)": (base, posting("/events")),
+        }
+        print(f"wrk -t2 -c{CONNECTIONS} -d{DURATION}, embedded stores, {os.cpu_count()} CPUs")
+        print("realistic page views (bench/events.py), new eventIds, every answer checked")
+        for name, (url, script) in cases.items():
+            figures = wrk(url, script=script)
+            print(
+                f"{name:34} {figures.rps:,.0f} req/s; p50 {figures.p50_ms:.1f} / p99 "
+                f"{figures.p99_ms:.1f} ms; {figures.answers:,} answers checked, "
+                f"{figures.errors} socket errors, {figures.timeouts} timeouts"
             )
-        with tempfile.TemporaryDirectory() as folder:
-            script = Path(folder) / "post.lua"
-            script.write_text(POST_SCRIPT)
-            cases = {
-                "GET /health": (f"{base}/health",),
-                "GET /events/{userId}?limit=20": (f"{base}/events/{USER}?limit=20",),
-                "GET /events/{userId}?limit=100": (f"{base}/events/{USER}?limit=100",),
-                "POST /events (new events)": (f"{base}/events", "-s", str(script)),
-            }
-            print(f"wrk -t2 -c{CONNECTIONS} -d{DURATION}, embedded stores, {os.cpu_count()} CPUs")
-            for name, (url, *options) in cases.items():
-                figures = wrk(url, *options)
-                print(f"{name:34} " + "  ".join(f"{k} {v}" for k, v in figures.items()))
-                time.sleep(1)
     finally:
         server.terminate()
         server.wait(timeout=30)

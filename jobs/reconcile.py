@@ -91,6 +91,8 @@ class Summary:
     applied: bool
     grace_seconds: int
     erasures_finished: int = 0
+    # Rows still marked for erasure when the run ended (in flight, or left for the next run).
+    erasures_pending: int = 0
     fences_purged: int = 0
     items_scanned: int = 0
     orphans: int = 0
@@ -142,14 +144,27 @@ class Reconciler:
         stores from `resume` (or from the start), calling `saved` with the checkpoint after
         each page. An incomplete run's summary carries the checkpoint to resume from."""
         summary = Summary(applied=apply, grace_seconds=self._grace_ms // 1000)
+        self._run(summary, apply=apply, sweep=sweep, resume=resume, saved=saved)
+        summary.erasures_pending = self._metadata.erasures_pending()
+        return summary
+
+    def _run(
+        self,
+        summary: Summary,
+        *,
+        apply: bool,
+        sweep: bool,
+        resume: Checkpoint | None,
+        saved: Callable[[Checkpoint], None] | None,
+    ) -> None:
         checkpoint = resume or Checkpoint.start(self._segments)
         self._finish_erasures(summary)
         self._purge_fences(summary)
         if not sweep:
-            return summary
+            return
         if not summary.complete:
             summary.checkpoint = checkpoint.as_json()
-            return summary
+            return
         save = saved or (lambda _checkpoint: None)
         scan = self._scan_segment
         with ThreadPoolExecutor(checkpoint.segments, thread_name_prefix="reconcile") as pool:
@@ -163,7 +178,6 @@ class Reconciler:
             self._check_rows(checkpoint, summary, save)
         if not summary.complete:
             summary.checkpoint = checkpoint.as_json()
-        return summary
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock_ms() / 1000, UTC)

@@ -43,6 +43,8 @@ class RetentionSummary:
     received_before: str
     events_removed: int = 0
     erasures_finished: int = 0
+    # Rows still marked for erasure when the run ended (in flight, or left for the next run).
+    erasures_pending: int = 0
     complete: bool = True
 
     def as_json(self) -> dict[str, Any]:
@@ -71,12 +73,17 @@ class Retention:
         now = self._clock()
         cutoff = now - timedelta(days=self._days)
         summary = RetentionSummary(self._days, cutoff.isoformat())
+        self._remove(summary, now, cutoff)
+        summary.erasures_pending = self._metadata.erasures_pending()
+        return summary
+
+    def _remove(self, summary: RetentionSummary, now: datetime, cutoff: datetime) -> None:
         before = now - self._grace
         while finished := self._eraser.finish_abandoned(before, ROWS_PER_ERASURE_ROUND):
             summary.erasures_finished += finished
             if _out_of_time():
                 summary.complete = False
-                return summary
+                return
         while chunk := self._metadata.received_before(cutoff, self._chunk):
             removed = 0
             for user_id, rows in groupby(sorted(chunk), key=lambda row: row[0]):
@@ -90,7 +97,6 @@ class Retention:
             if _out_of_time():
                 summary.complete = False
                 break
-        return summary
 
 
 def _out_of_time() -> bool:

@@ -36,6 +36,7 @@ from sqlalchemy import (
     Unicode,
     and_,
     delete,
+    func,
     insert,
     or_,
     select,
@@ -314,6 +315,17 @@ class SqlMetadataStore:
         )
         with self._session() as session:
             return [Erasing(*found) for found in session.execute(query)]
+
+    def erasures_pending(self) -> int:
+        """A count over the seek of the rows being erased (their owners sort together)."""
+        row = EVENTS_TABLE.c
+        query = (
+            select(func.count())
+            .select_from(EVENTS_TABLE)
+            .where(row.user_id >= ERASING_PREFIX, row.user_id < _AFTER_ERASING)
+        )
+        with self._session() as session:
+            return int(session.execute(query).scalar_one())
 
     def purge_fences(self, before: datetime, limit: int) -> int:
         return self._run_transaction(

@@ -43,6 +43,9 @@ STORE_CALLS = SQL_CALLS | DYNAMODB_CALLS | {"JWKS"}
 STATUS_CLASSES = frozenset({"2xx", "3xx", "4xx", "5xx"})
 CLAIM_RESULTS = frozenset({"made", "released", "conflicted"})
 FATES = frozenset({"created", "replayed", "conflict", "invalid", "forbidden"})
+# The jobs, each a function of template.yaml: the reconcile job, the retention job, and the two
+# halves of the delayed claim checks (the stream's scheduler, the queue's checker).
+TASKS = frozenset({"reconcile", "retention", "claim_schedule", "claim_check"})
 # Filled by the doors' wiring with the app's route templates and GraphQL operation types, and
 # the problem types and GraphQL codes it can answer (`Telemetry(allowed=...)`).
 REGISTERED: frozenset[str] = frozenset()
@@ -156,23 +159,35 @@ EVENT_FATES = Metric(
 ERASED_EVENTS = Metric(
     "erased_events", Kind.COUNTER, "Events erased by DELETE requests.", (), ("ErasedEvents",)
 )
-# Jobs (the reconcile and retention job call these through `Telemetry.add`).
-RECONCILE_FAILURES = Metric(
-    "reconcile_failures", Kind.COUNTER, "Reconcile runs that failed.", (), ("ReconcileFailures",)
+# Jobs: each run (each invocation of a claim-check function) writes these through
+# `Telemetry.add` (`gateway.entrypoints.job_metrics`), on Lambda as one EMF line.
+JOB_FAILURES = Metric(
+    "job_failures",
+    Kind.COUNTER,
+    "Job runs that failed, and claim-check messages that did (SQS delivers them again).",
+    ("task",),
+    ("ReconcileFailures", "JobFailures.{task}"),
 )
-RECONCILE_SECONDS = Metric(
-    "reconcile_duration_seconds",
+JOB_SECONDS = Metric(
+    "job_duration_seconds",
     Kind.HISTOGRAM,
-    "A reconcile run, start to end.",
-    (),
-    ("ReconcileDuration",),
+    "A job's run (a claim-check function's invocation), start to end.",
+    ("task",),
+    ("JobDuration.{task}",),
     Unit.SECONDS,
-    (1, 10, 60, 300, 900),
+    (0.1, 1, 10, 60, 300, 900),
+)
+CLAIM_CHECKS_QUEUED = Metric(
+    "claim_checks_queued",
+    Kind.COUNTER,
+    "Claims whose delayed check the stream's function queued.",
+    (),
+    ("ClaimChecksQueued",),
 )
 ITEMS_SCANNED = Metric(
     "reconcile_items_scanned",
     Kind.COUNTER,
-    "Details items a reconcile run scanned.",
+    "Details items a sweep scanned or the claim checks read.",
     (),
     ("ItemsScanned",),
 )
@@ -199,7 +214,7 @@ ERASURES_COMPLETED = Metric(
 ERASURES_PENDING = Metric(
     "erasures_pending",
     Kind.GAUGE,
-    "Events of abandoned erasures left for the next run.",
+    "Rows marked for erasure and not yet erased when a job last ended (in flight or abandoned).",
     (),
     ("ErasuresPending",),
 )
@@ -226,8 +241,9 @@ CATALOGUE: tuple[Metric, ...] = (
     BATCH_SIZE,
     EVENT_FATES,
     ERASED_EVENTS,
-    RECONCILE_FAILURES,
-    RECONCILE_SECONDS,
+    JOB_FAILURES,
+    JOB_SECONDS,
+    CLAIM_CHECKS_QUEUED,
     ITEMS_SCANNED,
     ORPHANS_FOUND,
     ORPHANS_DELETED,
@@ -247,4 +263,5 @@ LABEL_VALUES: dict[str, frozenset[str]] = {
     "kind": FAILURE_KINDS,
     "result": CLAIM_RESULTS,
     "fate": FATES,
+    "task": TASKS,
 }

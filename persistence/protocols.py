@@ -182,6 +182,11 @@ class MetadataStore(Protocol):
         """Delete up to `limit` fences made before `before`; how many."""
         ...
 
+    def erasures_pending(self) -> int:
+        """Rows marked for erasure and not yet fenced: erasures begun and not finished (in
+        flight, or abandoned and left for a job)."""
+        ...
+
     def event_ids_after(self, after: str | None, limit: int) -> list[str]:
         """The events' eventIds in ascending order, `limit` at a time after `after`
         (maintenance: rows being erased and fences are left out)."""

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Self
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -55,10 +56,34 @@ EXAMPLE_EVENT_ID = "3f2b8a4e-5c1d-4e8f-9a7b-1c2d3e4f5a6b"
 EXAMPLE_USER_ID = "user-42"
 
 USER_ID_RULES = "1-128 characters from `A-Z a-z 0-9 . _ : @ + | = -`."
+NEW_USER_ID_RULES = "1-128 characters from `A-Z a-z 0-9 . _ : @ + | = -`, other than `.` and `..`."
 UserId = Annotated[
     str,
     StringConstraints(pattern=USER_ID_PATTERN),
     Field(description=USER_ID_RULES, examples=[EXAMPLE_USER_ID]),
+]
+DOT_SEGMENTS = (".", "..")
+
+
+def _not_a_dot_segment(user_id: str) -> str:
+    """A URL's path cannot carry `.` or `..` as a segment (clients resolve them away), so REST could
+    neither read nor erase a user of that id: no new event takes one."""
+    if user_id in DOT_SEGMENTS:
+        raise PydanticCustomError(
+            "dot_segment", "`.` and `..` cannot be a userId: a URL's path cannot carry them"
+        )
+    return user_id
+
+
+NewUserId = Annotated[
+    str,
+    StringConstraints(pattern=USER_ID_PATTERN),
+    AfterValidator(_not_a_dot_segment),
+    Field(
+        description=NEW_USER_ID_RULES,
+        examples=[EXAMPLE_USER_ID],
+        json_schema_extra={"not": {"enum": list(DOT_SEGMENTS)}},
+    ),
 ]
 EventType = Annotated[
     str,
@@ -95,7 +120,7 @@ class EventCreate(_CamelModel):
         ),
         examples=[EXAMPLE_EVENT_ID],
     )
-    user_id: UserId
+    user_id: NewUserId
     event_type: EventType
     timestamp: ClientDateTime | None = Field(
         None,

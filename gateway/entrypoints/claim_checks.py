@@ -8,20 +8,33 @@
   is reported as failed (SQS's partial batch response), delivered again, and after a few
   attempts moved to the dead-letter queue, which has an alarm.
 
-The stores and clients are made once per container, on the first invocation."""
+Each invocation writes one EMF line (EVENTLOG_METRICS=emf): the checks it queued, or the items it
+read, the orphans it found and deleted and the messages that failed, and its duration. The
+stores and clients are made once per container, on the first invocation."""
 
 import logging
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
+from gateway.entrypoints.job_metrics import Count, measured_run
 from gateway.middleware.observability import configure_logging
 from gateway.settings import AWS_DEFAULT, Settings, load_settings
 from gateway.stores import Stores, StoresOnDemand
+from gateway.telemetry import telemetry_for
 from jobs.claim_checks import CheckSummary, ClaimChecker, schedule
 from persistence.check_queue import SqsCheckQueue, event_ids_of
+from persistence.metric_catalogue import (
+    CLAIM_CHECKS_QUEUED,
+    ITEMS_SCANNED,
+    JOB_FAILURES,
+    ORPHANS_DELETED,
+    ORPHANS_FOUND,
+)
+from persistence.telemetry import Telemetry
 
 logger = logging.getLogger(__name__)
 
@@ -51,25 +64,72 @@ def _queue() -> SqsCheckQueue:
 
 
 @cache
+def _telemetry() -> Telemetry:
+    return telemetry_for(_settings())
+
+
+@cache
 def _stores() -> StoresOnDemand:
-    return StoresOnDemand(_settings())
+    return StoresOnDemand(_settings(), _telemetry())
 
 
 def schedule_handler(event: dict[str, Any], _context: Any) -> dict[str, int]:
     """DynamoDB Streams' batch: a failure (SQS unreachable) fails the batch, which Lambda
     retries, splits, and finally sends to the dead-letter queue."""
-    settings = _settings()
-    queued = schedule(
-        event.get("Records", []), _queue(), grace_seconds=settings.reconcile_grace_seconds
-    )
-    return {"queued": queued}
+    return scheduled(event.get("Records", []), _settings(), _queue, _telemetry())
 
 
 def check_handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     """SQS's batch: each message checked on its own; those that fail are named for SQS to
     deliver again."""
-    settings = _settings()
-    return check_messages(event.get("Records", []), settings, _stores()(), _queue())
+    return checked(event.get("Records", []), _settings(), lambda: _stores()(), _queue, _telemetry())
+
+
+def scheduled(
+    records: list[dict[str, Any]],
+    settings: Settings,
+    queue: Callable[[], SqsCheckQueue],
+    telemetry: Telemetry,
+) -> dict[str, int]:
+    """The stream function's invocation, measured: one EMF line."""
+    queued = measured_run(
+        telemetry,
+        "claim_schedule",
+        lambda: schedule(records, queue(), grace_seconds=settings.reconcile_grace_seconds),
+        lambda count: [(CLAIM_CHECKS_QUEUED, count, ())],
+    )
+    return {"queued": queued}
+
+
+def checked(
+    records: list[dict[str, Any]],
+    settings: Settings,
+    stores: Callable[[], Stores],
+    queue: Callable[[], SqsCheckQueue],
+    telemetry: Telemetry,
+) -> dict[str, Any]:
+    """The queue function's invocation, measured: one EMF line (opening the stores or the
+    queue inside it, so that a failure to is counted too)."""
+    return measured_run(
+        telemetry,
+        "claim_check",
+        lambda: check_messages(records, settings, stores(), queue()),
+        check_counts,
+    )
+
+
+def check_counts(answer: dict[str, Any]) -> list[Count]:
+    """An invocation's checks as its metrics: the messages that failed count as failures of the
+    task (each is delivered again, and in the end lands in the dead-letter queue)."""
+    summary, failed = answer["summary"], len(answer["batchItemFailures"])
+    counts: list[Count] = [
+        (ITEMS_SCANNED, summary["checked"], ()),
+        (ORPHANS_FOUND, summary["orphans"], ()),
+        (ORPHANS_DELETED, summary["orphans_deleted"], ()),
+    ]
+    if failed:
+        counts.append((JOB_FAILURES, failed, ("claim_check",)))
+    return counts
 
 
 def check_messages(

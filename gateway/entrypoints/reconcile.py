@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.entrypoints.job_metrics import Count, measured_run
 from gateway.middleware.observability import configure_logging
 from gateway.settings import Settings, SettingsRefused, load_settings
 from gateway.stores import MalformedSecret, open_stores, with_secret
@@ -30,11 +30,10 @@ from jobs.reconcile import Checkpoint, Progress, Reconciler, Summary
 from persistence.deadline import deadline_after
 from persistence.metric_catalogue import (
     ERASURES_COMPLETED,
+    ERASURES_PENDING,
     ITEMS_SCANNED,
     ORPHANS_DELETED,
     ORPHANS_FOUND,
-    RECONCILE_FAILURES,
-    RECONCILE_SECONDS,
     ROWS_WITHOUT_DETAILS,
 )
 from persistence.telemetry import NO_TELEMETRY, Telemetry
@@ -173,6 +172,7 @@ def _report(summary: Summary) -> str:
     ripe = summary.orphans - summary.orphans_in_grace
     lines = [
         f"abandoned erasures finished (events): {summary.erasures_finished}",
+        f"events still marked for erasure: {summary.erasures_pending}",
         f"fences of erased events purged: {summary.fences_purged}",
         f"details items scanned: {summary.items_scanned}",
         f"orphans (details with no event): {summary.orphans}",
@@ -197,28 +197,16 @@ def _report(summary: Summary) -> str:
     return "\n".join(lines)
 
 
-def measured_run(telemetry: Telemetry, run: Callable[[], Summary]) -> Summary:
-    """`run()`, its summary and duration (or its failure) written as the job's metrics: on
-    Lambda, one EMF line per run (the alarms on ReconcileFailures and OrphansFound read it)."""
-    began = time.perf_counter()
-    try:
-        summary = run()
-    except Exception:
-        telemetry.add(RECONCILE_FAILURES)
-        raise
-    else:
-        for metric, count in (
-            (ITEMS_SCANNED, summary.items_scanned),
-            (ORPHANS_FOUND, summary.orphans),
-            (ORPHANS_DELETED, summary.orphans_deleted),
-            (ROWS_WITHOUT_DETAILS, summary.rows_without_details),
-            (ERASURES_COMPLETED, summary.erasures_finished),
-        ):
-            telemetry.add(metric, count)
-        return summary
-    finally:
-        telemetry.add(RECONCILE_SECONDS, time.perf_counter() - began)
-        telemetry.flush()
+def run_counts(summary: Summary) -> list[Count]:
+    """What a reconcile run found and did, as its metrics."""
+    return [
+        (ITEMS_SCANNED, summary.items_scanned, ()),
+        (ORPHANS_FOUND, summary.orphans, ()),
+        (ORPHANS_DELETED, summary.orphans_deleted, ()),
+        (ROWS_WITHOUT_DETAILS, summary.rows_without_details, ()),
+        (ERASURES_COMPLETED, summary.erasures_finished, ()),
+        (ERASURES_PENDING, summary.erasures_pending, ()),
+    ]
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -238,6 +226,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     with within:
         summary = measured_run(
             telemetry,
+            "reconcile",
             lambda: reconcile(
                 settings,
                 apply=settings.reconcile_apply,
@@ -247,6 +236,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 resume=resume,
                 telemetry=telemetry,
             ),
+            run_counts,
         )
     logger.info("reconcile finished", extra={"summary": summary.as_json(), **job_metrics(summary)})
     return {**summary.as_json(), "sweep": sweep}
@@ -258,4 +248,5 @@ def job_metrics(summary: Summary) -> dict[str, int]:
         "OrphansFound": summary.orphans,
         "OrphansDeleted": summary.orphans_deleted,
         "RowsWithoutDetails": summary.rows_without_details,
+        "ErasuresPending": summary.erasures_pending,
     }

@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.entrypoints.job_metrics import Count, measured_run
 from gateway.entrypoints.reconcile import LAMBDA_MARGIN_SECONDS, EmbeddedStores
 from gateway.middleware.observability import configure_logging
 from gateway.settings import Settings, SettingsRefused, load_settings
@@ -20,7 +21,11 @@ from gateway.stores import MalformedSecret, open_stores, with_secret
 from gateway.telemetry import telemetry_for
 from jobs.retention import Retention, RetentionSummary
 from persistence.deadline import deadline_after
-from persistence.metric_catalogue import RETENTION_EVENTS_REMOVED
+from persistence.metric_catalogue import (
+    ERASURES_COMPLETED,
+    ERASURES_PENDING,
+    RETENTION_EVENTS_REMOVED,
+)
 from persistence.telemetry import NO_TELEMETRY, Telemetry
 from schema.errors import StoreUnavailable
 
@@ -30,28 +35,44 @@ logger = logging.getLogger(__name__)
 def remove_expired(
     settings: Settings, telemetry: Telemetry = NO_TELEMETRY
 ) -> RetentionSummary | None:
-    """One run; None when no retention is set. What it removed is `telemetry`'s
-    RetentionEventsRemoved (on Lambda, one EMF line a run)."""
+    """One run; None when no retention is set. What it removed and finished, its duration or
+    its failure are `telemetry`'s (on Lambda, one EMF line a run)."""
     if settings.embedded:
         raise EmbeddedStores
     if settings.retention_days is None:
         return None
-    with open_stores(with_secret(settings), telemetry=telemetry) as stores:
-        job = Retention(
-            stores.metadata,
-            stores.details,
-            days=settings.retention_days,
-            grace_seconds=settings.reconcile_grace_seconds,
-            clock=lambda: datetime.now(UTC),
-        )
-        summary = job.run()
-    telemetry.add(RETENTION_EVENTS_REMOVED, summary.events_removed)
-    telemetry.flush()
+    days = settings.retention_days
+
+    def run() -> RetentionSummary:
+        with open_stores(with_secret(settings), telemetry=telemetry) as stores:
+            job = Retention(
+                stores.metadata,
+                stores.details,
+                days=days,
+                grace_seconds=settings.reconcile_grace_seconds,
+                clock=lambda: datetime.now(UTC),
+            )
+            return job.run()
+
+    summary = measured_run(telemetry, "retention", run, run_counts)
     logger.info(
         "retention finished",
-        extra={"summary": summary.as_json(), "RetentionEventsRemoved": summary.events_removed},
+        extra={
+            "summary": summary.as_json(),
+            "RetentionEventsRemoved": summary.events_removed,
+            "ErasuresPending": summary.erasures_pending,
+        },
     )
     return summary
+
+
+def run_counts(summary: RetentionSummary) -> list[Count]:
+    """What a retention run removed and finished, as its metrics."""
+    return [
+        (RETENTION_EVENTS_REMOVED, summary.events_removed, ()),
+        (ERASURES_COMPLETED, summary.erasures_finished, ()),
+        (ERASURES_PENDING, summary.erasures_pending, ()),
+    ]
 
 
 def main(argv: list[str]) -> None:
@@ -84,7 +105,8 @@ def main(argv: list[str]) -> None:
         print(  # noqa: T201
             f"events received before {summary.received_before} removed: "
             f"{summary.events_removed}\n"
-            f"abandoned erasures finished (events): {summary.erasures_finished}"
+            f"abandoned erasures finished (events): {summary.erasures_finished}\n"
+            f"events still marked for erasure: {summary.erasures_pending}"
             + ("" if summary.complete else "\nINCOMPLETE: stopped early; run it again")
         )
 

@@ -192,20 +192,26 @@ class RequestContextMiddleware:
 
 _STATUS_CLASSES = {2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
 UNMATCHED = "unmatched"
+# The method of an operation whose path is a route's and whose method is none of the route's
+# (answered 405): one label per route, whatever method was sent.
+OTHER_METHOD = "OTHER"
 
 
 def operation_of(scope: Scope, record: RequestRecord) -> str:
     """The request's operation: what the door named (GraphQL's operation type), else the
-    route's method and template (`GET /events/{userId}`); `unmatched` for every request no
-    route answered, so no raw path ever becomes a label."""
+    route's method and template (`GET /events/{userId}`), `OTHER` and the template for a method
+    the route does not serve (a 405); `unmatched` for a request whose path no route has, or that
+    was answered before routing. No raw path or method ever becomes a label."""
     if record.operation is not None:
         return record.operation
     route = scope.get("route")
+    if route is None:
+        return UNMATCHED
     methods = getattr(route, "methods", None) or ()
     method = scope["method"]
     if method in methods or (method == "HEAD" and "GET" in methods):
-        return f"{method} {route.path}"  # type: ignore[union-attr]
-    return UNMATCHED
+        return f"{method} {route.path}"
+    return f"{OTHER_METHOD} {route.path}"
 
 
 def operation_names(routes: Iterable[Any]) -> frozenset[str]:
@@ -220,6 +226,8 @@ def operation_names(routes: Iterable[Any]) -> frozenset[str]:
         methods = set(getattr(route, "methods", None) or ())
         if "GET" in methods:
             methods.add("HEAD")
+        if methods:
+            methods.add(OTHER_METHOD)
         names |= {f"{method} {route.path}" for method in methods}
     return frozenset(names)
 

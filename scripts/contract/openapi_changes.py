@@ -13,7 +13,8 @@ response the client could parse is no longer of the shape it was promised. So re
 - a parameter or request field removed, or newly required; a request body newly required;
 - a request value narrowed: a type no longer taken (string -> integer, array -> string, null),
   maxLength, maxItems, maximum lowered or added; minLength, minItems, minimum raised or added;
-  a pattern, format or multipleOf added or changed; an enum value removed; other fields refused;
+  a pattern, format, multipleOf or `not` added or changed; an enum value removed; other
+  fields refused;
 - a response value widened: a field removed or no longer always present, a type it may now
   have (integer where it was a string, null), an enum value added;
 - a media type removed from a request body or a response; a response header removed;
@@ -53,7 +54,7 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 UPPER_BOUNDS = ("maxLength", "maxItems", "maxProperties", "maximum", "exclusiveMaximum")
 LOWER_BOUNDS = ("minLength", "minItems", "minProperties", "minimum", "exclusiveMinimum")
 # Constraints a request value must meet, which cannot be ordered: any new one may refuse it.
-EXACT_RULES = ("pattern", "format", "multipleOf", "const")
+EXACT_RULES = ("pattern", "format", "multipleOf", "const", "not")
 
 
 def breaking_changes(before: Json, after: Json) -> list[str]:

@@ -180,7 +180,24 @@ def test_no_user_id_event_id_or_raw_path_becomes_a_label(metered: TestClient) ->
             assert value in allowed[label] | {OTHER}, (sample.name, label, value)
             assert not any(given in value for given in sent), (sample.name, label, value)
     operations = set(values(later, "eventlog_requests_total", "operation"))
-    assert ("unmatched",) in operations  # the unknown paths, and BREW
+    assert ("unmatched",) in operations  # the unknown paths
+    assert ("OTHER /events/{userId}",) in operations  # BREW on a route's path
+
+
+def test_a_method_a_route_does_not_serve_is_counted_under_the_route_and_an_unknown_path_unmatched(
+    metered: TestClient,
+) -> None:
+    user = unique_user()
+    assert metered.request("BREW", f"/events/{user}").status_code == 405
+    assert metered.put(f"/events/{user}").status_code == 405
+    assert metered.patch("/events").status_code == 405
+    assert metered.get(f"/no-such-path/{user}").status_code == 404
+    assert metered.get("/events/").status_code == 404  # no route has the trailing slash
+    assert values(scrape(metered), "eventlog_requests_total", "operation", "status_class") == {
+        ("OTHER /events/{userId}", "4xx"): 2,
+        ("OTHER /events", "4xx"): 1,
+        ("unmatched", "4xx"): 2,
+    }
 
 
 def test_metrics_outside_embedded_mode_need_the_metrics_token(
@@ -201,3 +218,18 @@ def test_metrics_off_serves_no_metrics(settings: Settings) -> None:
     with TestClient(create_app(off), raise_server_exceptions=False) as client:
         assert client.post("/events", json=make_event()).status_code == 201
         assert client.get("/metrics", headers=BEARER).status_code == 404
+
+
+def test_a_cors_preflight_is_answered_and_counted_nowhere(settings: Settings) -> None:
+    origin = "https://app.example.com"
+    app = create_app(with_token(settings, cors_allow_origins=[origin]))
+    with TestClient(app) as client:
+        preflight = client.options(
+            "/events",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == origin
+        counted = values(scrape(client), "eventlog_requests_total", "operation")
+        assert [operation for operation in counted if operation.startswith("OPTIONS")] == []
+        assert [operation for operation in counted if "/events" in operation] == []

@@ -1,7 +1,8 @@
 """The claim checks' two Lambda handlers as Lambda runs them, in a process of their own with
 nothing but their environment: the stream's batch (as `sam local generate-event dynamodb
 update` shapes it) queues the checks in SQS (moto's server), and the queue's batch, as SQS
-hands it to Lambda, removes the orphans and leaves the event recorded whole."""
+hands it to Lambda, removes the orphans and leaves the event recorded whole. Each invocation
+writes one EMF line with its counts."""
 
 import json
 import os
@@ -19,6 +20,7 @@ from gateway.stores import open_stores
 from persistence.details import DynamoDetailStore
 from schema.access import Caller
 from tests.claim_events import stream_records
+from tests.emf import assert_valid_emf
 from tests.factories import make_event
 from tests.stores import TEST_CURSOR_SECRET
 
@@ -60,6 +62,7 @@ def test_the_stream_handler_queues_and_the_queue_handler_removes_the_orphans(
         "EVENTLOG_RECONCILE_APPLY": "true",
         "EVENTLOG_RECONCILE_QUEUE_URL": queue_url,
         "EVENTLOG_SQS_ENDPOINT": moto_endpoint,
+        "EVENTLOG_METRICS": "emf",
     }
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, json.dumps(records), queue_url, moto_endpoint],
@@ -69,7 +72,19 @@ def test_the_stream_handler_queues_and_the_queue_handler_removes_the_orphans(
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    scheduled, checked = (json.loads(line) for line in done.stdout.splitlines()[-2:])
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    schedule_emf, scheduled, check_emf, checked = lines[-4:]
+    for emf in (schedule_emf, check_emf):
+        assert_valid_emf(emf)
+    assert schedule_emf["ClaimChecksQueued"] == 2 and schedule_emf["JobDuration.claim_schedule"] > 0
+    assert {
+        name: check_emf[name] for name in ("ItemsScanned", "OrphansFound", "OrphansDeleted")
+    } == {
+        "ItemsScanned": 2,
+        "OrphansFound": 1,
+        "OrphansDeleted": 1,
+    }
+    assert check_emf["JobDuration.claim_check"] > 0 and "ReconcileFailures" not in check_emf
     assert scheduled == {"queued": 2}
     assert checked["batchItemFailures"] == []
     assert (checked["summary"]["orphans"], checked["summary"]["orphans_deleted"]) == (1, 1)

@@ -97,6 +97,7 @@ def test_a_dry_run_finishes_the_abandoned_erasure_and_reports_the_orphans_as_jso
         "applied": False,
         "grace_seconds": 900,
         "erasures_finished": 1,
+        "erasures_pending": 0,
         "fences_purged": 0,
         "items_scanned": 4,
         "orphans": 2,
@@ -122,8 +123,9 @@ def test_apply_deletes_the_old_orphan_only_and_says_so_in_words(
 ) -> None:
     done = reconcile(settings, "--apply")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[:7] == [
+    assert done.stdout.splitlines()[:8] == [
         "abandoned erasures finished (events): 1",
+        "events still marked for erasure: 0",
         "fences of erased events purged: 0",
         "details items scanned: 4",
         "orphans (details with no event): 2",
@@ -204,7 +206,8 @@ def test_the_lambda_function_sweeps_when_asked_and_applies_only_when_told(
         "OrphansFound": 2,
         "ErasuresCompleted": 1,
     }
-    assert metrics[0]["ReconcileDuration"] > 0 and "ReconcileFailures" not in metrics[0]
+    assert metrics[0]["JobDuration.reconcile"] > 0 and "ReconcileFailures" not in metrics[0]
+    assert metrics[0]["ErasuresPending"] == 0
     applied = scheduled("true")
     assert (applied["applied"], applied["orphans_deleted"]) == (True, 1)
     assert metrics[1]["OrphansDeleted"] == 1

@@ -126,7 +126,7 @@ def test_every_crash_window_leaves_an_invisible_orphan_that_the_job_finds_and_re
     young = job(stores, clock).run(apply=True)
     # The erasure's row is marked: its item is the erasure's, not an orphan.
     assert (young.items_scanned, young.orphans, young.orphans_in_grace) == (4, 2, 2)
-    assert (young.erasures_finished, young.orphans_deleted) == (0, 0)
+    assert (young.erasures_finished, young.orphans_deleted, young.erasures_pending) == (0, 0, 1)
     assert set(young.orphan_ids) == orphans
     assert set(stores[1].versions([*orphans, cut["erasure"]])) == {*orphans, cut["erasure"]}
 
@@ -139,6 +139,7 @@ def test_every_crash_window_leaves_an_invisible_orphan_that_the_job_finds_and_re
         0,
         0,
     )
+    assert dry.erasures_pending == 0
     assert set(stores[1].versions([*orphans, cut["erasure"]])) == orphans
     assert isinstance(stores[0].get_many([cut["erasure"]])[cut["erasure"]], Fence)
 

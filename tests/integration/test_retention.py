@@ -3,6 +3,8 @@ moto and to dynalite): events received longer ago than the retention leave both 
 ones stay; a run killed mid-chunk never leaves a visible event without its details, and the runs
 after it finish the job."""
 
+import io
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -12,14 +14,18 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from gateway.entrypoints.retention import remove_expired
+from gateway.metrics import EmfSink
 from gateway.settings import Settings
+from gateway.stores import open_stores
 from jobs.retention import Retention
 from persistence.details import DynamoDetailStore
 from persistence.metadata import SqlMetadataStore
 from persistence.protocols import EventRecord, Fence, ItemVersion
+from persistence.telemetry import Telemetry
 from resolvers import EventResolver
 from schema.access import Caller
 from schema.limits import Limits
+from tests.emf import assert_valid_emf
 from tests.factories import make_event
 
 ANYONE = Caller.anyone()
@@ -111,11 +117,12 @@ def test_a_run_killed_mid_chunk_shows_no_half_event_and_the_next_runs_finish_it(
     again = job(stores, NOW).run()
     assert_no_event_without_details(stores, old + new)
     # The rows the dead run marked are invisible, and wait for the grace period.
-    assert again.erasures_finished == 0
+    assert (again.erasures_finished, again.erasures_pending) == (0, len(marked))
     assert set(details.versions(old)) == set(marked)
 
     later = job(stores, NOW + timedelta(seconds=GRACE_SECONDS + 1)).run()
     assert (later.erasures_finished, later.events_removed) == (len(marked), 0)
+    assert later.erasures_pending == 0
     assert details.versions(old) == {}
     assert all(isinstance(row, Fence) for row in metadata.get_many(old).values())
     assert set(details.versions(new)) == set(new)
@@ -124,3 +131,26 @@ def test_a_run_killed_mid_chunk_shows_no_half_event_and_the_next_runs_finish_it(
 def test_without_a_retention_the_job_removes_nothing(settings: Settings) -> None:
     assert settings.retention_days is None
     assert remove_expired(settings) is None
+
+
+def test_a_run_writes_one_emf_line_of_what_it_removed(settings: Settings) -> None:
+    """The scheduled function's metrics: what the run removed and finished, what is still marked
+    for erasure, and its duration, in one line (the store calls' latencies with them)."""
+    kept = settings.model_copy(update={"retention_days": DAYS})
+    with open_stores(kept) as opened:
+        old = record(
+            (opened.metadata, opened.details),
+            datetime.now(UTC) - timedelta(days=DAYS + 1),
+            ["user-a", "user-b"],
+        )
+    lines = io.StringIO()
+    summary = remove_expired(kept, Telemetry(EmfSink(lines)))
+    assert summary is not None and summary.events_removed == len(old)
+    (line,) = [json.loads(text) for text in lines.getvalue().splitlines()]
+    assert_valid_emf(line)
+    assert {
+        name: line[name]
+        for name in ("RetentionEventsRemoved", "ErasuresCompleted", "ErasuresPending")
+    } == {"RetentionEventsRemoved": 2, "ErasuresCompleted": 0, "ErasuresPending": 0}
+    assert line["JobDuration.retention"] > 0 and "ReconcileFailures" not in line
+    assert line["StoreLatency.metadata"] and line["StoreLatency.details"]

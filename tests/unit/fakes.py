@@ -146,6 +146,10 @@ class FakeMetadataStore:
         self._check()
         return self._purge(before, limit)
 
+    def erasures_pending(self) -> int:
+        self._check()
+        return sum(isinstance(row, Erasing) for row in self.rows.values())
+
     def _purge(self, before: datetime, limit: int) -> int:
         old = [
             key

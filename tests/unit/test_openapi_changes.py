@@ -184,6 +184,11 @@ BREAKING = {
         with_parameters(query("p", {"anyOf": [STRING | {"pattern": "^a$"}, {"type": "null"}]})),
         ['REST: GET /x: query parameter p: pattern "^a$" added'],
     ),
+    "values excluded by `not`": (
+        with_parameters(query("p", STRING)),
+        with_parameters(query("p", STRING | {"not": {"enum": ["."]}})),
+        ['REST: GET /x: query parameter p: not {"enum": ["."]} added'],
+    ),
     "maxItems lowered": (
         with_parameters(query("p", {"type": "array", "items": STRING, "maxItems": 10})),
         with_parameters(query("p", {"type": "array", "items": STRING, "maxItems": 5})),

@@ -212,6 +212,12 @@ def add_pattern(spec: Json, draw: st.DrawFn) -> str:
     return site.operation
 
 
+def exclude_a_value(spec: Json, draw: st.DrawFn) -> str:
+    site = pick(draw, spec, "request", is_type("string"))
+    site.schema["not"] = {"enum": ["q"]}
+    return site.operation
+
+
 def remove_request_enum_value(spec: Json, draw: st.DrawFn) -> str:
     site = pick(draw, spec, "request", lambda s: len(s.schema.get("enum", ())) > 1)
     site.schema["enum"].pop(draw(st.integers(0, len(site.schema["enum"]) - 1)))
@@ -371,6 +377,7 @@ BREAKING = [
     lower_max_length,
     raise_minimum,
     add_pattern,
+    exclude_a_value,
     remove_request_enum_value,
     narrow_a_request_type,
     remove_null_from_a_request_field,

@@ -1,5 +1,6 @@
 """POST /events over HTTP: created, replayed, conflicting, and every way a body can be bad."""
 
+import json
 import uuid
 from typing import Any
 
@@ -304,3 +305,15 @@ def test_a_key_repeated_anywhere_in_the_body_is_422_naming_it(client: TestClient
     ]
     assert client.get(f"/events/{user}").json()["events"] == []
     assert client.get("/events/other").json()["events"] == []
+
+
+def test_details_near_the_limit_fit_as_utf8_but_not_as_escapes(client: TestClient) -> None:
+    body = make_event(details={"text": "é" * 32_000})
+    escaped = json.dumps(body).encode()
+    assert len(escaped) > 147_456
+    refused = client.post("/events", content=escaped, headers={"content-type": "application/json"})
+    assert refused.status_code == 413
+    as_utf8 = json.dumps(body, ensure_ascii=False).encode()
+    created = client.post("/events", content=as_utf8, headers={"content-type": "application/json"})
+    assert created.status_code == 201
+    assert created.json()["details"] == body["details"]

@@ -503,7 +503,7 @@ export interface operations {
                     eventId?: string | null;
                     /**
                      * Userid
-                     * @description 1-128 characters from `A-Z a-z 0-9 . _ : @ + | = -`.
+                     * @description 1-128 characters from `A-Z a-z 0-9 . _ : @ + | = -`, other than `.` and `..`.
                      * @example user-42
                      */
                     userId: string;
