@@ -51,29 +51,34 @@ def leaf(name: Any = "a", **overrides: Any) -> Leaf:
     return Leaf(name=name, **fields)
 
 
+def branch(**fields: Any) -> Any:
+    """A Branch holding whatever it is given, ill-typed values included."""
+    return Branch(**fields)
+
+
 BRANCHES: dict[str, Any] = {
-    "well-formed": Branch(
+    "well-formed": branch(
         leaf=leaf(), maybe=None, leaves=[leaf("b"), leaf("c")], loose=[None, leaf()], label="x"
     ),
-    "null in a non-null leaf": Branch(
+    "null in a non-null leaf": branch(
         leaf=leaf(None), maybe=leaf(), leaves=[leaf()], loose=None, label="x"
     ),
-    "null in a non-null list item's leaf": Branch(
+    "null in a non-null list item's leaf": branch(
         leaf=leaf(), maybe=leaf(None), leaves=[leaf(), leaf(None)], loose=[leaf(None)], label="x"
     ),
-    "null as a non-null list item": Branch(
+    "null as a non-null list item": branch(
         leaf=leaf(), maybe=None, leaves=[leaf(), None], loose=[None], label="x"
     ),
-    "a value the scalar cannot coerce": Branch(
+    "a value the scalar cannot coerce": branch(
         leaf=leaf(flag="yes", count="many"), maybe=None, leaves=[], loose=[], label="x"
     ),
-    "a value the enum does not know": Branch(
+    "a value the enum does not know": branch(
         leaf=leaf(colour="green"), maybe=None, leaves=[leaf()], loose=None, label="x"
     ),
-    "an attribute that cannot be read": Branch(
+    "an attribute that cannot be read": branch(
         leaf=Broken(), maybe=Broken(), leaves=[Broken()], loose=[Broken()], label="x"
     ),
-    "null as a non-null object": Branch(leaf=None, maybe=None, leaves=[], loose=[], label="x"),
+    "null as a non-null object": branch(leaf=None, maybe=None, leaves=[], loose=[], label="x"),
 }
 
 QUERIES = [
@@ -86,12 +91,12 @@ QUERIES = [
 ]
 
 
-def run(context: type, branch: Any, query: str) -> tuple[Any, list[Any]]:
+def run(context: type, source: Any, query: str) -> tuple[Any, list[Any]]:
     @strawberry.type
     class Query:
         @strawberry.field
         def branch(self) -> Branch | None:
-            return branch  # type: ignore[no-any-return]
+            return source
 
     schema = strawberry.Schema(query=Query, execution_context_class=context)
     result = schema.execute_sync(query, variable_values={"no": True})
