@@ -25,11 +25,13 @@ from typing import Any, TypeGuard, cast
 
 from graphql import (
     GraphQLField,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLString,
     Undefined,
     is_leaf_type,
 )
@@ -52,6 +54,7 @@ class PlainField:
     object_type: GraphQLObjectType | None = None
     item_type: GraphQLOutputType | None = None  # a list's items (as declared)
     usual: type | None = None  # the object type's own class: its instances need no checks
+    text: bool = False  # String or ID, whose coercion answers a str as it is
 
 
 # What a plain field answers when graphql-core's own execution must answer it instead.
@@ -94,7 +97,8 @@ def _plain_field(field: GraphQLField) -> PlainField | None:
     inner = output.of_type if isinstance(output, GraphQLNonNull) else output
     found = PlainField(definition.python_name, definition.default_resolver, output, non_null)
     if is_leaf_type(inner):
-        return replace(found, coerce=inner.coerce_output_value)
+        text = inner is GraphQLString or inner is GraphQLID
+        return replace(found, coerce=inner.coerce_output_value, text=text)
     if _checks_nothing(inner):
         return replace(found, object_type=inner, usual=_usual_class(inner))
     if isinstance(inner, GraphQLList):
@@ -127,6 +131,8 @@ def _leaf(plain: PlainField, source: Any) -> Any:
     assert coerce is not None
     try:
         value = plain.read(source, plain.attribute)
+        if plain.text and type(value) is str:
+            return value
         if value is None or value is Undefined:
             return _ASK_GRAPHQL_CORE if plain.non_null else None
         if isinstance(value, Exception):

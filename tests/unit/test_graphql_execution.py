@@ -20,6 +20,7 @@ class Colour(Enum):
 @strawberry.type
 class Leaf:
     name: str
+    key: strawberry.ID
     count: int | None
     flag: bool
     colour: Colour
@@ -47,7 +48,8 @@ class Broken:
 
 
 def leaf(name: Any = "a", **overrides: Any) -> Leaf:
-    fields: dict[str, Any] = {"count": 1, "flag": True, "colour": Colour.RED} | overrides
+    fields: dict[str, Any] = {"key": "k", "count": 1, "flag": True, "colour": Colour.RED}
+    fields |= overrides
     return Leaf(name=name, **fields)
 
 
@@ -69,8 +71,15 @@ BRANCHES: dict[str, Any] = {
     "null as a non-null list item": branch(
         leaf=leaf(), maybe=None, leaves=[leaf(), None], loose=[None], label="x"
     ),
+    "values the scalars coerce": branch(
+        leaf=leaf(7, key=7, count=True), maybe=leaf(1.5, key="7"), leaves=[], loose=[], label="x"
+    ),
     "a value the scalar cannot coerce": branch(
-        leaf=leaf(flag="yes", count="many"), maybe=None, leaves=[], loose=[], label="x"
+        leaf=leaf(flag="yes", count="many", key=1.5),
+        maybe=leaf(key=[1]),
+        leaves=[],
+        loose=[],
+        label="x",
     ),
     "a value the enum does not know": branch(
         leaf=leaf(colour="green"), maybe=None, leaves=[leaf()], loose=None, label="x"
@@ -82,7 +91,8 @@ BRANCHES: dict[str, Any] = {
 }
 
 QUERIES = [
-    "{ branch { label computed leaf { name count flag colour } } }",
+    "{ branch { label computed leaf { name key count flag colour } } }",
+    "{ branch { maybe { name key } leaf { key } } }",
     "{ branch { leaves { name } loose { name count } maybe { name } } }",
     "{ branch { b: label a: leaf { z: name y: flag __typename } label __typename } }",
     "{ branch { ...F leaf { count } } } fragment F on Branch { leaf { name } leaves { flag } }",
@@ -120,4 +130,4 @@ def test_fields_with_resolvers_are_left_to_graphql_core() -> None:
     schema = strawberry.Schema(query=Query)
     fields = plain_fields(schema._schema)
     assert sorted(fields["Branch"]) == ["label", "leaf", "leaves", "loose", "maybe"]
-    assert sorted(fields["Leaf"]) == ["colour", "count", "flag", "name"]
+    assert sorted(fields["Leaf"]) == ["colour", "count", "flag", "key", "name"]
