@@ -10,8 +10,6 @@ Every event is new and realistic (bench/events.py); every single POST must answe
 batch must report all of its events created, or the case fails.
 """
 
-import os
-
 from bench.events import posting, posting_batches
 from bench.harness import (
     ROUNDS,
@@ -21,13 +19,14 @@ from bench.harness import (
     bench_server,
     clean,
     embedded_server,
+    knob,
     line,
     warm_up,
     wrk,
 )
 
-BATCH_SIZE = int(os.environ.get("BENCH_BATCH_SIZE", "100"))
-CONNECTIONS = int(os.environ.get("BENCH_BATCH_CONNECTIONS", "16"))
+BATCH_SIZE = int(knob("BENCH_BATCH_SIZE", "100", "10"))
+CONNECTIONS = int(knob("BENCH_BATCH_CONNECTIONS", "16", "1"))
 
 
 def measure(base: str) -> tuple[Summary, Summary]:

@@ -32,12 +32,15 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from bench.events import page_view, timestamp
+from bench.harness import knob
 from bench.servers import bare_app, memory_app
 from bench.throughput import FIELDS, PAGE_QUERY
 from gateway.middleware.observability import access_logger, configure_logging
 
 ROOT = Path(__file__).resolve().parents[1]
 USER = "profile-user"
+# Requests before those measured, so that caches are filled (fewer in the smoke run).
+WARMUP_REQUESTS = int(knob("BENCH_PROFILE_WARMUP", "50", "5"))
 Request = tuple[str, str, bytes]
 
 
@@ -211,7 +214,7 @@ async def cost_of(make: Make, bare: bool, count: int) -> float:
     async with app.router.lifespan_context(app):
         if not bare:
             await seeded(app)
-        await measure(app, [make() for _ in range(50)])
+        await measure(app, [make() for _ in range(WARMUP_REQUESTS)])
         cost, statuses = await measure(app, [make() for _ in range(count)])
     check(statuses)
     return cost
@@ -222,7 +225,7 @@ async def profiled(make: Make, count: int, threads: ThreadProfiles) -> pstats.St
     app = memory_app()
     async with app.router.lifespan_context(app):
         await seeded(app)
-        await measure(app, [make() for _ in range(50)])  # caches fill
+        await measure(app, [make() for _ in range(WARMUP_REQUESTS)])  # caches fill
         requests = [make() for _ in range(count)]
         await run_in_threadpool(threads.clear_here)
         main = cProfile.Profile(time.thread_time)

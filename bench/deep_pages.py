@@ -8,7 +8,6 @@ Beside it, the same page with the cursor predicate as it was before the redundan
 OR alone, and then filter every newer row): what the bound buys.
 """
 
-import os
 import statistics
 import tempfile
 import time
@@ -19,16 +18,16 @@ from pathlib import Path
 
 from sqlalchemy import and_, or_, select
 
-from bench.harness import TABLE_HEAD, Target, line
+from bench.harness import TABLE_HEAD, Target, knob, line
 from persistence.metadata import EVENTS_TABLE, EventRow, SqlMetadataStore, create_metadata_schema
 from persistence.protocols import EventRecord, PageRequest
 from persistence.sql_engine import build_engine
 from schema.cursor import CursorPosition
 
-EVENTS = int(os.environ.get("BENCH_DEEP_EVENTS", "100000"))
+EVENTS = int(knob("BENCH_DEEP_EVENTS", "100000", "2000"))
 DEPTH = EVENTS - EVENTS // 100  # the 99,000th of 100,000
 PAGE = 20
-RUNS = int(os.environ.get("BENCH_DEEP_RUNS", "200"))
+RUNS = int(knob("BENCH_DEEP_RUNS", "200", "5"))
 USER = "deep-user"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -26,12 +26,25 @@ from bench.events import numbered
 from persistence.embedded import Dynalite
 
 ROOT = Path(__file__).resolve().parents[1]
-# BENCH_DURATION=1s BENCH_ROUNDS=1: the smoke run of `make test`.
-DURATION = os.environ.get("BENCH_DURATION", "5s")
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+# BENCH_SMOKE=1: the smoke run of `make test` (tests/e2e/test_bench_smoke.py), seconds long.
+# Every case runs and prints its row with its verdict, and every answer is checked, but each wrk
+# run uses one connection and ends after SMOKE_ANSWERS answers (its duration is only a cap),
+# once, and the in-process cases run at their smallest: its figures say nothing of speed.
+SMOKE = os.environ.get("BENCH_SMOKE", "") == "1"
+SMOKE_ANSWERS = 20
+
+
+def knob(name: str, default: str, smoke: str) -> str:
+    """The setting `name` from the environment, else its default for `make bench` or for the
+    smoke run."""
+    return os.environ.get(name, smoke if SMOKE else default)
+
+
+DURATION = knob("BENCH_DURATION", "5s", "10s")
+ROUNDS = int(knob("BENCH_ROUNDS", "3", "1"))
+CONNECTIONS = int(knob("BENCH_CONNECTIONS", "32", "1"))
 # A short run before a case's rounds (the first requests open connections, build caches).
-WARMUP = os.environ.get("BENCH_WARMUP", "1s")
+WARMUP = knob("BENCH_WARMUP", "1s", "10s")
 
 
 class BenchmarkInvalid(RuntimeError):
@@ -147,20 +160,20 @@ def wrk(
     duration: str = DURATION,
     warming: bool = False,
 ) -> Figures:
-    """wrk -t2 against `url`, the requests made and their answers checked by `script` (one of
-    bench/events.py's), once the servers are idle (`settle`)."""
+    """wrk -t2 (-t1 on one connection) against `url`, the requests made and their answers
+    checked by `script` (one of bench/events.py's), once the servers are idle (`settle`)."""
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: sudo apt-get install wrk")
     settle()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "request.lua"
-        path.write_text(numbered(script))
+        path.write_text(numbered(script) + (stop_after(SMOKE_ANSWERS) if SMOKE else ""))
         done = subprocess.run(
             # --timeout: a request still waiting after 10 s counts as a timeout (wrk's 2 s would
             # count a batch queued behind 15 others).
             [
                 "wrk",
-                "-t2",
+                f"-t{min(2, connections)}",
                 f"-c{connections}",
                 f"-d{duration}",
                 "--timeout",
@@ -212,7 +225,29 @@ def parse_wrk(out: str, url: str = "", *, warming: bool = False) -> Figures:
 
 def warm_up(url: str, script: str) -> None:
     """WARMUP of `script` against `url`, its figures dropped (its answers still checked)."""
-    wrk(url, script=script, connections=2, duration=WARMUP, warming=True)
+    wrk(url, script=script, connections=min(2, CONNECTIONS), duration=WARMUP, warming=True)
+
+
+def stop_after(answers: int) -> str:
+    """wrk's Lua, appended to a script whose `response` counts and checks each answer: each
+    thread stops after `answers` of them and interrupts wrk, which then prints its figures and
+    runs `done` as at the end of its duration. wrk's main thread sleeps through the duration
+    unless a SIGINT wakes it, and one that comes before that sleep begins (fast answers) is
+    lost, so a shell in the background sends SIGINT every 50 ms until wrk is gone. It starts
+    through `io.popen`, not `os.execute` (C's `system`, which ignores SIGINT in wrk while its
+    command runs), its output away from wrk's, which the harness reads to the end."""
+    return f"""
+local checked_response = response or function() end
+local answered = 0
+function response(status, headers, body)
+  checked_response(status, headers, body)
+  answered = answered + 1
+  if answered == {answers} then
+    wrk.thread:stop()
+    io.popen("(while kill -INT $PPID; do sleep 0.05; done) </dev/null >/dev/null 2>&1 &"):close()
+  end
+end
+"""
 
 
 def settle(limit_seconds: float = 30.0) -> None:

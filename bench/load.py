@@ -15,18 +15,28 @@ import urllib.request
 import uuid
 
 from bench.events import page_view, posting, sending, timestamp
-from bench.harness import CONNECTIONS, DURATION, free_port, wrk
+from bench.harness import CONNECTIONS, DURATION, SMOKE, SMOKE_ANSWERS, free_port, wrk
 
 SEEDED_EVENTS = 300
 USER = "bench-user"
 
 
-def seed(url: str, body: dict[str, object]) -> None:
-    request = urllib.request.Request(
-        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request) as response:
-        assert response.status == 201
+def seed(base: str) -> None:
+    """SEEDED_EVENTS page views of USER, in batches of 100, every one created."""
+    events = [
+        page_view(str(uuid.uuid4()), USER, timestamp(number), number)
+        for number in range(SEEDED_EVENTS)
+    ]
+    for start in range(0, SEEDED_EVENTS, 100):
+        chunk = events[start : start + 100]
+        request = urllib.request.Request(
+            f"{base}/events/batch",
+            json.dumps({"events": chunk}).encode(),
+            {"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request) as response:
+            answer = json.loads(response.read())
+        assert answer["counts"]["created"] == len(chunk), answer
 
 
 def store_calls_per_request() -> None:
@@ -100,8 +110,7 @@ def main() -> None:
     try:
         assert server.stdout is not None
         server.stdout.readline()  # the banner is printed once the port is bound
-        for number in range(SEEDED_EVENTS):
-            seed(f"{base}/events", page_view(str(uuid.uuid4()), USER, timestamp(number), number))
+        seed(base)
         cases = {
             "GET /health": (f"{base}/health", sending("GET", None, 200)),
             "GET /events/{userId}?limit=20": (
@@ -114,7 +123,11 @@ def main() -> None:
             ),
             "POST /events (new events)": (base, posting("/events")),
         }
-        print(f"wrk -t2 -c{CONNECTIONS} -d{DURATION}, embedded stores, {os.cpu_count()} CPUs")
+        runs = f"{SMOKE_ANSWERS} answers a run (BENCH_SMOKE=1)" if SMOKE else f"-d{DURATION}"
+        print(
+            f"wrk -t{min(2, CONNECTIONS)} -c{CONNECTIONS} {runs}, embedded stores, "
+            f"{os.cpu_count()} CPUs"
+        )
         print("realistic page views (bench/events.py), new eventIds, every answer checked")
         for name, (url, script) in cases.items():
             figures = wrk(url, script=script)

@@ -29,7 +29,7 @@ from fastapi import FastAPI
 
 from bench.cpu_profile import Request, batch, call, event, page, quiet_logging
 from bench.doubles import MemoryDetailStore, MemoryMetadataStore
-from bench.harness import dynalite, line
+from bench.harness import dynalite, knob, line
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.stores import Stores, open_stores
@@ -37,6 +37,8 @@ from gateway.telemetry import telemetry_for
 
 Mode = Literal["prometheus", "off"]
 BUDGET = 0.05
+# Events of the page's user each app holds before it is measured (a page of 20 needs 20).
+SEEDED = int(knob("BENCH_METRICS_SEEDED", "100", "20"))
 # Resamples of the pairs' ratios for the interval of their median, and its confidence.
 BOOTSTRAP_RESAMPLES = 2000
 CONFIDENCE = 0.95
@@ -91,7 +93,7 @@ async def cpu_per_request(app: FastAPI, make: Callable[[], Request], count: int)
 
 
 async def seeded(app: FastAPI) -> None:
-    for _ in range(100):
+    for _ in range(SEEDED):
         await call(app, event_of_page_user())
 
 
@@ -193,8 +195,8 @@ async def measured(chunk: int, chunks: int) -> list[str]:
 
 def main(chunk: int | None = None, chunks: int | None = None) -> list[str]:
     quiet_logging()
-    chunk = chunk or int(os.environ.get("BENCH_METRICS_CHUNK", "20"))
-    chunks = chunks or int(os.environ.get("BENCH_METRICS_CHUNKS", "150"))
+    chunk = chunk or int(knob("BENCH_METRICS_CHUNK", "20", "4"))
+    chunks = chunks or int(knob("BENCH_METRICS_CHUNKS", "150", "2"))
     return asyncio.run(measured(chunk, chunks))
 
 

@@ -29,6 +29,7 @@ from gateway.rest.metrics_page import install_metrics_page
 from gateway.rest.probes import CachedReadiness
 from gateway.rest.probes import router as probes_router
 from gateway.rest.problems import install_problem_handlers, problem_slugs
+from gateway.rest.routing import add_routes
 from gateway.settings import Settings, get_settings
 from gateway.stores import Stores, open_stores
 from gateway.telemetry import telemetry_for
@@ -89,6 +90,11 @@ def create_app(
         # No 307 to the path without its slash: a client that follows it with DELETE would
         # erase a user's history where it meant one event (`DELETE /events/u/`). A 404 instead.
         redirect_slashes=False,
+        # The app's telemetry is its own (`telemetry`, RequestContextMiddleware's span and
+        # metrics). FastAPI's would add a second server span, its own metrics and log records
+        # wherever a global OpenTelemetry provider is installed (OTLP, the ADOT layer), and
+        # asks the environment whether one is on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.telemetry = telemetry
@@ -123,8 +129,8 @@ def create_app(
     install_cors(app, settings.cors_allow_origins)
     install_problem_handlers(app)
     app.add_exception_handler(RequestRefused, refused_response)
-    app.include_router(probes_router)
-    app.include_router(events_router)
+    add_routes(app, probes_router)
+    add_routes(app, events_router)
     assets = OfflineAssets()
     install_docs_pages(app, assets)
     app.router.routes.append(

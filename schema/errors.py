@@ -4,6 +4,8 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
+from schema.limits import MAX_REPORTED_ERRORS
+
 StoreName = Literal["metadata", "details"]
 _PATH_SYNTAX = frozenset(".[]")
 
@@ -42,6 +44,17 @@ def is_encodable(text: str) -> bool:
 def offending_fields(errors: list[FieldError]) -> str:
     """The fields named by `errors`, once each, sorted: for one-line summaries."""
     return ", ".join(sorted({error.field or "(body)" for error in errors}))
+
+
+def problems_summary(errors: list[FieldError]) -> str:
+    """`detail`'s one line for a validation answer: how many problems and where. The rules stop
+    listing at MAX_REPORTED_ERRORS, so a list that long may stand for more."""
+    count = len(errors)
+    if count >= MAX_REPORTED_ERRORS:
+        counted = f"at least {count} problems (only the first {count} are listed)"
+    else:
+        counted = f"{count} problem(s)"
+    return f"{counted} in: {offending_fields(errors)}"
 
 
 class InvalidInput(EventLogError):

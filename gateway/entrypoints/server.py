@@ -7,6 +7,7 @@ once, and a port already in use is reported before anything else starts.
 """
 
 import argparse
+import signal
 import socket
 import sys
 from contextlib import ExitStack
@@ -28,6 +29,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
+    stop_like_ctrl_c(signal.SIGTERM, signal.SIGHUP)
     try:
         settings = load_settings()
     except SettingsRefused as refused:
@@ -52,6 +54,20 @@ def main() -> None:
         text = banner(base_url, settings, stores) + access(base_url, settings, issuer)
         print(text, flush=True)  # noqa: T201
         uvicorn_server(app).run(sockets=[listener])
+
+
+def stop_like_ctrl_c(*signals: signal.Signals) -> None:
+    """Makes each of `signals` stop the server as Ctrl+C does. By default a SIGTERM (a service
+    manager, `kill`) or a SIGHUP (the terminal closing) ends the process at once, skipping the
+    ExitStack that removes the embedded stores' temporary folder and stops dynalite. While
+    uvicorn serves, it answers SIGTERM itself (a graceful shutdown) and then raises it again,
+    which lands here once the requests are done."""
+
+    def as_ctrl_c(_signum: int, _frame: object) -> None:
+        signal.raise_signal(signal.SIGINT)
+
+    for each in signals:
+        signal.signal(each, as_ctrl_c)
 
 
 def _with_secret(settings: Settings) -> Settings:

@@ -6,7 +6,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from gateway.assets import root_path
@@ -15,10 +15,11 @@ from gateway.responses import ExactJSONResponse
 from gateway.rest import openapi
 from gateway.rest.body import read_batch_body, read_json_body
 from gateway.rest.problems import domain_problem
+from gateway.rest.routing import direct_router
 from schema.events import parse_listing
 from schema.outcome import EventResult, Outcome
 
-router = APIRouter()
+router = direct_router()
 
 BATCH_PATH = "/events/batch"
 

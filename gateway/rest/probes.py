@@ -6,16 +6,17 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, status
+from fastapi import Request, status
 from pydantic import BaseModel
 
 from gateway.deps import resolver_of
 from gateway.responses import ExactJSONResponse, ProblemResponse
 from gateway.rest.problems import NotReadyProblemBody, not_ready_body, problem_responses
+from gateway.rest.routing import direct_router
 from persistence.deadline import deadline_after
 from schema.errors import StoreName
 
-router = APIRouter()
+router = direct_router()
 
 
 class Liveness(BaseModel):

@@ -29,7 +29,7 @@ from schema.errors import (
     InvalidInput,
     IssuerUnavailable,
     StoreUnavailable,
-    offending_fields,
+    problems_summary,
 )
 from schema.events import field_error
 
@@ -57,7 +57,7 @@ def domain_problem(exc: Exception) -> tuple[HTTPStatus, dict[str, Any]]:
     answers = answers_for(exc)
     status, slug, title = answers.status, answers.slug, answers.title
     if isinstance(exc, InvalidInput):
-        detail = f"{len(exc.errors)} problem(s) in: {offending_fields(exc.errors)}"
+        detail = problems_summary(exc.errors)
         errors = [asdict(error) for error in exc.errors]
         return status, problem_body(status, slug, title, detail, errors=errors)
     extensions = (

@@ -230,6 +230,8 @@ def test_a_cors_preflight_is_answered_and_counted_nowhere(settings: Settings) ->
         )
         assert preflight.status_code == 200
         assert preflight.headers["access-control-allow-origin"] == origin
-        counted = values(scrape(client), "eventlog_requests_total", "operation")
+        assert client.get("/health").status_code == 200
+        counted = [key[0] for key in values(scrape(client), "eventlog_requests_total", "operation")]
         assert [operation for operation in counted if operation.startswith("OPTIONS")] == []
         assert [operation for operation in counted if "/events" in operation] == []
+        assert "GET /health" in counted

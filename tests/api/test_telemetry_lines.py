@@ -5,6 +5,8 @@ commit), and log lines that name the trace of their request."""
 import io
 import json
 import logging
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -173,3 +175,39 @@ def test_the_log_lines_of_a_503_name_its_trace(
     assert all(line["trace_id"] == trace_id for line in of_request)
     (failed,) = [span for span in spans.get_finished_spans() if span.name == "details UpdateItem"]
     assert not failed.status.is_ok
+
+
+GLOBAL_PROVIDER_SCRIPT = """
+import json
+from fastapi.testclient import TestClient
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from gateway.app import create_app
+from gateway.settings import Settings
+from persistence.telemetry import Telemetry
+
+spans = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(spans))
+trace.set_tracer_provider(provider)  # as OTLP's set-up and the ADOT layer do
+app = create_app(Settings(), telemetry=Telemetry(tracer=provider.get_tracer("test")))
+with TestClient(app) as client:
+    spans.clear()
+    assert client.get("/health").status_code == 200
+print(json.dumps([span.name for span in spans.get_finished_spans()]))
+"""
+
+
+def test_with_a_global_tracer_provider_a_request_is_still_one_span_of_ours() -> None:
+    """A provider installed for the whole process (OTLP's set-up, the ADOT Lambda layer) does
+    not make FastAPI add server spans of its own beside the request's."""
+    ran = subprocess.run(
+        [sys.executable, "-c", GLOBAL_PROVIDER_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(ran.stdout.splitlines()[-1]) == ["GET /health"]

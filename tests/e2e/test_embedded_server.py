@@ -81,11 +81,39 @@ def test_logs_are_json_lines_carrying_the_request_id(embedded_server: RunningSer
     }.items() <= access[0].items()
 
 
-def test_stopping_removes_the_temporary_data(embedded_server: RunningServer) -> None:
+def children(pid: int) -> set[int]:
+    """The processes `pid` started (Linux's /proc): the server's dynalite."""
+    return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+def running(pid: int) -> bool:
+    """`pid` exists and is not a zombie waiting for its parent to read its status."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return status.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize(
+    "how", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["ctrl-c", "sigterm", "sighup"]
+)
+def test_stopping_removes_the_temporary_data_and_ends_dynalite(
+    embedded_server: RunningServer, how: signal.Signals
+) -> None:
+    """Ctrl+C, a service manager's SIGTERM, or the terminal closing (SIGHUP): the same clean
+    stop, exit status 0, the temporary folder (events.db) removed and dynalite ended."""
     database = Path(embedded_server.banner[2].split("sqlite:///")[1])
     assert database.exists()
-    assert embedded_server.stop() == 0
+    [dynalite] = children(embedded_server.process.pid)
+    assert running(dynalite)
+    embedded_server.process.send_signal(how)
+    assert embedded_server.process.wait(timeout=HANG_GUARD_SECONDS) == 0
     assert not database.parent.exists()
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    while running(dynalite) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(dynalite)
 
 
 def test_the_open_banner_says_anyone_may_call(embedded_server: RunningServer) -> None:
@@ -156,17 +184,14 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
-def test_however_the_server_ends_its_dynalite_ends_too(
-    embedded_server: RunningServer, how: signal.Signals
-) -> None:
-    """Ctrl+C, a service manager's SIGTERM, or a kill: nothing is left listening (before, a
-    SIGTERM or a kill left dynalite running, adopted by init, one more per run)."""
+def test_a_killed_server_leaves_no_dynalite_listening(embedded_server: RunningServer) -> None:
+    """A kill cannot be caught, so the temporary folder stays, but dynalite (tied to the
+    server's end of a pipe) ends with it: nothing is left listening, one more per run."""
     found = re.search(r"http://127\.0\.0\.1:(\d+) table", embedded_server.banner[3])
     assert found is not None
     port = int(found.group(1))
     assert listening(port)
-    embedded_server.process.send_signal(how)
+    embedded_server.process.send_signal(signal.SIGKILL)
     embedded_server.process.wait(timeout=HANG_GUARD_SECONDS)
     deadline = time.monotonic() + HANG_GUARD_SECONDS
     while listening(port) and time.monotonic() < deadline:

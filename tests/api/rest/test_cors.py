@@ -53,7 +53,42 @@ def test_a_preflight_from_an_allowed_origin_is_answered(cors_client: TestClient)
 def test_a_preflight_from_another_origin_is_refused(cors_client: TestClient) -> None:
     answer = cors_client.options("/events", headers={"Origin": "http://evil.test", **PREFLIGHT})
     assert answer.status_code == 400
+    assert answer.headers["content-type"] == "text/plain; charset=utf-8"
+    assert answer.text == "Disallowed CORS origin"
     assert "access-control-allow-origin" not in answer.headers
+
+
+@pytest.mark.parametrize(
+    ("asked", "refusal"),
+    [
+        ({"Access-Control-Request-Method": "PUT"}, "Disallowed CORS method"),
+        ({"Access-Control-Request-Method": ""}, "Disallowed CORS method"),
+        (
+            {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-other"},
+            "Disallowed CORS headers",
+        ),
+    ],
+    ids=["another-method", "empty-method", "another-header"],
+)
+def test_a_preflight_asking_for_another_method_or_header_is_refused(
+    cors_client: TestClient, asked: dict[str, str], refusal: str
+) -> None:
+    answer = cors_client.options("/events", headers={"Origin": ALLOWED, **asked})
+    assert (answer.status_code, answer.text) == (400, refusal)
+    # The allowed methods and headers are listed, so the browser refuses the call itself.
+    assert answer.headers["access-control-allow-methods"] == "GET, POST, DELETE"
+
+
+def test_an_options_request_without_a_method_to_ask_for_is_not_a_preflight(
+    cors_client: TestClient,
+) -> None:
+    """Without Access-Control-Request-Method, an OPTIONS request is an ordinary request, and no
+    route answers OPTIONS."""
+    answer = cors_client.options("/events", headers={"Origin": ALLOWED})
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"] == "urn:eventlog:problem:method-not-allowed"
 
 
 def test_answers_to_an_allowed_origin_expose_what_scripts_need(cors_client: TestClient) -> None:
@@ -72,5 +107,7 @@ def test_answers_to_an_allowed_origin_expose_what_scripts_need(cors_client: Test
 def test_without_allowed_origins_no_page_elsewhere_may_call(client: TestClient) -> None:
     preflight = client.options("/events", headers={"Origin": ALLOWED, **PREFLIGHT})
     assert preflight.status_code == 405
+    assert preflight.json()["type"] == "urn:eventlog:problem:method-not-allowed"
+    assert "access-control-allow-origin" not in preflight.headers
     simple = client.get("/health", headers={"Origin": ALLOWED})
     assert not [name for name in simple.headers if name.startswith("access-control-")]
