@@ -5,33 +5,26 @@ thread (`router.py`), so a request makes one thread hop, as a REST request does,
 graphql-core executes without an awaitable check on every field. A page's details are loaded
 with its rows, in the same call (one BatchGetItem per 100 events), never field by field."""
 
-import contextlib
-from collections.abc import Iterable, Iterator
-from functools import partial
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import strawberry
-from graphql import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    OperationDefinitionNode,
-    ValidationContext,
-    ValidationRule,
-)
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import GraphQLError
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
 from gateway.graphql.context import GraphQLContext
-from gateway.graphql.errors import OPERATION_RESOLUTION_FAILURE, ErrorCodes, domain_error
+from gateway.graphql.errors import ErrorCodes, domain_error
+from gateway.graphql.execution import PlainFieldsExecutionContext
+from gateway.graphql.extensions import (
+    MAX_TOKENS,
+    CachedParse,
+    CachedValidation,
+    MaxAliases,
+    OperationNamed,
+    OperationNameWhenSeveral,
+)
 from gateway.graphql.listing import parse_events_arguments
 from gateway.graphql.scalars import SCALARS, DateTime
 from gateway.graphql.types import (
@@ -45,83 +38,9 @@ from gateway.graphql.types import (
     RecordEventsResult,
     RecordOutcome,
 )
-from persistence.telemetry import name_operation
 from schema.access import require_identity
 from schema.limits import DEFAULT_PAGE_LIMIT, MAX_EVENT_TYPES
 from schema.outcome import EventResult
-
-# No depth limiter: the types are acyclic, so no query nests deeper than 4 levels
-# (events > edges > node > field); a test keeps it so. Strawberry's QueryDepthLimiter skips
-# introspection, so here it could never fire. Size is bounded by aliases and tokens.
-MAX_ALIASES = 10
-MAX_TOKENS = 2000
-# Distinct documents whose parse and validation are kept (an LRU each; a client's queries are
-# few and repeated, so most requests skip both).
-CACHED_DOCUMENTS = 256
-
-
-class MaxAliasesRule(ValidationRule):
-    """At most MAX_ALIASES aliased fields, counted as they would run: a fragment's aliases once
-    for each spread of it. Strawberry's MaxAliasesLimiter counts the same, but walks a fragment
-    again at every spread, so a document of 20 fragments that each spread the one before twice
-    costs 2^20 walks (a "fragment bomb": seconds of CPU per request); here each
-    fragment is counted once, the document in linear time. A fragment cycle counts 0 here and
-    is refused by GraphQL's own NoFragmentCycles rule."""
-
-    def __init__(self, context: ValidationContext) -> None:
-        super().__init__(context)
-        document = context.document
-        fragments = {
-            definition.name.value: definition
-            for definition in document.definitions
-            if isinstance(definition, FragmentDefinitionNode)
-        }
-        counted: dict[str, int] = {}
-
-        def aliases(node: Any) -> int:
-            total = 0
-            for selection in getattr(node.selection_set, "selections", None) or ():
-                if isinstance(selection, FragmentSpreadNode):
-                    name = selection.name.value
-                    if name not in counted and name in fragments:
-                        counted[name] = 0  # in progress: a cycle adds nothing
-                        counted[name] = aliases(fragments[name])
-                    total += counted.get(name, 0)
-                    continue
-                if isinstance(selection, FieldNode) and selection.alias is not None:
-                    total += 1
-                total += aliases(selection)
-            return total
-
-        found = sum(
-            aliases(definition)
-            for definition in document.definitions
-            if isinstance(definition, OperationDefinitionNode)
-        )
-        if found > MAX_ALIASES:
-            context.report_error(GraphQLError(f"{found} aliases found. Allowed: {MAX_ALIASES}"))
-
-
-class MaxAliases(AddValidationRules):
-    def __init__(self) -> None:
-        super().__init__([MaxAliasesRule])
-
-
-class CachedParse(ParserCache):
-    """Strawberry's ParserCache, for documents that parse: one that does not is left to
-    Strawberry's own parse, whose error every other extension (ErrorCodes) then sees."""
-
-    def __init__(self) -> None:
-        super().__init__(maxsize=CACHED_DOCUMENTS)
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        with contextlib.suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        yield
-
 
 ContextInfo = Info[GraphQLContext, None]
 
@@ -164,6 +83,7 @@ class Query:
         # Who asks comes first, as in every operation: a stranger learns nothing about the rules.
         require_identity(info.context.caller)
         resolver = info.context.resolver
+        asked = _names_asked(info.selected_fields)
         query = parse_events_arguments(
             user_id,
             first=first,
@@ -177,20 +97,25 @@ class Query:
             user_id,
             query,
             caller=info.context.caller,
-            with_details=_asks_for(info.selected_fields, "details"),
+            with_details="details" in asked,
         )
+        shown = list(page.shown())
         # Each edge's cursor is signed only if the query asks for it.
+        signed = "cursor" in asked
         edges = [
             EventEdge(
                 node=Event.from_record(record, details),
-                cursor_of=partial(page.cursor_after, record),
+                cursor=page.cursor_after(record) if signed else "",
             )
-            for record, details in page.shown()
+            for record, details in shown
         ]
+        start_cursor = None
+        if edges:
+            start_cursor = edges[0].cursor if signed else page.cursor_after(shown[0][0])
         page_info = PageInfo(
             has_next_page=page.has_next,
             has_previous_page=False,
-            start_cursor=edges[0].cursor_of() if edges else None,
+            start_cursor=start_cursor,
             end_cursor=page.end_cursor,
         )
         return EventConnection(edges=edges, page_info=page_info)
@@ -200,7 +125,7 @@ class Query:
         "not read, whether or not the event exists."
     )
     def event(self, info: ContextInfo, user_id: str, event_id: strawberry.ID) -> Event | None:
-        with_details = _asks_for(info.selected_fields, "details")
+        with_details = "details" in _names_asked(info.selected_fields)
         record, details = info.context.resolver.record_and_details(
             user_id, event_id, caller=info.context.caller, with_details=with_details
         )
@@ -210,13 +135,15 @@ class Query:
         return Event.from_record(record, details.get(record.event_id))
 
 
-def _asks_for(selections: Iterable[Any], name: str) -> bool:
-    """Whether a field called `name` is selected anywhere below (fragments included)."""
-    return any(
-        getattr(selection, "name", None) == name
-        or _asks_for(getattr(selection, "selections", ()), name)
-        for selection in selections
-    )
+def _names_asked(selections: Iterable[Any]) -> set[str]:
+    """The names of the fields (and fragments) selected anywhere below, in one walk."""
+    names: set[str] = set()
+    for selection in selections:
+        name = getattr(selection, "name", None)
+        if name is not None:
+            names.add(name)
+        names |= _names_asked(getattr(selection, "selections", ()))
+    return names
 
 
 @strawberry.type
@@ -258,32 +185,6 @@ def _batch_result(index: int, result: EventResult) -> RecordEventsResult:
     )
 
 
-class OperationNameWhenSeveral(SchemaExtension):
-    """GraphQL's GetOperation(): a document with several operations must say which to run
-    (`operationName`); Strawberry would run the first one instead."""
-
-    def on_parse(self) -> Iterator[None]:
-        yield
-        context = self.execution_context
-        document = context.graphql_document
-        if document is None or context._provided_operation_name is not None:
-            return
-        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        if len(operations) > 1:
-            raise GraphQLError(
-                "Must provide operation name if query contains multiple operations.",
-                extensions={"code": OPERATION_RESOLUTION_FAILURE},
-            )
-
-
-class OperationNamed(SchemaExtension):
-    """The request's operation, for its metrics: `graphql query` or `graphql mutation`."""
-
-    def on_execute(self) -> Iterator[None]:
-        name_operation(f"graphql {self.execution_context.operation_type.value}")
-        yield
-
-
 class EventLogSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -296,12 +197,13 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=PlainFieldsExecutionContext,
         # Factories, not instances: each operation gets extensions of its own.
         extensions=[
             MaxAliases,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             CachedParse,
-            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+            CachedValidation,
             OperationNameWhenSeveral,
             OperationNamed,
             ErrorCodes,

@@ -1,53 +1,39 @@
 """GraphQL types: the Event, its Relay connection, and the recordEvent input and payload."""
 
-from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import strawberry
-from strawberry.types import Info
 
 from gateway.graphql.scalars import JSON, DateTime
 from persistence.protocols import EventRecord
 from schema.events import Event as StoredEvent
 from schema.outcome import Outcome
 
-if TYPE_CHECKING:
-    from gateway.graphql.context import GraphQLContext
-
-
-class DetailsNotLoaded(Exception):
-    """An Event answered without its details though the query asked for them: a resolver that
-    did not load them (a bug, answered INTERNAL_SERVER_ERROR and logged)."""
-
 
 @strawberry.type(description="One recorded event.")
 class Event:
+    """Every field is an attribute (graphql-core reads it, `execution.py`): an Event is built
+    with its details when the query asks for them (`schema._names_asked`), and without them
+    (None) when it does not, so `details` is never read then."""
+
     event_id: strawberry.ID
     user_id: str
     event_type: str
     timestamp: DateTime
     received_at: DateTime = strawberry.field(description="Server time of the first store.")
-    known_details: strawberry.Private[dict[str, Any] | None] = None
-
-    @strawberry.field(description="The event's JSON details, as recorded.")
-    def details(self, info: Info["GraphQLContext", None]) -> JSON:
-        """Known already: every operation that answers Events loads their details with them
-        when the query asks for details (`schema._asks_for`)."""
-        if self.known_details is None:
-            raise DetailsNotLoaded(str(self.event_id))
-        return JSON(self.known_details)
+    details: JSON = strawberry.field(description="The event's JSON details, as recorded.")
 
     @classmethod
     def from_record(cls, record: EventRecord, details: dict[str, Any] | None = None) -> "Event":
-        """Metadata now; details when they were loaded, else when a query selects them."""
+        """Its metadata, and its details when they were loaded (None when not asked for)."""
         return cls(
             event_id=strawberry.ID(record.event_id),
             user_id=record.user_id,
             event_type=record.event_type,
             timestamp=DateTime(record.timestamp),
             received_at=DateTime(record.received_at),
-            known_details=details,
+            details=JSON(details),
         )
 
     @classmethod
@@ -59,18 +45,16 @@ class Event:
             event_type=event.event_type,
             timestamp=DateTime(event.timestamp),
             received_at=DateTime(event.received_at),
-            known_details=event.details,
+            details=JSON(event.details),
         )
 
 
 @strawberry.type
 class EventEdge:
-    node: Event
-    cursor_of: strawberry.Private[Callable[[], str]]
+    """`cursor` is signed only when the query asks for it (else it is empty and never read)."""
 
-    @strawberry.field
-    def cursor(self) -> str:
-        return self.cursor_of()
+    node: Event
+    cursor: str
 
 
 @strawberry.type
