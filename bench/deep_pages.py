@@ -53,13 +53,15 @@ def seeded_store(folder: Path) -> tuple[SqlMetadataStore, list[EventRecord]]:
     return store, records
 
 
-def median_ms(call: Callable[[], object]) -> float:
-    times = []
+def median_ms(*calls: Callable[[], object]) -> list[float]:
+    """The median time of each call, the calls taking turns so a change of load hits all alike."""
+    times: list[list[float]] = [[] for _ in calls]
     for _ in range(RUNS):
-        began = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times)
+        for call, taken in zip(calls, times, strict=True):
+            began = time.perf_counter()
+            call()
+            taken.append((time.perf_counter() - began) * 1000)
+    return [statistics.median(taken) for taken in times]
 
 
 def without_the_bound(store: SqlMetadataStore, after: CursorPosition) -> list[object]:
@@ -89,9 +91,8 @@ def main() -> list[str]:
         first = PageRequest(USER, PAGE + 1)
         deep = PageRequest(USER, PAGE + 1, after=after)
         assert store.list_page(deep)[0] == timeline[DEPTH]
-        first_ms = median_ms(lambda: store.list_page(first))
-        deep_ms = median_ms(lambda: store.list_page(deep))
-        old_ms = median_ms(lambda: without_the_bound(store, after))
+        first_ms, deep_ms = median_ms(lambda: store.list_page(first), lambda: store.list_page(deep))
+        (old_ms,) = median_ms(lambda: without_the_bound(store, after))
     anchor = f"first page: {first_ms:.2f} ms"
     return [
         line(

@@ -366,9 +366,11 @@ def line(
     target: Target | None = None,
     *,
     also: tuple[str, bool] | None = None,
+    judged: str | None = None,
 ) -> str:
     """One row of the suite's table. `also` is what else the target asks, and whether it held
-    (no socket errors, say); the verdict needs both."""
+    (no socket errors, say); the verdict needs both, unless `judged` gives it (a target judged
+    by an interval may be neither met nor missed: unresolved)."""
     shown = "" if ratio is None else f"{ratio:.2f}x"
     wanted = [str(target)] if target is not None else []
     held = [target.met(ratio)] if target is not None and ratio is not None else []
@@ -376,6 +378,8 @@ def line(
         wanted.append(also[0])
         held.append(also[1])
     verdict = "" if not held else "met" if all(held) else "**not met**"
+    if judged is not None:
+        verdict = "**not met**" if judged == "not met" else judged
     return f"| {case} | {figure} | {anchor} | {shown} | {', '.join(wanted)} | {verdict} |"
 
 
