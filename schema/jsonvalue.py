@@ -11,6 +11,7 @@ numbers out in full, emulators keep the client's spelling, so only a spelling of
 every backend answer the same bytes.
 """
 
+import re
 from collections.abc import Iterator
 from decimal import (
     MAX_EMAX,
@@ -97,10 +98,65 @@ class _RepeatingObject(dict[str, Any]):
 
 def parse_json(text: str | bytes, *, decimal_integers: bool = True) -> Any:
     """`decimal_integers=False` keeps integers as int, as GraphQL's Int arguments need."""
+    if not decimal_integers:
+        fast = _plain_document(text)
+        if fast is not _NOT_PLAIN:
+            return fast
     value, repeats = parse_json_keeping_repeats(text, decimal_integers=decimal_integers)
     if repeats:
         raise DuplicateKeys(repeated_keys(value))
     return value
+
+
+# Where a key of an object may end: a quote, JSON whitespace, a colon. Every key ends so, and
+# other text only where a string holds `":` (escaped quote, then a colon).
+_KEY_END = re.compile(rb'"[ \t\n\r]*:')
+_NOT_PLAIN = object()
+# Integers below this magnitude are ints by either parser (`_int_or_decimal`'s cut, with room
+# for a sign).
+_PLAIN_INT_BOUND = 10 ** (_MAX_INT_DIGITS - 2)
+
+
+def _plain_document(text: str | bytes) -> Any:
+    """The document as `parse_json(text, decimal_integers=False)` reads it, by orjson, when that
+    is sure to be the same: no float (parse_json makes Decimals), no integer near the Decimal
+    cut, and no repeated key. orjson keeps a repeated key's last value silently, so the pairs it
+    kept are counted against every place in the text a key may end: the same count means no
+    pair was dropped. Anything else (a float, `":` inside a string, text orjson refuses) is
+    `_NOT_PLAIN`, left to the exact parse and its answers."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _NOT_PLAIN
+    raw = text.encode() if isinstance(text, str) else text
+    pairs = _plain_pairs(value, 0)
+    if pairs < 0 or pairs != len(_KEY_END.findall(raw)):
+        return _NOT_PLAIN
+    return value
+
+
+def _plain_pairs(value: Any, depth: int) -> int:
+    """The object members in `value`, or -1 if it holds a number parse_json reads otherwise
+    (or nests past MAX_WALKED_DEPTH, left to the exact parse's limits)."""
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return 0
+    if depth > MAX_WALKED_DEPTH:
+        return -1
+    if isinstance(value, dict):
+        total = len(value)
+        items: Any = value.values()
+    elif isinstance(value, list):
+        total, items = 0, value
+    elif isinstance(value, int):
+        return 0 if -_PLAIN_INT_BOUND < value < _PLAIN_INT_BOUND else -1
+    else:
+        return -1
+    for item in items:
+        found = _plain_pairs(item, depth + 1)
+        if found < 0:
+            return -1
+        total += found
+    return total
 
 
 def parse_json_keeping_repeats(

@@ -1,10 +1,13 @@
 """JSON as read and written: every number exact and spelled one way, duplicate keys refused
 where they repeat, numbers no Decimal can hold still judged by the rules."""
 
+import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schema.errors import InvalidInput
 from schema.events import parse_event_create
@@ -13,6 +16,7 @@ from schema.jsonvalue import (
     canonical_json,
     normal_number,
     parse_json,
+    parse_json_keeping_repeats,
 )
 from schema.limits import Limits
 from tests.factories import make_event
@@ -136,3 +140,81 @@ def test_graphql_integers_stay_int_and_huge_ones_stay_exact() -> None:
     parsed = parse_json('{"first": 10, "big": ' + "9" * 5000 + "}", decimal_integers=False)
     assert parsed["first"] == 10 and isinstance(parsed["first"], int)
     assert parsed["big"] == Decimal("9" * 5000)
+
+
+class _Literal(str):
+    """A number's own text, written as it is."""
+
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**120), max_value=10**120)
+    | st.sampled_from(["1.5", "-0", "1e3", "NaN", "Infinity", "0.1E-7"]).map(_Literal)
+    | st.text(alphabet='ab":\\ {}\ud800é', max_size=6)
+)
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, _Literal):
+        return str(value)
+    if isinstance(value, _Object):
+        return "{" + ",".join(f"{json.dumps(k)}{s}:{_render(v)}" for k, s, v in value) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_render(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+class _Object(list[tuple[str, str, Any]]):
+    """An object as the pairs written, keys possibly repeated."""
+
+
+_DOCUMENTS = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.lists(
+            st.tuples(
+                st.sampled_from(["a", "b", 'q":', "query"]), st.sampled_from(["", " ", "\n"]), inner
+            ),
+            max_size=4,
+        ).map(_Object)
+    ),
+    max_leaves=12,
+)
+
+
+def _exactly(text: str) -> Any:
+    """The document as the exact parse reads it (simplejson, every pair seen), or the error."""
+    try:
+        value, repeats = parse_json_keeping_repeats(text, decimal_integers=False)
+    except ValueError as exc:
+        return type(exc)
+    return DuplicateKeys if repeats else value
+
+
+def _as_read(text: str) -> Any:
+    try:
+        return parse_json(text, decimal_integers=False)
+    except (ValueError, DuplicateKeys) as exc:
+        return type(exc)
+
+
+def _typed(value: Any) -> Any:
+    """The value with every scalar's type beside it (1 == 1.0 == True otherwise)."""
+    if isinstance(value, dict):
+        return {key: _typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typed(item) for item in value]
+    return (type(value), repr(value))
+
+
+@settings(max_examples=300)
+@given(_DOCUMENTS.map(_render))
+def test_a_graphql_body_reads_as_the_exact_parse_reads_it(text: str) -> None:
+    """GraphQL bodies are read by orjson when that is sure to give the same document: the same
+    values of the same types, and a repeated key refused wherever it is."""
+    assert _typed(_as_read(text)) == _typed(_exactly(text))
+    assert _typed(_as_read(text.encode("utf-8", "surrogatepass"))) == _typed(
+        _exactly(text.encode("utf-8", "surrogatepass"))
+    )
