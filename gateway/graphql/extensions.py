@@ -1,6 +1,6 @@
-"""Strawberry extensions of the schema: the limits on a document's size, caches of its parse and
-validation, the operation-name rule of GraphQL's GetOperation(), and the operation's name for
-its metrics."""
+"""The Strawberry extension of the schema: the limits on a document's size, caches of its parse
+and validation, the operation-name rule of GraphQL's GetOperation(), the operation's name for
+its metrics, and the errors' codes."""
 
 import contextlib
 from collections.abc import Iterator
@@ -19,10 +19,10 @@ from graphql import (
     ValidationRule,
     parse,
 )
-from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
+from strawberry.extensions import ParserCache
 from strawberry.schema.schema import validate_document
 
-from gateway.graphql.errors import OPERATION_RESOLUTION_FAILURE
+from gateway.graphql.errors import OPERATION_RESOLUTION_FAILURE, ErrorCodes
 from persistence.telemetry import name_operation
 
 # No depth limiter: the types are acyclic, so no query nests deeper than 4 levels
@@ -77,61 +77,35 @@ class MaxAliasesRule(ValidationRule):
             context.report_error(GraphQLError(f"{found} aliases found. Allowed: {MAX_ALIASES}"))
 
 
-class MaxAliases(AddValidationRules):
-    def __init__(self) -> None:
-        super().__init__([MaxAliasesRule])
+class OperationSteps(ErrorCodes):
+    """Every step of ours around an operation, in one extension (Strawberry enters each
+    extension's hooks through a context manager made per request, so one extension costs a
+    quarter of what seven did):
 
+    - the limits: MaxAliasesRule among the validation rules, at most MAX_TOKENS tokens parsed
+      (what Strawberry's AddValidationRules and MaxTokensLimiter do);
+    - the parse, cached for documents that parse (one that does not is left to Strawberry's
+      own parse, whose error ErrorCodes then sees);
+    - GraphQL's GetOperation(): a document with several operations must say which to run
+      (`operationName`); Strawberry would run the first one instead;
+    - the validation, cached by the document's text (Strawberry's ValidationCache is keyed by
+      the parsed document, whose hash walks every node of it on every request; the text stands
+      for the document, parsed with the same options; the schema and the rules are part of the
+      key as in Strawberry's);
+    - the operation's name for its metrics: `graphql query` or `graphql mutation`;
+    - the errors' codes (ErrorCodes)."""
 
-class CachedParse(ParserCache):
-    """Strawberry's ParserCache, for documents that parse: one that does not is left to
-    Strawberry's own parse, whose error every other extension (ErrorCodes) then sees."""
-
-    def __init__(self) -> None:
-        super().__init__(maxsize=CACHED_DOCUMENTS)
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.validation_rules = (*context.validation_rules, MaxAliasesRule)
+        context.parse_options["max_tokens"] = MAX_TOKENS
+        yield from super().on_operation()
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         with contextlib.suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
+            context.graphql_document = _parsed(context.query, **context.parse_options)
         yield
-
-
-class CachedValidation(SchemaExtension):
-    """Strawberry's ValidationCache, keyed by the document's text: its own key is the parsed
-    document, whose hash walks every node of it on every request. The text stands for the
-    document (`CachedParse` parses that text, with the same options); the schema and the rules
-    are part of the key as in Strawberry's."""
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        context.pre_execution_errors = _validation_errors(
-            context.schema._schema,
-            context.query or "",
-            tuple(context.validation_rules),
-            tuple(sorted(context.parse_options.items())),
-        )
-        yield
-
-
-@lru_cache(maxsize=CACHED_DOCUMENTS)
-def _validation_errors(
-    schema: GraphQLSchema,
-    query: str,
-    rules: tuple[type[ASTValidationRule], ...],
-    parse_options: tuple[tuple[str, Any], ...],
-) -> list[GraphQLError]:
-    return validate_document(schema, parse(query, **dict(parse_options)), rules)
-
-
-class OperationNameWhenSeveral(SchemaExtension):
-    """GraphQL's GetOperation(): a document with several operations must say which to run
-    (`operationName`); Strawberry would run the first one instead."""
-
-    def on_parse(self) -> Iterator[None]:
-        yield
-        context = self.execution_context
         document = context.graphql_document
         if document is None or context._provided_operation_name is not None:
             return
@@ -142,10 +116,30 @@ class OperationNameWhenSeveral(SchemaExtension):
                 extensions={"code": OPERATION_RESOLUTION_FAILURE},
             )
 
-
-class OperationNamed(SchemaExtension):
-    """The request's operation, for its metrics: `graphql query` or `graphql mutation`."""
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        context.pre_execution_errors = _validation_errors(
+            context.schema._schema,
+            context.query or "",
+            tuple(context.validation_rules),
+            tuple(sorted(context.parse_options.items())),
+        )
+        yield from super().on_validate()
 
     def on_execute(self) -> Iterator[None]:
         name_operation(f"graphql {self.execution_context.operation_type.value}")
         yield
+
+
+# Strawberry's ParserCache's parse: an LRU shared by every ParserCache of this size.
+_parsed = ParserCache(maxsize=CACHED_DOCUMENTS).cached_parse_document
+
+
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _validation_errors(
+    schema: GraphQLSchema,
+    query: str,
+    rules: tuple[type[ASTValidationRule], ...],
+    parse_options: tuple[tuple[str, Any], ...],
+) -> list[GraphQLError]:
+    return validate_document(schema, parse(query, **dict(parse_options)), rules)

@@ -10,21 +10,13 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
 from gateway.graphql.context import GraphQLContext
-from gateway.graphql.errors import ErrorCodes, domain_error
+from gateway.graphql.errors import domain_error
 from gateway.graphql.execution import PlainFieldsExecutionContext
-from gateway.graphql.extensions import (
-    MAX_TOKENS,
-    CachedParse,
-    CachedValidation,
-    MaxAliases,
-    OperationNamed,
-    OperationNameWhenSeveral,
-)
+from gateway.graphql.extensions import OperationSteps
 from gateway.graphql.listing import parse_events_arguments
 from gateway.graphql.scalars import SCALARS, DateTime
 from gateway.graphql.types import (
@@ -189,7 +181,8 @@ class EventLogSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Expected errors are answers, not incidents: ErrorCodes logs the unexpected ones."""
+        """Expected errors are answers, not incidents: OperationSteps (its ErrorCodes) logs the
+        unexpected ones."""
 
 
 def build_schema() -> strawberry.Schema:
@@ -198,14 +191,6 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=PlainFieldsExecutionContext,
-        # Factories, not instances: each operation gets extensions of its own.
-        extensions=[
-            MaxAliases,
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            CachedParse,
-            CachedValidation,
-            OperationNameWhenSeveral,
-            OperationNamed,
-            ErrorCodes,
-        ],
+        # A factory, not an instance: each operation gets one of its own.
+        extensions=[OperationSteps],
     )
