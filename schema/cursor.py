@@ -7,7 +7,6 @@ replayed against other filters, a clear 400 instead of a silently different page
 
 import base64
 import binascii
-import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -67,7 +66,7 @@ def decode_cursor(token: str, fingerprint: bytes, secret: bytes) -> CursorPositi
 
 
 def _mac(payload: bytes, fingerprint: bytes, secret: bytes) -> bytes:
-    return hmac.new(secret, payload + b"\x00" + fingerprint, hashlib.sha256).digest()[:_MAC_BYTES]
+    return hmac.digest(secret, payload + b"\x00" + fingerprint, "sha256")[:_MAC_BYTES]
 
 
 def _to_micros(moment: datetime) -> int:
