@@ -6,10 +6,18 @@ graphql-core executes without an awaitable check on every field. A page's detail
 with its rows, in the same call (one BatchGetItem per 100 events), never field by field."""
 
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    SelectionNode,
+    SelectionSetNode,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
@@ -75,7 +83,7 @@ class Query:
         # Who asks comes first, as in every operation: a stranger learns nothing about the rules.
         require_identity(info.context.caller)
         resolver = info.context.resolver
-        asked = _names_asked(info.selected_fields)
+        asked = _names_asked(info)
         query = parse_events_arguments(
             user_id,
             first=first,
@@ -117,7 +125,7 @@ class Query:
         "not read, whether or not the event exists."
     )
     def event(self, info: ContextInfo, user_id: str, event_id: strawberry.ID) -> Event | None:
-        with_details = "details" in _names_asked(info.selected_fields)
+        with_details = "details" in _names_asked(info)
         record, details = info.context.resolver.record_and_details(
             user_id, event_id, caller=info.context.caller, with_details=with_details
         )
@@ -127,14 +135,30 @@ class Query:
         return Event.from_record(record, details.get(record.event_id))
 
 
-def _names_asked(selections: Iterable[Any]) -> set[str]:
-    """The names of the fields (and fragments) selected anywhere below, in one walk."""
+def _names_asked(info: ContextInfo) -> set[str]:
+    """The names of the fields (and fragments) selected anywhere below the field, in one walk
+    of the document itself: Strawberry's `info.selected_fields` would first copy the whole
+    selection into its own nodes, converting every argument and directive on the way."""
+    raw = info._raw_info
+    return _names_below(raw.field_nodes, raw.fragments)
+
+
+def _names_below(
+    selections: Iterable[SelectionNode], fragments: dict[str, FragmentDefinitionNode]
+) -> set[str]:
     names: set[str] = set()
     for selection in selections:
-        name = getattr(selection, "name", None)
-        if name is not None:
-            names.add(name)
-        names |= _names_asked(getattr(selection, "selections", ()))
+        below: SelectionSetNode | None = None
+        if isinstance(selection, FragmentSpreadNode):
+            # Validation has refused unknown fragments and cycles before anything runs.
+            names.add(selection.name.value)
+            below = fragments[selection.name.value].selection_set
+        elif isinstance(selection, FieldNode | InlineFragmentNode):
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+            below = selection.selection_set
+        if below is not None:
+            names |= _names_below(below.selections, fragments)
     return names
 
 

@@ -64,3 +64,26 @@ def test_no_request_is_answered_from_another_requests_details(
     for _ in range(2):
         graphql(client, WITH_DETAILS, u=user, n=5)
     assert calls.counts["dynamodb BatchGetItem"] == 2
+
+
+def test_details_and_cursors_asked_through_fragments_are_answered(
+    counted: tuple[TestClient, Calls],
+) -> None:
+    """The page loads details and signs cursors when the query asks for them anywhere below,
+    in a named fragment or an inline one as in the field itself."""
+    client, _ = counted
+    user = unique_user()
+    for n in range(3):
+        client.post("/events", json=make_event(userId=user, details={"n": n}))
+    direct = (
+        "query($u: String!) { events(userId: $u) { edges { cursor node { eventId details } } } }"
+    )
+    through_fragments = (
+        "query($u: String!) { events(userId: $u) { edges { ...Edge } } } "
+        "fragment Edge on EventEdge { ... on EventEdge { cursor } node { ...Node } } "
+        "fragment Node on Event { eventId details }"
+    )
+    expected = graphql(client, direct, u=user)["data"]["events"]["edges"]
+    assert [edge["node"]["details"] for edge in expected] == [{"n": 2}, {"n": 1}, {"n": 0}]
+    assert all(edge["cursor"] for edge in expected)
+    assert graphql(client, through_fragments, u=user)["data"]["events"]["edges"] == expected
