@@ -184,7 +184,7 @@ _DOCUMENTS = st.recursive(
 )
 
 
-def _exactly(text: str) -> Any:
+def _exactly(text: str | bytes) -> Any:
     """The document as the exact parse reads it (simplejson, every pair seen), or the error."""
     try:
         value, repeats = parse_json_keeping_repeats(text, decimal_integers=False)
@@ -193,7 +193,7 @@ def _exactly(text: str) -> Any:
     return DuplicateKeys if repeats else value
 
 
-def _as_read(text: str) -> Any:
+def _as_read(text: str | bytes) -> Any:
     try:
         return parse_json(text, decimal_integers=False)
     except (ValueError, DuplicateKeys) as exc:
