@@ -14,8 +14,9 @@ PROMETHEUS_NAMESPACE = "eventlog"
 
 
 class PrometheusSink:
-    """Each metric's children are kept by label values: a request's increments are dictionary
-    lookups, not prometheus-client's label checks."""
+    """Each metric's children are kept by label values, and `Telemetry` keeps each child's
+    bound `inc`/`observe`/`set` (`recorder`): a request's values are one dictionary lookup and
+    the child's own call, not prometheus-client's label checks."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
@@ -23,13 +24,16 @@ class PrometheusSink:
         self._record: dict[tuple[str, tuple[str, ...]], Callable[[float], None]] = {}
 
     def add(self, metric: Metric, value: float, labels: tuple[str, ...]) -> None:
+        self.recorder(metric, labels)(value)
+
+    def recorder(self, metric: Metric, labels: tuple[str, ...]) -> Callable[[float], None]:
         record = self._record.get((metric.name, labels))
         if record is None:
             collector = self._metrics[metric.name]
             child = collector.labels(*labels) if labels else collector
             record = _RECORDS[metric.kind](child)
             self._record[(metric.name, labels)] = record
-        record(value)
+        return record
 
     def flush(self, record: RequestRecord | None) -> None:
         """Nothing to write: the registry is read when scraped."""

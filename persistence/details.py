@@ -447,7 +447,11 @@ def measure_calls(client: DynamoDBClient, telemetry: Telemetry) -> None:
     the attempts and their pauses.)"""
 
     def began(model: Any, context: dict[str, Any], **_: Any) -> None:
-        span = telemetry.start_span(f"details {model.name}", **{"db.operation.name": model.name})
+        span = None
+        if telemetry.tracer is not None:
+            span = telemetry.start_span(
+                f"details {model.name}", **{"db.operation.name": model.name}
+            )
         context["eventlog.call"] = (model.name, time.perf_counter(), span)
 
     def ended(context: dict[str, Any], parsed: Any = None, **_: Any) -> None:

@@ -310,10 +310,22 @@ def _fixed_parameter_sizes(engine: Engine) -> None:
 _STATEMENT_KINDS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"})
 
 
+# The kinds of the statements seen, by their text: the app's statements are parameterised, so
+# their texts are few (SQLAlchemy's compiled cache hands the same ones again); bounded all
+# the same, past which a text is classified each time.
+_KIND_OF: dict[str, str] = {}
+_KINDS_KEPT = 1000
+
+
 def statement_kind(statement: str) -> str:
     """SELECT, INSERT, UPDATE or DELETE (or OTHER): the first word, never the text."""
-    first = statement.lstrip()[:6].upper()
-    return first if first in _STATEMENT_KINDS else "OTHER"
+    kind = _KIND_OF.get(statement)
+    if kind is None:
+        first = statement.lstrip()[:6].upper()
+        kind = first if first in _STATEMENT_KINDS else "OTHER"
+        if len(_KIND_OF) < _KINDS_KEPT:
+            _KIND_OF[statement] = kind
+    return kind
 
 
 def _measure_statements(engine: Engine, telemetry: Telemetry) -> None:
@@ -323,14 +335,17 @@ def _measure_statements(engine: Engine, telemetry: Telemetry) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _began(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         kind = statement_kind(statement)
-        span = telemetry.start_span(f"metadata {kind}", **{"db.operation.name": kind})
+        span = None
+        if telemetry.tracer is not None:
+            span = telemetry.start_span(f"metadata {kind}", **{"db.operation.name": kind})
         conn.info["eventlog.statement"] = (kind, time.perf_counter(), span)
 
     @event.listens_for(engine, "after_cursor_execute")
     def _ended(conn: Any, *_: Any) -> None:
         kind, began, span = conn.info.pop("eventlog.statement")
         telemetry.add(STORE_CALL_SECONDS, time.perf_counter() - began, "metadata", kind)
-        telemetry.end_span(span)
+        if span is not None:
+            telemetry.end_span(span)
 
     @event.listens_for(engine, "handle_error")
     def _failed(context: Any) -> None:

@@ -12,10 +12,10 @@ its `RequestRecord` while it runs and emitted once it has ended
 """
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from opentelemetry import trace
 
@@ -39,6 +39,13 @@ class MetricsSink(Protocol):
     def flush(self, record: "RequestRecord | None") -> None:
         """The end of a request (`record`) or of a job's run (None): a sink that writes lines
         writes one now."""
+        ...
+
+
+class RecordingSink(MetricsSink, Protocol):
+    def recorder(self, metric: Metric, labels: tuple[str, ...]) -> Callable[[float], None]:
+        """What `add(metric, value, labels)` does, as a callable of the value: kept by
+        `Telemetry` per metric and label values, so a request's values skip the lookups."""
         ...
 
 
@@ -102,7 +109,9 @@ class Telemetry:
             name: (allowed or {}).get(name, values) if values is REGISTERED else values
             for name, values in LABEL_VALUES.items()
         }
-        self._bounded: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        # Per metric name and label values as given: the sink's way to record a value of them
+        # (labels already bounded). Only declared values are kept, so the keys are bounded too.
+        self._recorders: dict[tuple[str, tuple[str, ...]], Callable[[float], None]] = {}
 
     def allow(self, label: str, values: frozenset[str]) -> None:
         """The values a registered label (`operation`, `problem`) may take, once the app that
@@ -110,29 +119,32 @@ class Telemetry:
         if LABEL_VALUES.get(label) is not REGISTERED:
             raise ValueError(f"{label} is not a registered label")
         self._values[label] = values
-        self._bounded.clear()
+        self._recorders.clear()
 
     def add(self, metric: Metric, value: float = 1.0, *labels: str) -> None:
         if self.sink is None:
             return
-        key = (metric.name, labels)
-        bounded = self._bounded.get(key)
-        if bounded is None:
-            bounded = self._bound(metric, labels)
-        self.sink.add(metric, value, bounded)
+        record = self._recorders.get((metric.name, labels))
+        if record is None:
+            record = self._recorder(self.sink, metric, labels)
+        record(value)
 
-    def _bound(self, metric: Metric, labels: tuple[str, ...]) -> tuple[str, ...]:
-        """`labels` with each value outside its declared set as `other`; remembered when all
-        were declared (so what is remembered is bounded too)."""
+    def _recorder(
+        self, sink: MetricsSink, metric: Metric, labels: tuple[str, ...]
+    ) -> Callable[[float], None]:
+        """How a value of `metric` with `labels` is recorded: `labels` with each value outside
+        its declared set as `other`; remembered when all were declared (so what is remembered
+        is bounded too)."""
         if len(labels) != len(metric.labels):
             raise ValueError(f"{metric.name} takes labels {metric.labels}")
         bounded = tuple(
             found if found in self._values[name] else OTHER
             for name, found in zip(metric.labels, labels, strict=True)
         )
+        record = _recorder_of(sink, metric, bounded)
         if bounded == labels:
-            self._bounded[(metric.name, labels)] = bounded
-        return bounded
+            self._recorders[(metric.name, labels)] = record
+        return record
 
     def flush(self, record: RequestRecord | None = None) -> None:
         if self.sink is not None:
@@ -177,6 +189,15 @@ class Telemetry:
 
 
 NO_TELEMETRY = Telemetry()
+
+
+def _recorder_of(
+    sink: MetricsSink, metric: Metric, labels: tuple[str, ...]
+) -> Callable[[float], None]:
+    """The sink's own recorder when it has one (`RecordingSink`), else its `add`."""
+    if hasattr(sink, "recorder"):
+        return cast(RecordingSink, sink).recorder(metric, labels)
+    return lambda value: sink.add(metric, value, labels)
 
 
 def current_trace_id() -> str | None:
