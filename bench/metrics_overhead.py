@@ -29,11 +29,11 @@ from typing import Any, Literal
 from fastapi import FastAPI
 
 from bench.cpu_profile import Request, batch, call, event, page, quiet_logging
-from bench.doubles import MemoryDetailStore, MemoryMetadataStore
 from bench.harness import dynalite, knob, line
+from bench.servers import memory_app
 from gateway.app import create_app
 from gateway.settings import Settings
-from gateway.stores import Stores, open_stores
+from gateway.stores import open_stores
 from gateway.telemetry import telemetry_for
 
 Mode = Literal["prometheus", "off"]
@@ -52,19 +52,6 @@ def post() -> Request:
 
 CASES: dict[str, Callable[[], Request]] = {"POST /events": post, "page of 20": page}
 DOUBLES_CASES: dict[str, Callable[[], Request]] = {**CASES, "batch of 100": batch}
-
-
-def memory_app(mode: Mode) -> FastAPI:
-    settings = Settings(auth="none", metrics=mode)
-    stores = Stores(
-        metadata=MemoryMetadataStore(),  # type: ignore[arg-type]
-        details=MemoryDetailStore(),  # type: ignore[arg-type]
-        cursor_secret=secrets.token_bytes(32),
-        description={},
-        engine=None,  # type: ignore[arg-type]
-        dynamodb=None,  # type: ignore[arg-type]
-    )
-    return create_app(settings, stores)
 
 
 @asynccontextmanager
@@ -168,10 +155,16 @@ def rows(where: str, figures: dict[str, dict[Mode, list[float]]]) -> list[str]:
 
 
 async def measured(chunk: int, chunks: int) -> list[str]:
-    doubles: dict[Mode, Any] = {"prometheus": memory_app("prometheus"), "off": memory_app("off")}
+    doubles: dict[Mode, Any] = {
+        "prometheus": memory_app(metrics="prometheus"),
+        "off": memory_app(metrics="off"),
+    }
     made = rows("doubles", await compare(doubles, DOUBLES_CASES, chunk, chunks))
     # The run's own noise: two apps with metrics off, measured as the pairs above.
-    same: dict[Mode, Any] = {"prometheus": memory_app("off"), "off": memory_app("off")}
+    same: dict[Mode, Any] = {
+        "prometheus": memory_app(metrics="off"),
+        "off": memory_app(metrics="off"),
+    }
     control = await compare(same, {"POST /events": post}, chunk, chunks)
     made.append(
         ratio_row(

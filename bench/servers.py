@@ -58,8 +58,9 @@ def bare_app() -> FastAPI:
     return app
 
 
-def memory_app() -> FastAPI:
-    settings = Settings(auth="none")
+def memory_app(**settings_given: Any) -> FastAPI:
+    """The app over the in-memory doubles; `settings_given` overrides settings (metrics=...)."""
+    settings = Settings(auth="none", **settings_given)
     stores = Stores(
         metadata=MemoryMetadataStore(),  # type: ignore[arg-type]
         details=MemoryDetailStore(),  # type: ignore[arg-type]
