@@ -7,7 +7,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import uvicorn
@@ -17,6 +16,7 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.stores import dynamodb_client, open_stores
 from persistence.details import DynamoDetailStore
+from tests.dynamodb_endpoint import dynamodb_endpoint
 from tests.stores import TEST_CURSOR_SECRET
 
 
@@ -50,29 +50,15 @@ class FlakyDynamoDB:
         self.down, self.failing, self.refused = True, failing, 0
         # What a failing call answers (a test may make it a throttle: 400, ThrottlingException).
         self.answer = (500, b'{"__type": "InternalServerError"}')
-        flaky = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                operation = self.headers["x-amz-target"].rpartition(".")[2]
-                if flaky.down and operation in flaky.failing:
-                    flaky.refused += 1
-                    status, payload = flaky.answer
-                else:
-                    status, payload = flaky.forward(self.headers, body)
-                self.send_response(status)
-                self.send_header("content-type", "application/x-amz-json-1.0")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
         self.upstream = upstream
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = dynamodb_endpoint(self._answer)
+
+    def _answer(self, headers: Any, body: bytes) -> tuple[int, bytes]:
+        operation = headers["x-amz-target"].rpartition(".")[2]
+        if self.down and operation in self.failing:
+            self.refused += 1
+            return self.answer
+        return self.forward(headers, body)
 
     def forward(self, headers: Any, body: bytes) -> tuple[int, bytes]:
         names = ("content-type", "x-amz-target", "authorization", "x-amz-date")

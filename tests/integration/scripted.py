@@ -2,9 +2,9 @@
 failure paths of the details store."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.dynamodb_endpoint import dynamodb_endpoint
 
 THROTTLED = (
     400,
@@ -22,25 +22,12 @@ class ScriptedDynamoDB:
 
     def __init__(self, script: list[tuple[int, dict[str, Any]]], then: tuple[int, dict[str, Any]]):
         self.script, self.then, self.calls = list(script), then, 0
-        scripted = self
+        self.server = dynamodb_endpoint(self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers["content-length"]))
-                scripted.calls += 1
-                status, body = scripted.script.pop(0) if scripted.script else scripted.then
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/x-amz-json-1.0")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _answer(self, _headers: Any, _body: bytes) -> tuple[int, bytes]:
+        self.calls += 1
+        status, body = self.script.pop(0) if self.script else self.then
+        return status, json.dumps(body).encode()
 
     @property
     def url(self) -> str:
